@@ -1,0 +1,212 @@
+"""CI pipelines read structurally: jobs and steps, each step an action it uses and/or a shell
+script it runs. A tool counts as "run in CI" when a step uses its action or a script line
+invokes its command, never because its name appears in a comment or an unrelated string.
+
+Only the places each platform reads count (SIGNALS.md): workflows under the root
+`.github/workflows/`, `.gitlab-ci.yml` at the root, and so on.
+"""
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from maturity_scan.document import Document
+
+GITHUB_WORKFLOWS = (".github/workflows/*.yml", ".github/workflows/*.yaml")
+GITLAB = (".gitlab-ci.yml",)
+CI_PATTERNS: tuple[str, ...] = (*GITHUB_WORKFLOWS, *GITLAB, ".circleci/config.yml",
+                                "azure-pipelines.yml", "bitbucket-pipelines.yml", "/Jenkinsfile")
+
+
+@dataclass(frozen=True)
+class Step:
+    line: int
+    name: str = ""
+    uses: str = ""  # "owner/repo[/path]@ref" (GitHub), image or orb elsewhere
+    run: str = ""  # shell script text
+    inputs: Mapping[str, Any] = field(default_factory=dict)  # GitHub `with:`
+
+    @property
+    def action(self) -> str:
+        """`uses` without its ref, lower-cased: "aquasecurity/trivy-action"."""
+        return self.uses.split("@", 1)[0].lower()
+
+    @property
+    def ref(self) -> str:
+        return self.uses.split("@", 1)[1] if "@" in self.uses else ""
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    line: int
+    steps: tuple[Step, ...]
+    environment: str = ""  # deployment environment (GitHub `environment`, GitLab `environment`)
+    services: tuple[str, ...] = ()  # service container images
+    uses: str = ""  # a reusable workflow called by this job (GitHub)
+    raw: Any = None
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    system: str  # signal kind of the CI system: "github_actions", "gitlab_ci", …
+    path: str
+    jobs: tuple[Job, ...]
+    triggers: tuple[str, ...] = ()
+    raw: Any = None
+
+    def steps(self) -> Iterator[tuple[Job, Step]]:
+        for job in self.jobs:
+            for step in job.steps:
+                yield job, step
+
+
+def _line(node: Any, key: Any = None, default: int = 1) -> int:
+    if key is not None and hasattr(node, "line_of"):
+        return int(node.line_of(key))
+    return int(getattr(node, "line", default) or default)
+
+
+def _env_name(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and isinstance(value.get("name"), str):
+        return str(value["name"])
+    return ""
+
+
+def _github_triggers(wf: Mapping[Any, Any]) -> tuple[str, ...]:
+    on = wf.get("on", wf.get(True))  # YAML 1.1 reads the bare key `on` as true
+    if isinstance(on, str):
+        return (on,)
+    if isinstance(on, list):
+        return tuple(str(t) for t in on)
+    if isinstance(on, dict):
+        return tuple(str(t) for t in on)
+    return ()
+
+
+def _github(doc: Document, wf: Any) -> Pipeline | None:
+    if not isinstance(wf, dict) or not isinstance(wf.get("jobs"), dict):
+        return None
+    jobs = []
+    for job_id, job in wf["jobs"].items():
+        if not isinstance(job, dict):
+            continue
+        steps = []
+        for raw in job.get("steps") or []:
+            if not isinstance(raw, dict):
+                continue
+            steps.append(Step(_line(raw), str(raw.get("name") or ""),
+                              str(raw.get("uses") or ""), str(raw.get("run") or ""),
+                              raw.get("with") if isinstance(raw.get("with"), dict) else {}))
+        services = job.get("services") if isinstance(job.get("services"), dict) else {}
+        images = tuple(str(s.get("image", name)) if isinstance(s, dict) else str(s)
+                       for name, s in services.items())
+        container = job.get("container")
+        jobs.append(Job(str(job_id), _line(wf["jobs"], job_id), tuple(steps),
+                        _env_name(job.get("environment")), images,
+                        str(job.get("uses") or ""), job))
+        del container
+    return Pipeline("github_actions", doc.path, tuple(jobs), _github_triggers(wf), wf)
+
+
+_GITLAB_RESERVED = {"stages", "variables", "include", "default", "workflow", "image",
+                    "services", "before_script", "after_script", "cache", "pages_disabled"}
+
+
+def _script(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return "\n".join(_script(v) for v in value)
+    return ""
+
+
+def _gitlab(doc: Document, cfg: Any) -> Pipeline | None:
+    if not isinstance(cfg, dict):
+        return None
+    jobs = []
+    for name, job in cfg.items():
+        if not isinstance(name, str) or name in _GITLAB_RESERVED or name.startswith("."):
+            continue
+        if not isinstance(job, dict) or not any(k in job for k in ("script", "trigger",
+                                                                   "extends", "run")):
+            continue
+        script = "\n".join(_script(job.get(k)) for k in ("before_script", "script",
+                                                         "after_script"))
+        image = job.get("image")
+        image = image.get("name") if isinstance(image, dict) else image
+        step = Step(_line(cfg, name), name, str(image or ""), script)
+        services = tuple(str(s.get("name") if isinstance(s, dict) else s)
+                         for s in job.get("services") or [] if s)
+        jobs.append(Job(name, _line(cfg, name), (step,), _env_name(job.get("environment")),
+                        services, "", job))
+    return Pipeline("gitlab_ci", doc.path, tuple(jobs), (), cfg)
+
+
+def pipeline(doc: Document) -> Pipeline | None:
+    """The CI pipeline a file defines, or None when it is not one (memoised on the Document).
+    Parse errors propagate as ParseError."""
+    if "ci" not in doc._memo:
+        p = None
+        if doc.path.startswith(".github/workflows/") and doc.path.count("/") == 2:
+            p = _github(doc, doc.yaml)
+        elif doc.path == ".gitlab-ci.yml":
+            p = _gitlab(doc, doc.yaml)
+        doc._memo["ci"] = p
+    return doc._memo["ci"]  # type: ignore[no-any-return]
+
+
+# --- shell commands -------------------------------------------------------------------------
+# Always a prefix to the real command, and prefixes only before a subcommand (`poetry run X`).
+_WRAPPERS = {"sudo", "env", "time", "exec", "npx", "pnpx", "bunx", "uvx", "nohup"}
+# (`npm run X` runs a package.json script named X, not a program X, so it is not unwrapped.)
+_RUNNERS = {"poetry": {"run"}, "pdm": {"run"}, "hatch": {"run"}, "pipenv": {"run"},
+            "uv": {"run"}, "rye": {"run"}, "pipx": {"run"}, "bundle": {"exec"},
+            "npm": {"exec", "x"}, "yarn": {"dlx", "exec"}, "pnpm": {"dlx", "exec"},
+            "bun": {"x"}}
+_SPLIT = re.compile(r"\|\||&&|[;|&\n]|\$\(|`")
+
+
+def commands(script: str) -> Iterator[list[str]]:
+    """Each simple command of a shell script as words, wrappers (sudo, npx, `python -m`,
+    `docker run IMAGE`) unwrapped so the tool's own name comes first."""
+    script = re.sub(r"\\\n", " ", script)
+    for line in script.splitlines():
+        line = line.split(" #", 1)[0]
+        if line.lstrip().startswith("#"):
+            continue
+        for part in _SPLIT.split(line):
+            try:
+                words = shlex.split(part, comments=False)
+            except ValueError:
+                words = part.split()
+            while words and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", words[0]):
+                words = words[1:]  # FOO=bar cmd
+            while words and (words[0] in _WRAPPERS or
+                             words[1:2] and words[1] in _RUNNERS.get(words[0], ())):
+                words = words[2:] if words[0] in _RUNNERS else words[1:]
+                while words and words[0].startswith("-"):
+                    words = words[1:]
+            if len(words) >= 3 and re.match(r"^python[\d.]*$", words[0]) and words[1] == "-m":
+                words = words[2:]
+            if words and words[0] == "docker" and "run" in words[1:3]:
+                image = next((w for w in words[words.index("run") + 1:]
+                              if not w.startswith("-") and "=" not in w), "")
+                words = [image.rsplit("/", 1)[-1].split(":", 1)[0], *words[words.index(image) + 1:]] \
+                    if image else []
+            if words:
+                words[0] = words[0].rsplit("/", 1)[-1]  # ./bin/trivy -> trivy
+                yield words
+
+
+def invokes(script: str, program: str, *subcommand: str) -> bool:
+    """Whether a script runs `program` (optionally with a first argument among `subcommand`)."""
+    for words in commands(script):
+        if words[0] == program and (not subcommand or any(w in subcommand for w in words[1:2])):
+            return True
+    return False

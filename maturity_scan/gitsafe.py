@@ -1,0 +1,53 @@
+"""Running git on an untrusted repository: its config, hooks and attributes execute nothing."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import git
+
+# `-c` settings that override anything the scanned repository's own config could set to make
+# git run a program (fsmonitor, hooks) or reach out (submodules, protocols other than file).
+HARDENING = (
+    "core.fsmonitor=false",
+    "core.hooksPath=/dev/null",
+    "core.untrackedCache=false",
+    "submodule.recurse=false",
+    "protocol.ext.allow=never",
+    "core.symlinks=false",
+    "diff.external=",
+)
+
+
+def git_env() -> dict[str, str]:
+    env = {
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_OPTIONAL_LOCKS": "0",
+        "GIT_NO_REPLACE_OBJECTS": "1",
+        "LC_ALL": "C",
+    }
+    return env
+
+
+def open_repo(path: Path) -> git.Repo | None:
+    """The git repository whose work tree contains `path`, or None when there is none."""
+    try:
+        repo = git.Repo(path, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        return None
+    if repo.bare:
+        return repo
+    repo.git.update_environment(**git_env())
+    return repo
+
+
+def run(repo: git.Repo, *args: str, cwd: Path | None = None, **kwargs: object) -> str:
+    """`git -c … ARGS` with the hardening settings and a safe.directory for this repository."""
+    top = repo.working_tree_dir or repo.git_dir
+    cfg: list[str] = []
+    for item in (*HARDENING, f"safe.directory={os.fspath(top)}"):
+        cfg += ["-c", item]
+    cmd = ["git", *cfg, *args]
+    return repo.git.execute(cmd, cwd=os.fspath(cwd or top), env={**os.environ, **git_env()},
+                            **kwargs)  # type: ignore[call-overload, no-any-return]

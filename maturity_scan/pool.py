@@ -1,0 +1,184 @@
+"""Parsing in isolated worker processes, one per core by default.
+
+Each file gets a time budget (a soft alarm in the worker, then a hard kill from here) and each
+worker a memory cap (RLIMIT_AS). A file that raises, hangs or kills its worker becomes one
+FileResult with an error; the worker is replaced and the scan goes on. Workers write nothing to
+the terminal: a Go or C parser crashing prints pages of stack to stderr.
+"""
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import resource
+import signal
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from maturity_scan import registry
+from maturity_scan.analysis import FileResult, FileTimeout, analyze, failed
+from maturity_scan.document import Document, RepoView
+
+
+@dataclass(frozen=True)
+class Limits:
+    seconds_per_file: float = 20.0
+    memory_bytes: int = 2 << 30
+    grace_seconds: float = 5.0  # after the soft alarm, before the hard kill
+
+
+Task = tuple[str, bytes, tuple[str, ...]]  # path, contents, ids of the claiming detectors
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _on_alarm(signum: int, frame: Any) -> None:
+    raise FileTimeout
+
+
+def _run_one(task: Task, view: RepoView, limits: Limits) -> FileResult:
+    path, data, ids = task
+    signal.setitimer(signal.ITIMER_REAL, limits.seconds_per_file)
+    try:
+        return analyze(Document(path, data, view), registry.by_id(ids))
+    except FileTimeout:
+        return failed(path, ids, f"took longer than {limits.seconds_per_file:g}s (skipped)")
+    except MemoryError:
+        return failed(path, ids, "exceeded the parser memory cap (skipped)")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def _worker(conn: Connection, paths: frozenset[str], limits: Limits) -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.dup2(devnull, 1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles ^C
+    signal.signal(signal.SIGALRM, _on_alarm)
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+    except (ValueError, OSError):
+        pass
+    view = RepoView(paths)
+    while True:
+        try:
+            task = conn.recv()
+        except EOFError:
+            return
+        if task is None:
+            return
+        conn.send(_run_one(task, view, limits))
+
+
+class _Worker:
+    def __init__(self, ctx: Any, paths: frozenset[str], limits: Limits) -> None:
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_worker, args=(child, paths, limits), daemon=True)
+        self.proc.start()
+        child.close()
+        self.task: Task | None = None
+        self.deadline = 0.0
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.proc.join(5)
+        self.conn.close()
+
+
+def _context() -> Any:
+    # fork is fastest and inherits the loaded detectors, but is unsafe with other threads.
+    if "fork" in mp.get_all_start_methods() and threading.active_count() == 1:
+        return mp.get_context("fork")
+    return mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods()
+                          else "spawn")
+
+
+def run_isolated(tasks: Iterable[Task], paths: frozenset[str], jobs: int,
+                 limits: Limits = Limits()) -> Iterator[FileResult]:
+    """Analyze files in worker processes, yielding results in completion order."""
+    queue: deque[Task] = deque()
+    source = iter(tasks)
+    ctx = _context()
+    workers: list[_Worker] = []
+
+    def refill() -> None:
+        while len(queue) < 2 * max(1, jobs):
+            nxt = next(source, None)
+            if nxt is None:
+                return
+            queue.append(nxt)
+
+    refill()
+    if not queue:
+        return
+    try:
+        workers = [_Worker(ctx, paths, limits) for _ in range(jobs)]
+        hard = limits.seconds_per_file + limits.grace_seconds
+        while True:
+            refill()
+            for w in workers:
+                if w.task is None and queue:
+                    w.task = queue.popleft()
+                    w.deadline = time.monotonic() + hard
+                    w.conn.send(w.task)
+            busy = [w for w in workers if w.task is not None]
+            if not busy:
+                return
+            timeout = max(0.0, min(w.deadline for w in busy) - time.monotonic())
+            ready = wait([w.conn for w in busy], timeout=timeout)
+            now = time.monotonic()
+            for i, w in enumerate(workers):
+                if w.task is None:
+                    continue
+                path, _, ids = w.task
+                if w.conn in ready:
+                    try:
+                        yield w.conn.recv()
+                        w.task = None
+                        continue
+                    except (EOFError, OSError):
+                        w.proc.join(1)
+                        code = w.proc.exitcode
+                        why = (f"the parser crashed (signal {-code})" if code and code < 0
+                               else "the parser crashed")
+                        result = failed(path, ids, f"{why} (skipped)")
+                elif now >= w.deadline:
+                    result = failed(path, ids, f"took longer than "
+                                    f"{limits.seconds_per_file:g}s (killed)")
+                else:
+                    continue
+                w.kill()
+                workers[i] = _Worker(ctx, paths, limits)
+                yield result
+    finally:
+        for w in workers:
+            try:
+                w.conn.send(None)
+            except (OSError, ValueError):
+                pass
+        for w in workers:
+            w.proc.join(1)
+            if w.proc.is_alive():
+                w.kill()
+
+
+def run_inline(tasks: Iterable[Task], paths: frozenset[str]) -> Iterator[FileResult]:
+    """The same analysis in this process: no isolation, for debugging and detector tests."""
+    view = RepoView(paths)
+    for path, data, ids in tasks:
+        yield analyze(Document(path, data, view), registry.by_id(ids))
+
+
+def run(tasks: Iterable[Task], paths: frozenset[str], jobs: int,
+        limits: Limits = Limits()) -> Iterator[FileResult]:
+    return run_inline(tasks, paths) if jobs <= 0 else run_isolated(tasks, paths, jobs, limits)
+

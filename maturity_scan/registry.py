@@ -1,0 +1,85 @@
+"""Which detectors exist: the built-ins in `maturity_scan.detectors` (one module each, exposing
+`DETECTOR`) plus third-party ones from the entry-point group `maturity_scan.detectors`."""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from importlib.metadata import entry_points
+
+from maturity_scan.detector import Detector
+from maturity_scan.errors import UsageError
+from maturity_scan.model import FactType, KindSpec
+
+ENTRY_POINT_GROUP = "maturity_scan.detectors"
+
+
+def _builtin() -> list[Detector]:
+    from maturity_scan import detectors as package
+
+    found = []
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        found.append(module.DETECTOR)
+    return found
+
+
+def _plugins() -> list[Detector]:
+    found = []
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        try:
+            obj = ep.load()
+        except Exception as e:
+            raise UsageError(f"detector plugin {ep.name} ({ep.value}): failed to load "
+                             f"({type(e).__name__}: {e})") from None
+        found.append(obj() if isinstance(obj, type) else obj)
+    return found
+
+
+def _check(det: object, origin: str) -> Detector:
+    if not isinstance(det, Detector):
+        raise UsageError(f"detector {origin}: does not satisfy the Detector protocol "
+                         "(id, description, kinds, patterns, analyze)")
+    if isinstance(det.patterns, str):
+        raise UsageError(f"detector {det.id}: patterns must be a sequence, not a string")
+    return det
+
+
+@lru_cache(maxsize=1)
+def all_detectors() -> tuple[Detector, ...]:
+    seen: dict[str, Detector] = {}
+    for det in [*_builtin(), *_plugins()]:
+        _check(det, getattr(det, "id", repr(det)))
+        if det.id in seen:
+            raise UsageError(f"detector {det.id}: registered twice")
+        seen[det.id] = det
+    kind_specs(tuple(seen.values()))  # validates that kinds agree
+    return tuple(sorted(seen.values(), key=lambda d: d.id))
+
+
+def by_id(ids: Sequence[str]) -> list[Detector]:
+    table = {d.id: d for d in all_detectors()}
+    return [table[i] for i in ids]
+
+
+def kind_specs(detectors: Sequence[Detector] | None = None) -> Mapping[str, KindSpec]:
+    """Every kind the detectors report, with the union of their declared facts."""
+    specs: dict[str, KindSpec] = {}
+    owners: dict[str, str] = {}
+    for det in detectors if detectors is not None else all_detectors():
+        for name, spec in det.kinds.items():
+            if name not in specs:
+                specs[name], owners[name] = spec, det.id
+                continue
+            facts: dict[str, FactType] = dict(specs[name].facts)
+            for fact, ftype in spec.facts.items():
+                if facts.get(fact, ftype) != ftype:
+                    raise UsageError(f"detector {det.id}: fact {name}.{fact} is "
+                                     f"{ftype.value} here but {facts[fact].value} in "
+                                     f"{owners[name]}")
+                facts[fact] = ftype
+            specs[name] = KindSpec(specs[name].description, facts)
+    return specs
