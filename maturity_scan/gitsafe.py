@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import git
+
+from maturity_scan.errors import UsageError
 
 # `-c` settings that override anything the scanned repository's own config could set to make
 # git run a program (fsmonitor, hooks) or reach out (submodules, protocols other than file).
@@ -42,12 +45,20 @@ def open_repo(path: Path) -> git.Repo | None:
     return repo
 
 
-def run(repo: git.Repo, *args: str, cwd: Path | None = None, **kwargs: object) -> str:
-    """`git -c … ARGS` with the hardening settings and a safe.directory for this repository."""
+def run(repo: git.Repo, *args: str, cwd: Path | None = None, timeout: float = 300) -> str:
+    """`git -c … ARGS` with the hardening settings, a safe.directory for this repository
+    (scanning a checkout owned by another user is fine: nothing of it executes) and a timeout."""
     top = repo.working_tree_dir or repo.git_dir
     cfg: list[str] = []
     for item in (*HARDENING, f"safe.directory={os.fspath(top)}"):
         cfg += ["-c", item]
-    cmd = ["git", *cfg, *args]
-    return repo.git.execute(cmd, cwd=os.fspath(cwd or top), env={**os.environ, **git_env()},
-                            **kwargs)  # type: ignore[call-overload, no-any-return]
+    try:
+        done = subprocess.run(["git", *cfg, *args], cwd=os.fspath(cwd or top),
+                              env={**os.environ, **git_env()}, capture_output=True,
+                              timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        raise UsageError(f"{top}: git {args[0]} took longer than {timeout:g}s") from None
+    if done.returncode != 0:
+        first = done.stderr.decode("utf-8", "replace").strip().splitlines()[:1]
+        raise UsageError(f"{top}: git {args[0]} failed: {first[0] if first else done.returncode}")
+    return done.stdout.decode("utf-8", "surrogateescape")

@@ -11,7 +11,6 @@ import multiprocessing as mp
 import os
 import resource
 import signal
-import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -31,6 +30,7 @@ class Limits:
     grace_seconds: float = 5.0  # after the soft alarm, before the hard kill
 
 
+STARTUP_SECONDS = 60.0
 Task = tuple[str, bytes, tuple[str, ...]]  # path, contents, ids of the claiming detectors
 
 
@@ -45,15 +45,17 @@ def _on_alarm(signum: int, frame: Any) -> None:
     raise FileTimeout
 
 
-def _run_one(task: Task, view: RepoView, limits: Limits) -> FileResult:
+def _run_one(task: Task, view: RepoView, limits: Limits) -> tuple[FileResult, bool]:
+    """The file's result, and whether this worker must be replaced: after an interrupted or
+    out-of-memory parse, native parsers (PyYAML's C core, Go's runtime) may be left broken."""
     path, data, ids = task
     signal.setitimer(signal.ITIMER_REAL, limits.seconds_per_file)
     try:
-        return analyze(Document(path, data, view), registry.by_id(ids))
+        return analyze(Document(path, data, view), registry.by_id(ids)), False
     except FileTimeout:
-        return failed(path, ids, f"took longer than {limits.seconds_per_file:g}s (skipped)")
+        return failed(path, ids, f"took longer than {limits.seconds_per_file:g}s (skipped)"), True
     except MemoryError:
-        return failed(path, ids, "exceeded the parser memory cap (skipped)")
+        return failed(path, ids, "exceeded the parser memory cap (skipped)"), True
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
 
@@ -69,6 +71,8 @@ def _worker(conn: Connection, paths: frozenset[str], limits: Limits) -> None:
     except (ValueError, OSError):
         pass
     view = RepoView(paths)
+    registry.all_detectors()
+    conn.send("ready")  # the parent starts a file's clock only once a worker is ready
     while True:
         try:
             task = conn.recv()
@@ -76,7 +80,10 @@ def _worker(conn: Connection, paths: frozenset[str], limits: Limits) -> None:
             return
         if task is None:
             return
-        conn.send(_run_one(task, view, limits))
+        result, recycle = _run_one(task, view, limits)
+        conn.send((result, recycle))
+        if recycle:
+            return
 
 
 class _Worker:
@@ -86,7 +93,8 @@ class _Worker:
         self.proc.start()
         child.close()
         self.task: Task | None = None
-        self.deadline = 0.0
+        self.started = self.deadline = 0.0
+        self.ready = False
 
     def kill(self) -> None:
         self.proc.kill()
@@ -95,11 +103,14 @@ class _Worker:
 
 
 def _context() -> Any:
-    # fork is fastest and inherits the loaded detectors, but is unsafe with other threads.
-    if "fork" in mp.get_all_start_methods() and threading.active_count() == 1:
-        return mp.get_context("fork")
-    return mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods()
-                          else "spawn")
+    # Not plain fork: the parent may hold threads (org scans) or a loaded Go runtime (pygohcl,
+    # after an inline scan) that a forked child would inherit broken. A fork server forks
+    # workers from a clean process that has imported the detectors and nothing else.
+    if "forkserver" in mp.get_all_start_methods():
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(["maturity_scan.pool", "maturity_scan.detectors"])
+        return ctx
+    return mp.get_context("spawn")
 
 
 def run_isolated(tasks: Iterable[Task], paths: frozenset[str], jobs: int,
@@ -126,15 +137,24 @@ def run_isolated(tasks: Iterable[Task], paths: frozenset[str], jobs: int,
         while True:
             refill()
             for w in workers:
-                if w.task is None and queue:
+                if w.ready and w.task is None and queue:
                     w.task = queue.popleft()
-                    w.deadline = time.monotonic() + hard
+                    w.started = time.monotonic()
+                    w.deadline = w.started + hard
                     w.conn.send(w.task)
             busy = [w for w in workers if w.task is not None]
-            if not busy:
+            if not busy and not queue:
                 return
-            timeout = max(0.0, min(w.deadline for w in busy) - time.monotonic())
-            ready = wait([w.conn for w in busy], timeout=timeout)
+            starting = [w for w in workers if not w.ready]
+            timeout = max(0.0, min(w.deadline for w in busy) - time.monotonic()) if busy \
+                else STARTUP_SECONDS
+            ready = wait([w.conn for w in busy + starting], timeout=timeout)
+            for w in starting:
+                if w.conn in ready:
+                    try:
+                        w.ready = w.conn.recv() == "ready"
+                    except (EOFError, OSError):
+                        raise RuntimeError("a parser worker could not start") from None
             now = time.monotonic()
             for i, w in enumerate(workers):
                 if w.task is None:
@@ -142,15 +162,24 @@ def run_isolated(tasks: Iterable[Task], paths: frozenset[str], jobs: int,
                 path, _, ids = w.task
                 if w.conn in ready:
                     try:
-                        yield w.conn.recv()
+                        result, recycle = w.conn.recv()
                         w.task = None
+                        if recycle:
+                            w.kill()
+                            workers[i] = _Worker(ctx, paths, limits)
+                        yield result
                         continue
                     except (EOFError, OSError):
                         w.proc.join(1)
                         code = w.proc.exitcode
-                        why = (f"the parser crashed (signal {-code})" if code and code < 0
-                               else "the parser crashed")
-                        result = failed(path, ids, f"{why} (skipped)")
+                        if now - w.started >= limits.seconds_per_file:
+                            # the alarm landed in native code (Go aborts on it): a timeout
+                            why = f"took longer than {limits.seconds_per_file:g}s (killed)"
+                        elif code and code < 0:
+                            why = f"the parser crashed (signal {-code}) (skipped)"
+                        else:
+                            why = "the parser crashed (skipped)"
+                        result = failed(path, ids, why)
                 elif now >= w.deadline:
                     result = failed(path, ids, f"took longer than "
                                     f"{limits.seconds_per_file:g}s (killed)")

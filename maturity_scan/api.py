@@ -1,0 +1,39 @@
+"""The library entry point: scan a source, assess it with a rule pack, get the report."""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from maturity_scan import registry, report, rulegraph, rulepacks
+from maturity_scan.assessment import Assessment
+from maturity_scan.errors import UsageError
+from maturity_scan.rulepacks import Pack
+from maturity_scan.scan import ScanOptions, ScanResult, scan_source
+from maturity_scan.source import Source
+
+DEFAULT_PACK = "devops"
+
+
+def packs(rule_dirs: Sequence[Path] = ()) -> dict[str, Pack]:
+    return rulepacks.load_packs(registry.kind_specs(), rule_dirs)
+
+
+def get_pack(name: str, rule_dirs: Sequence[Path] = ()) -> Pack:
+    available = packs(rule_dirs)
+    if name not in available:
+        raise UsageError(f"--pack {name}: unknown pack (available: {', '.join(sorted(available))})")
+    return available[name]
+
+
+def assess(scan: ScanResult, pack: Pack, waivers: Mapping[str, str] | None = None) -> Assessment:
+    return rulegraph.evaluate(pack, scan.signals, waivers)
+
+
+def scan_report(source: Source, pack: str = DEFAULT_PACK,
+                options: ScanOptions | None = None, *, timings: bool = True,
+                rule_dirs: Sequence[Path] = ()) -> dict[str, Any]:
+    """The JSON report (schema_version 1, DESIGN.md) of one source under one pack."""
+    chosen = get_pack(pack, rule_dirs)
+    result = scan_source(source, options)
+    return report.build(result, assess(result, chosen), timings=timings)

@@ -1,0 +1,76 @@
+"""What a rule pack concluded about a repository: per dimension, the level the evidence
+supports, the requirements met (with their evidence) and the road to the next levels."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from maturity_scan.model import Evidence
+
+
+def level_text(level: float) -> str:
+    return f"{level:g}"
+
+
+def level_json(level: float) -> int | float:
+    return int(level) if float(level).is_integer() else level
+
+
+@dataclass(frozen=True)
+class RequirementResult:
+    id: str
+    title: str
+    hint: str
+    met: bool
+    evidence: tuple[Evidence, ...] = ()
+    ref: str = ""
+    waived: str = ""  # the reason, when configuration switched this requirement off
+
+
+@dataclass(frozen=True)
+class LevelResult:
+    level: float
+    name: str
+    requirements: tuple[RequirementResult, ...]
+
+    @property
+    def met(self) -> bool:
+        return all(r.met for r in self.requirements)
+
+    @property
+    def missing(self) -> tuple[RequirementResult, ...]:
+        return tuple(r for r in self.requirements if not r.met)
+
+
+@dataclass(frozen=True)
+class DimensionResult:
+    id: str
+    title: str
+    level: float
+    level_name: str
+    max_level: float
+    levels: tuple[LevelResult, ...]
+    note: str = ""
+
+    @property
+    def met(self) -> tuple[LevelResult, ...]:
+        return tuple(lv for lv in self.levels if lv.level <= self.level)
+
+    @property
+    def road(self) -> tuple[LevelResult, ...]:
+        """The levels above the one reached, each with what it still misses."""
+        return tuple(lv for lv in self.levels if lv.level > self.level)
+
+    @property
+    def next(self) -> LevelResult | None:
+        return self.road[0] if self.road else None
+
+
+@dataclass(frozen=True)
+class Assessment:
+    pack: str
+    title: str
+    dimensions: tuple[DimensionResult, ...]
+    note: str = ""
+
+    def dimension(self, dim_id: str) -> DimensionResult | None:
+        return next((d for d in self.dimensions if d.id == dim_id), None)

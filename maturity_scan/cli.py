@@ -1,0 +1,165 @@
+"""The `maturity-scan` command line. One error boundary maps errors to the exit codes of
+DESIGN.md: 0 done, 1 a gate failed, 2 bad usage or unusable input, 3 a bug."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from maturity_scan import __version__, api, registry, report, rulegraph
+from maturity_scan.errors import ExitCode, ScanError, UsageError
+from maturity_scan.reporters import text
+from maturity_scan.scan import DEFAULT_MAX_FILE_BYTES, ScanOptions
+from maturity_scan.source import open_source
+
+FORMATS = ("text", "json")
+
+
+def _emit(content: str, output: Path | None) -> None:
+    if output is None:
+        click.echo(content, nl=False)
+    else:
+        output.write_text(content, encoding="utf-8")
+
+
+def _render(rep: dict[str, Any], fmt: str) -> str:
+    return report.dumps(rep) if fmt == "json" else text.render(rep)
+
+
+rules_dir_option = click.option(
+    "--rules", "rule_dirs", multiple=True, type=click.Path(path_type=Path),
+    help="Extra directory of rule packs (adds or replaces packs by id). Repeatable.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="maturity-scan")
+def cli() -> None:
+    """Infer DevOps / platform maturity from the evidence a repository contains."""
+
+
+@cli.command()
+@click.argument("path", default=".", type=click.Path(path_type=Path))
+@click.option("--rev", help="Scan this git revision straight from the object store.")
+@click.option("--pack", default=api.DEFAULT_PACK, show_default=True, help="Rule pack.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the report here.")
+@click.option("-j", "--jobs", type=click.IntRange(min=0),
+              help="Parser worker processes (default: one per core; 0: no isolation).")
+@click.option("--max-file-size", type=click.IntRange(min=1), default=DEFAULT_MAX_FILE_BYTES,
+              show_default=True, help="Files larger than this many bytes are skipped.")
+@rules_dir_option
+def scan(path: Path, rev: str | None, pack: str, fmt: str, output: Path | None,
+         jobs: int | None, max_file_size: int, rule_dirs: tuple[Path, ...]) -> None:
+    """Scan a repository and report its maturity level per dimension."""
+    options = ScanOptions(max_file_bytes=max_file_size,
+                          **({"jobs": jobs} if jobs is not None else {}))
+    chosen = api.get_pack(pack, rule_dirs)  # fail on a bad pack before scanning
+    rep = api.scan_report(open_source(path, rev), chosen.id, options, rule_dirs=rule_dirs)
+    _emit(_render(rep, fmt), output)
+
+
+@cli.group()
+def detectors() -> None:
+    """The detectors and the signal kinds they report."""
+
+
+@detectors.command("list")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text")
+def detectors_list(fmt: str) -> None:
+    """Every detector, the kinds it reports and their facts."""
+    dets = registry.all_detectors()
+    if fmt == "json":
+        click.echo(json.dumps([{
+            "id": d.id, "description": d.description, "patterns": list(d.patterns),
+            "kinds": {k: {"description": s.description,
+                          "facts": {f: t.value for f, t in s.facts.items()}}
+                      for k, s in d.kinds.items()}} for d in dets], indent=2, sort_keys=True))
+        return
+    for d in dets:
+        click.echo(click.style(d.id, bold=True) + f"  {d.description}")
+        for k, s in sorted(d.kinds.items()):
+            click.echo(f"    {k}: {s.description}")
+            if s.facts:
+                click.echo(click.style("      facts: " + ", ".join(
+                    f"{f} ({t.value})" for f, t in sorted(s.facts.items())), dim=True))
+
+
+@cli.group()
+def rules() -> None:
+    """The rule packs: list, validate, graph."""
+
+
+@rules.command("list")
+@rules_dir_option
+def rules_list(rule_dirs: tuple[Path, ...]) -> None:
+    """Every pack with its dimensions, levels and requirements."""
+    for pack in api.packs(rule_dirs).values():
+        click.echo(click.style(f"{pack.id}", bold=True) + f"  {pack.title}  ({pack.path})")
+        for dim in pack.dimensions:
+            click.echo(f"  {dim.id}: {dim.title} (levels 1-{dim.max_level:g})")
+            for lv in dim.levels[1:]:
+                name = f" {lv.name}" if lv.name else ""
+                click.echo(f"    L{lv.level:g}{name}: " + ", ".join(lv.requires))
+
+
+@rules.command("validate")
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+def rules_validate(directory: Path | None) -> None:
+    """Validate rule files (the built-in packs, or every pack in DIRECTORY)."""
+    from maturity_scan import rulepacks
+
+    kinds = registry.kind_specs()
+    if directory is None:
+        loaded = rulepacks.load_packs(kinds)
+    else:
+        if not directory.is_dir():
+            raise UsageError(f"{directory}: not a directory")
+        files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
+        if not files:
+            raise UsageError(f"{directory}: no rule files (*.yaml)")
+        loaded = {p.id: p for p in (rulepacks.load_pack(f, kinds) for f in files)}
+    for pack in loaded.values():
+        n = len(pack.requirements)
+        click.echo(f"ok  {pack.path}: pack {pack.id}, {len(pack.dimensions)} dimensions, "
+                   f"{n} requirements")
+
+
+@rules.command("graph")
+@click.option("--pack", default=api.DEFAULT_PACK, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(("dot", "mermaid", "json")), default="mermaid",
+              show_default=True)
+@rules_dir_option
+def rules_graph(pack: str, fmt: str, rule_dirs: tuple[Path, ...]) -> None:
+    """The rule graph (signal -> requirement -> level -> dimension) for review."""
+    from maturity_scan.reporters import graph
+
+    g = rulegraph.compile_graph(api.get_pack(pack, rule_dirs))
+    click.echo(graph.render(g, fmt), nl=False)
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        cli.main(args=argv, prog_name="maturity-scan", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("maturity-scan: interrupted", err=True)
+        return 130
+    except click.ClickException as e:
+        e.show()
+        return ExitCode.USAGE
+    except ScanError as e:
+        click.echo(f"maturity-scan: {e}", err=True)
+        return int(e.exit_code)
+    except BrokenPipeError:
+        return ExitCode.OK
+    except Exception as e:  # a bug: say so plainly, ask for a report
+        click.echo(f"maturity-scan: internal error ({type(e).__name__}: {e}); "
+                   "please report it with the command you ran", err=True)
+        return ExitCode.BUG
+    return ExitCode.OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

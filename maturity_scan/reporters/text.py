@@ -1,0 +1,78 @@
+"""The default report for a person at a terminal: a table of dimensions and levels, then per
+dimension the evidence behind its level and the next steps. Styles are dropped by click when
+the output is not a terminal."""
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+BAR_WIDTH = 10
+
+
+def _bar(level: float, top: float) -> str:
+    filled = round(BAR_WIDTH * level / top) if top else 0
+    return "█" * filled + "·" * (BAR_WIDTH - filled)
+
+
+def _where(e: dict[str, Any]) -> str:
+    loc = f"{e['path']}:{e['line']}" if e.get("line") else e["path"]
+    return f"{loc}  {e['detail']}" if e.get("detail") else loc
+
+
+def render(report: dict[str, Any], *, evidence_per_requirement: int = 3) -> str:
+    out: list[str] = []
+    t = report["target"]
+    target = t["path"] + (f" @ {t['revision'][:12]}" if t.get("revision") else "")
+    out.append(click.style(f"{report.get('pack_title', report['pack'])} ({report['pack']})",
+                           bold=True) + f"  {target}")
+    if report.get("note"):
+        out.append(click.style(report["note"], dim=True))
+    out.append("")
+    width = max([len(d["title"]) + len(d["id"]) + 3 for d in report["dimensions"]] + [9])
+    out.append(click.style(f"{'DIMENSION':<{width}}  LEVEL", bold=True))
+    for d in report["dimensions"]:
+        label = f"{d['title']} ({d['id']})"
+        name = f"  {d['level_name']}" if d.get("level_name") else ""
+        out.append(f"{label:<{width}}  {d['level']:>3g} / {d['max_level']:g}  "
+                   + click.style(_bar(d["level"], d["max_level"]), fg="green") + name)
+    for d in report["dimensions"]:
+        out.append("")
+        out.append(click.style(f"{d['title']} ({d['id']}): level {d['level']:g} of "
+                               f"{d['max_level']:g}", bold=True))
+        if d.get("note"):
+            out.append("  " + click.style(d["note"], dim=True))
+        for m in d["met"]:
+            mark = click.style("waived", fg="yellow") if m.get("waived") else \
+                click.style("✓", fg="green")
+            out.append(f"  {mark} L{m['level']:g} {m['title']}  " +
+                       click.style(f"[{m['requirement']}]", dim=True))
+            if m.get("waived"):
+                out.append(f"      waived: {m['waived']}")
+            for e in m["evidence"][:evidence_per_requirement]:
+                out.append(f"      {_where(e)}")
+        nxt = d.get("next")
+        if nxt:
+            name = f" ({nxt['name']})" if nxt.get("name") else ""
+            out.append(f"  next: level {nxt['level']:g}{name}")
+            for miss in nxt["missing"]:
+                out.append(f"  {click.style('✗', fg='red')} {miss['title']}  " +
+                           click.style(f"[{miss['requirement']}]", dim=True))
+                out.append(f"      → {miss['hint']}")
+        else:
+            out.append("  " + click.style("top level reached", fg="green"))
+    if report["errors"]:
+        out.append("")
+        out.append(click.style(f"Files that could not be analysed ({len(report['errors'])}):",
+                               fg="yellow", bold=True))
+        for e in report["errors"]:
+            out.append(f"  {e['path']}: {e['message']}  " +
+                       click.style(f"({e['detector']})", dim=True))
+    s = report["stats"]
+    timing = f" in {s['seconds']:.2f}s" if "seconds" in s else ""
+    skipped = (f", {s['files_skipped_oversize']} skipped as oversized"
+               if s.get("files_skipped_oversize") else "")
+    out.append("")
+    out.append(click.style(f"{len(report['signals'])} signal kinds from {s['files_read']} files "
+                           f"read of {s['files_indexed']} indexed{skipped}{timing}", dim=True))
+    return "\n".join(out) + "\n"

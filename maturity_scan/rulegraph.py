@@ -1,0 +1,159 @@
+"""The rule graph: signal -> requirement -> level -> dimension, compiled with networkx, and its
+evaluation against a scan's signals."""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import networkx as nx
+
+from maturity_scan.assessment import (Assessment, DimensionResult, LevelResult,
+                                      RequirementResult)
+from maturity_scan.model import Evidence, Signal
+from maturity_scan.rulepacks import Pack
+
+MAX_EVIDENCE = 5  # per requirement in a report; the signal lists carry the rest
+
+
+def _conditions(cond: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    yield cond
+    for op in ("all", "any"):
+        for sub in cond.get(op) or []:
+            yield from _conditions(sub)
+    if "not" in cond:
+        yield from _conditions(cond["not"])
+
+
+def node(kind: str, *parts: Any) -> str:
+    return f"{kind}:" + ":".join(str(p) for p in parts)
+
+
+def compile_graph(pack: Pack) -> nx.DiGraph:
+    """Nodes `signal:K`, `requirement:ID`, `level:DIM:N`, `dimension:DIM`; edges point from
+    what is needed to what needs it. Shared requirements are one node."""
+    g = nx.DiGraph(pack=pack.id, title=pack.title)
+    for req in pack.requirements.values():
+        rnode = node("requirement", req.id)
+        g.add_node(rnode, type="requirement", id=req.id, title=req.title, hint=req.hint)
+        for cond in _conditions(req.when):
+            if "kind" in cond:
+                g.add_edge(node("signal", cond["kind"]), rnode)
+            if "fact" in cond:
+                g.add_edge(node("signal", cond["fact"].split(".", 1)[0]), rnode,
+                           fact=cond["fact"])
+            if "requirement" in cond:
+                target = (pack.aliases or {}).get(cond["requirement"], cond["requirement"])
+                g.add_edge(node("requirement", target), rnode)
+    for n, data in g.nodes(data=True):
+        if n.startswith("signal:"):
+            data.update(type="signal", kind=n.split(":", 1)[1])
+    for dim in pack.dimensions:
+        dnode = node("dimension", dim.id)
+        g.add_node(dnode, type="dimension", id=dim.id, title=dim.title)
+        previous = None
+        for lv in dim.levels:
+            lnode = node("level", dim.id, f"{lv.level:g}")
+            g.add_node(lnode, type="level", dimension=dim.id, level=lv.level, name=lv.name)
+            g.add_edge(lnode, dnode)
+            if previous:
+                g.add_edge(previous, lnode, cumulative=True)
+            for rid in lv.requires:
+                g.add_edge(node("requirement", rid), lnode)
+            previous = lnode
+    return g
+
+
+class _Evaluator:
+    def __init__(self, pack: Pack, signals: Sequence[Signal], waivers: Mapping[str, str]):
+        self.pack = pack
+        self.signals = {s.kind: s for s in signals}
+        self.waivers = waivers
+        self.results: dict[str, tuple[bool, tuple[Evidence, ...]]] = {}
+
+    def fact_holds(self, cond: Mapping[str, Any], value: Any) -> bool:
+        if value is None:
+            return False
+        if isinstance(value, list) and ("at_least" in cond or "at_most" in cond):
+            value = len(value)
+        if "equals" in cond:
+            return bool(value == cond["equals"])
+        if "at_least" in cond:
+            return bool(value >= cond["at_least"])
+        if "at_most" in cond:
+            return bool(value <= cond["at_most"])
+        if "contains" in cond:
+            return cond["contains"] in value
+        if "contains_any" in cond:
+            return any(v in value for v in cond["contains_any"])
+        if "in" in cond:
+            return value in cond["in"]
+        if "matches" in cond:
+            rx = re.compile(cond["matches"])
+            items = value if isinstance(value, list) else [value]
+            return any(rx.search(str(v)) for v in items)
+        return bool(value)
+
+    def check(self, cond: Mapping[str, Any]) -> tuple[bool, tuple[Evidence, ...]]:
+        if "all" in cond:
+            parts = [self.check(c) for c in cond["all"]]
+            ok = all(p[0] for p in parts)
+            return ok, tuple(e for p in parts for e in p[1]) if ok else ()
+        if "any" in cond:
+            parts = [self.check(c) for c in cond["any"]]
+            return any(p[0] for p in parts), tuple(e for p in parts if p[0] for e in p[1])
+        if "not" in cond:
+            return not self.check(cond["not"])[0], ()
+        if "requirement" in cond:
+            return self.requirement(cond["requirement"])
+        if "kind" in cond:
+            sig = self.signals.get(cond["kind"])
+            ok = sig is not None and len(sig.evidence) >= cond.get("min_evidence", 1)
+            return ok, sig.evidence if ok and sig else ()
+        kind, _, fact = cond["fact"].partition(".")
+        sig = self.signals.get(kind)
+        if sig is None or not self.fact_holds(cond, sig.facts.get(fact)):
+            return False, ()
+        backing = tuple(e for e in sig.evidence if fact in e.supports)
+        return True, backing or sig.evidence
+
+    def requirement(self, rid: str) -> tuple[bool, tuple[Evidence, ...]]:
+        rid = (self.pack.aliases or {}).get(rid, rid)
+        if rid not in self.results:
+            ok, evidence = self.check(self.pack.requirements[rid].when)
+            seen: dict[tuple[str, int | None], Evidence] = {}
+            for e in evidence:
+                seen.setdefault((e.path, e.line), e)
+            self.results[rid] = (ok, tuple(seen.values()))
+        return self.results[rid]
+
+    def result(self, rid: str) -> RequirementResult:
+        req = self.pack.requirements[rid]
+        ok, evidence = self.requirement(rid)
+        waived = self.waivers.get(rid, "") if not ok else ""
+        return RequirementResult(req.id, req.title, req.hint, ok or bool(waived),
+                                 evidence[:MAX_EVIDENCE], req.ref, waived)
+
+
+def evaluate(pack: Pack, signals: Sequence[Signal],
+             waivers: Mapping[str, str] | None = None) -> Assessment:
+    """Levels are cumulative: a dimension is at the highest level whose requirements, and those
+    of every level below it, all hold. Requirements are evaluated in the graph's topological
+    order, each once, however many levels share it."""
+    ev = _Evaluator(pack, signals, waivers or {})
+    graph = compile_graph(pack)
+    for n in nx.topological_sort(graph):
+        if n.startswith("requirement:"):
+            ev.requirement(n.split(":", 1)[1])
+    dims = []
+    for dim in pack.dimensions:
+        levels = tuple(LevelResult(lv.level, lv.name, tuple(ev.result(r) for r in lv.requires))
+                       for lv in dim.levels)
+        reached = levels[0]
+        for lv in levels[1:]:
+            if not lv.met:
+                break
+            reached = lv
+        dims.append(DimensionResult(dim.id, dim.title, reached.level, reached.name,
+                                    dim.max_level, levels, dim.note))
+    return Assessment(pack.id, pack.title, tuple(dims), pack.note)

@@ -1,0 +1,305 @@
+"""Rule packs: YAML files in `rules/` (and any `--rules DIR`), loaded, validated, typed.
+
+Validation is strict because a gate that silently skips a broken rule quietly lowers the bar:
+every problem is a UsageError naming the file, the rule and the offending key.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import networkx as nx
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from maturity_scan.errors import UsageError
+from maturity_scan.model import FactType, KindSpec
+
+OPERATORS = ("equals", "at_least", "at_most", "contains", "contains_any", "in", "matches")
+NUMERIC = {FactType.COUNT, FactType.NUMBER}
+
+
+@dataclass(frozen=True)
+class Requirement:
+    id: str
+    title: str
+    hint: str
+    when: Mapping[str, Any]
+    ref: str = ""
+
+
+@dataclass(frozen=True)
+class Level:
+    level: float
+    name: str
+    requires: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Dimension:
+    id: str
+    title: str
+    levels: tuple[Level, ...]
+    note: str = ""
+
+    @property
+    def max_level(self) -> float:
+        return self.levels[-1].level
+
+
+@dataclass(frozen=True)
+class Pack:
+    id: str
+    title: str
+    description: str
+    dimensions: tuple[Dimension, ...]
+    requirements: Mapping[str, Requirement]
+    path: str
+    step: float = 1.0
+    note: str = ""
+    aliases: Mapping[str, str] | None = None  # old requirement id -> current id
+
+    def dimension(self, dim_id: str) -> Dimension | None:
+        return next((d for d in self.dimensions if d.id == dim_id), None)
+
+
+@lru_cache(maxsize=1)
+def _schema() -> dict[str, Any]:
+    text = resources.files("maturity_scan.schema").joinpath("rules.schema.json").read_text()
+    return json.loads(text)  # type: ignore[no-any-return]
+
+
+def _path_text(path: Sequence[Any]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+class _Problems:
+    def __init__(self, file: str) -> None:
+        self.file = file
+
+    def fail(self, where: str, message: str, line: int | None = None) -> None:
+        loc = f"{self.file}:{line}" if line else self.file
+        raise UsageError(f"{loc}: {where}: {message}")
+
+
+def _line(node: Any, key: Any = None) -> int | None:
+    lc = getattr(node, "lc", None)
+    if lc is None:
+        return None
+    try:
+        return int(lc.key(key)[0]) + 1 if key is not None else int(lc.line) + 1
+    except (KeyError, TypeError, AttributeError):
+        return int(lc.line) + 1
+
+
+def _rule_name(data: Any, path: Sequence[Any]) -> tuple[str, Any]:
+    """The rule a schema error is about (`requirement X`, `dimension Y`) and its node."""
+    if len(path) >= 2 and path[0] in ("requirements", "dimensions") and isinstance(path[1], int):
+        try:
+            node = data[path[0]][path[1]]
+            return f"{path[0][:-1]} {node.get('id', f'#{path[1] + 1}')}", node
+        except (IndexError, KeyError, TypeError, AttributeError):
+            pass
+    return "pack", data
+
+
+def _schema_error(problems: _Problems, data: Any, err: jsonschema.ValidationError) -> None:
+    path = list(err.absolute_path)
+    rule, node = _rule_name(data, path)
+    key = _path_text(path[2:] if rule != "pack" else path) or "(top level)"
+    if err.validator == "additionalProperties":
+        extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+        key = ".".join(filter(None, [key if key != "(top level)" else "", extra[0]]))
+        msg = f"unknown key (allowed: {', '.join(sorted(err.schema.get('properties', {})))})"
+    elif err.validator == "oneOf":
+        msg = ("a condition needs exactly one of all / any / not / kind / fact / requirement "
+               f"(got {', '.join(sorted(err.instance)) if isinstance(err.instance, dict) else err.instance})")
+    elif err.validator == "required":
+        msg = err.message.replace("'", "")
+    else:
+        msg = err.message
+    target = node
+    for part in path[2:] if rule != "pack" else path:
+        try:
+            target = target[part]
+        except (KeyError, IndexError, TypeError):
+            break
+    problems.fail(f"{rule}: {key}", msg, _line(target) or _line(node))
+
+
+def _walk(cond: Mapping[str, Any], where: str) -> Iterator[tuple[Mapping[str, Any], str]]:
+    yield cond, where
+    for op in ("all", "any"):
+        for i, sub in enumerate(cond.get(op) or []):
+            yield from _walk(sub, f"{where}.{op}[{i}]")
+    if "not" in cond:
+        yield from _walk(cond["not"], f"{where}.not")
+
+
+def _check_condition(problems: _Problems, rid: str, cond: Mapping[str, Any], where: str,
+                     kinds: Mapping[str, KindSpec], req_ids: set[str]) -> None:
+    line = _line(cond)
+    if "kind" in cond:
+        if cond["kind"] not in kinds:
+            problems.fail(f"requirement {rid}: {where}.kind",
+                          f"unknown kind {cond['kind']}", line)
+        extra = set(cond) - {"kind", "min_evidence"}
+        if extra:
+            problems.fail(f"requirement {rid}: {where}.{sorted(extra)[0]}",
+                          "not valid with kind (only min_evidence is)", line)
+    if "requirement" in cond:
+        if cond["requirement"] not in req_ids:
+            problems.fail(f"requirement {rid}: {where}.requirement",
+                          f"unknown requirement {cond['requirement']}", line)
+        if len(cond) > 1:
+            problems.fail(f"requirement {rid}: {where}", "requirement takes no other keys", line)
+    if "fact" in cond:
+        kind, _, fact = cond["fact"].partition(".")
+        if kind not in kinds:
+            problems.fail(f"requirement {rid}: {where}.fact", f"unknown kind {kind}", line)
+        ftype = kinds[kind].facts.get(fact)
+        if ftype is None:
+            known = ", ".join(sorted(kinds[kind].facts)) or "none"
+            problems.fail(f"requirement {rid}: {where}.fact",
+                          f"unknown fact {cond['fact']} (facts of {kind}: {known})", line)
+        if ftype is FactType.RECORDS:
+            problems.fail(f"requirement {rid}: {where}.fact",
+                          f"{cond['fact']} is a list of records, not testable by rules", line)
+        ops = [op for op in OPERATORS if op in cond]
+        if len(ops) > 1:
+            problems.fail(f"requirement {rid}: {where}",
+                          f"one operator per fact condition (got {', '.join(ops)})", line)
+        extra = set(cond) - {"fact", *OPERATORS}
+        if extra:
+            problems.fail(f"requirement {rid}: {where}.{sorted(extra)[0]}",
+                          "not valid with fact", line)
+        for op in ops:
+            # on a set, at_least / at_most compare its size ("at least 2 overlays")
+            ok = {"at_least": ftype in NUMERIC | {FactType.SET},
+                  "at_most": ftype in NUMERIC | {FactType.SET},
+                  "contains": ftype is FactType.SET, "contains_any": ftype is FactType.SET,
+                  "matches": ftype in (FactType.TEXT, FactType.SET),
+                  "in": ftype in (FactType.TEXT, FactType.NUMBER, FactType.COUNT),
+                  "equals": True}[op]
+            if not ok:
+                problems.fail(f"requirement {rid}: {where}.{op}",
+                              f"bad operator for {cond['fact']}, a {ftype.value} fact", line)
+            if op == "matches":
+                try:
+                    re.compile(cond[op])
+                except re.error as e:
+                    problems.fail(f"requirement {rid}: {where}.matches",
+                                  f"invalid regular expression ({e.msg})", line)
+
+
+def _load_yaml(path: Path) -> Any:
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = False
+    try:
+        return yaml.load(path.read_text(encoding="utf-8"))
+    except YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(e, "problem", None) or type(e).__name__
+        raise UsageError(f"{path}{where}: invalid YAML: {problem}") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise UsageError(f"{path}: cannot be read ({type(e).__name__})") from None
+
+
+def load_pack(path: Path, kinds: Mapping[str, KindSpec]) -> Pack:
+    """Load and fully validate one rule file."""
+    problems = _Problems(str(path))
+    data = _load_yaml(path)
+    if not isinstance(data, dict):
+        problems.fail("pack", "a rule file is a mapping with pack, title, dimensions, "
+                      "requirements")
+    validator = jsonschema.Draft202012Validator(_schema())
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        _schema_error(problems, data, jsonschema.exceptions.best_match(errors))
+
+    reqs: dict[str, Requirement] = {}
+    aliases: dict[str, str] = {}
+    for raw in data["requirements"]:
+        rid = raw["id"]
+        if rid in reqs or rid in aliases:
+            problems.fail(f"requirement {rid}", "duplicate id", _line(raw))
+        reqs[rid] = Requirement(rid, raw["title"], raw["hint"], raw["when"], raw.get("ref", ""))
+        for alias in raw.get("aliases") or []:
+            aliases[alias] = rid
+    ids = set(reqs) | set(aliases)
+    refs = nx.DiGraph()
+    for raw in data["requirements"]:
+        for cond, where in _walk(raw["when"], "when"):
+            _check_condition(problems, raw["id"], cond, where, kinds, ids)
+            if "requirement" in cond:
+                refs.add_edge(aliases.get(cond["requirement"], cond["requirement"]), raw["id"])
+    try:
+        ring = [a for a, _ in nx.find_cycle(refs)]
+        start = ring.index(min(ring))  # deterministic: start at the smallest id
+        ring = ring[start:] + ring[:start]
+        problems.fail(f"requirement {ring[0]}", "cycle: " + " -> ".join([*ring, ring[0]]))
+    except nx.NetworkXNoCycle:
+        pass
+
+    step = float(data.get("step", 1))
+    dims: list[Dimension] = []
+    for raw in data["dimensions"]:
+        did = raw["id"]
+        if any(d.id == did for d in dims):
+            problems.fail(f"dimension {did}", "duplicate id", _line(raw))
+        levels = sorted(raw["levels"], key=lambda lv: float(lv["level"]))
+        expected = 1.0
+        seen: set[float] = set()
+        for lv in levels:
+            value = float(lv["level"])
+            if value in seen:
+                problems.fail(f"dimension {did}: level {lv['level']}", "duplicate level", _line(lv))
+            if abs(value - expected) > 1e-9:
+                problems.fail(f"dimension {did}: level {lv['level']}",
+                              f"level gap: expected level {expected:g} (step {step:g})", _line(lv))
+            seen.add(value)
+            expected = value + step
+            for rid in lv.get("requires") or []:
+                if rid not in ids:
+                    problems.fail(f"dimension {did}: level {lv['level']}: requires",
+                                  f"unknown requirement {rid}", _line(lv))
+        if levels[0].get("requires"):
+            problems.fail(f"dimension {did}: level 1", "level 1 needs no evidence "
+                          "(every repository starts there)", _line(levels[0]))
+        dims.append(Dimension(did, raw["title"], tuple(
+            Level(float(lv["level"]), lv.get("name", ""),
+                  tuple(aliases.get(r, r) for r in lv.get("requires") or []))
+            for lv in levels), raw.get("note", "")))
+    return Pack(data["pack"], data["title"], data.get("description", ""), tuple(dims), reqs,
+                str(path), step, data.get("note", ""), aliases)
+
+
+def builtin_dir() -> Path:
+    return Path(str(resources.files("maturity_scan.rules")))
+
+
+def load_packs(kinds: Mapping[str, KindSpec], extra_dirs: Sequence[Path] = ()) -> dict[str, Pack]:
+    """The built-in packs, then each extra directory's, a later pack replacing one of the same
+    id (so an organization can publish its own ladder without touching Python code)."""
+    packs: dict[str, Pack] = {}
+    for directory in [builtin_dir(), *extra_dirs]:
+        if not directory.is_dir():
+            raise UsageError(f"{directory}: not a directory of rule files")
+        for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
+            pack = load_pack(path, kinds)
+            if pack.id in packs and packs[pack.id].path != str(path) and \
+                    Path(packs[pack.id].path).parent == directory:
+                raise UsageError(f"{path}: pack {pack.id}: duplicate id (also {packs[pack.id].path})")
+            packs[pack.id] = pack
+    return packs
