@@ -32,8 +32,9 @@ def assess(scan: ScanResult, pack: Pack, waivers: Mapping[str, str] | None = Non
 
 def scan_report(source: Source, pack: str = DEFAULT_PACK,
                 options: ScanOptions | None = None, *, timings: bool = True,
-                rule_dirs: Sequence[Path] = ()) -> dict[str, Any]:
+                rule_dirs: Sequence[Path] = (),
+                waivers: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The JSON report (schema_version 1, DESIGN.md) of one source under one pack."""
     chosen = get_pack(pack, rule_dirs)
     result = scan_source(source, options)
-    return report.build(result, assess(result, chosen), timings=timings)
+    return report.build(result, assess(result, chosen, waivers), timings=timings)

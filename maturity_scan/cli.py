@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from maturity_scan import __version__, api, registry, report, rulegraph
+from maturity_scan import __version__, api, config, registry, report, rulegraph
 from maturity_scan.errors import ExitCode, ScanError, UsageError
 from maturity_scan.reporters import text
 from maturity_scan.scan import DEFAULT_MAX_FILE_BYTES, ScanOptions
@@ -40,10 +40,23 @@ def cli() -> None:
     """Infer DevOps / platform maturity from the evidence a repository contains."""
 
 
+def load_config(path: Path, config_file: Path | None) -> config.Config:
+    """`--config FILE`, else the scanned repository's own config, else defaults."""
+    if config_file is not None:
+        return config.load_file(config_file)
+    return config.discover(path) if path.is_dir() else config.Config()
+
+
+config_option = click.option(
+    "--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
+    help="Config file (default: .maturity-scan.yaml or [tool.maturity-scan] in pyproject.toml "
+         "at PATH).")
+
+
 @cli.command()
 @click.argument("path", default=".", type=click.Path(path_type=Path))
 @click.option("--rev", help="Scan this git revision straight from the object store.")
-@click.option("--pack", default=api.DEFAULT_PACK, show_default=True, help="Rule pack.")
+@click.option("--pack", help=f"Rule pack (default: the config's, else {api.DEFAULT_PACK}).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the report here.")
 @click.option("-j", "--jobs", type=click.IntRange(min=0),
@@ -51,13 +64,18 @@ def cli() -> None:
 @click.option("--max-file-size", type=click.IntRange(min=1), default=DEFAULT_MAX_FILE_BYTES,
               show_default=True, help="Files larger than this many bytes are skipped.")
 @rules_dir_option
-def scan(path: Path, rev: str | None, pack: str, fmt: str, output: Path | None,
-         jobs: int | None, max_file_size: int, rule_dirs: tuple[Path, ...]) -> None:
+@config_option
+def scan(path: Path, rev: str | None, pack: str | None, fmt: str, output: Path | None,
+         jobs: int | None, max_file_size: int, rule_dirs: tuple[Path, ...],
+         config_file: Path | None) -> None:
     """Scan a repository and report its maturity level per dimension."""
-    options = ScanOptions(max_file_bytes=max_file_size,
+    source = open_source(path, rev)  # a missing path is exit 2 before anything else
+    cfg = load_config(path, config_file)
+    dirs = (*cfg.rule_dirs, *rule_dirs)
+    options = ScanOptions(max_file_bytes=max_file_size, exclude=cfg.exclude,
                           **({"jobs": jobs} if jobs is not None else {}))
-    chosen = api.get_pack(pack, rule_dirs)  # fail on a bad pack before scanning
-    rep = api.scan_report(open_source(path, rev), chosen.id, options, rule_dirs=rule_dirs)
+    chosen = api.get_pack(pack or cfg.pack or api.DEFAULT_PACK, dirs)
+    rep = api.scan_report(source, chosen.id, options, rule_dirs=dirs, waivers=cfg.waivers)
     _emit(_render(rep, fmt), output)
 
 
