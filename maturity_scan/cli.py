@@ -11,6 +11,7 @@ import click
 
 from maturity_scan import __version__, api, config, registry, report, rulegraph
 from maturity_scan.errors import ExitCode, ScanError, UsageError
+from maturity_scan.pool import Limits
 from maturity_scan.reporters import text
 from maturity_scan.scan import DEFAULT_MAX_FILE_BYTES, ScanOptions
 from maturity_scan.source import open_source
@@ -63,16 +64,21 @@ config_option = click.option(
               help="Parser worker processes (default: one per core; 0: no isolation).")
 @click.option("--max-file-size", type=click.IntRange(min=1), default=DEFAULT_MAX_FILE_BYTES,
               show_default=True, help="Files larger than this many bytes are skipped.")
+@click.option("--file-timeout", type=click.FloatRange(min=0.1), default=Limits.seconds_per_file,
+              show_default=True, help="Seconds one file may take to parse.")
+@click.option("--worker-memory", type=click.IntRange(min=512), default=Limits.memory_bytes >> 20,
+              show_default=True, help="Address-space cap of each parser worker, in MiB.")
 @rules_dir_option
 @config_option
 def scan(path: Path, rev: str | None, pack: str | None, fmt: str, output: Path | None,
-         jobs: int | None, max_file_size: int, rule_dirs: tuple[Path, ...],
-         config_file: Path | None) -> None:
+         jobs: int | None, max_file_size: int, file_timeout: float, worker_memory: int,
+         rule_dirs: tuple[Path, ...], config_file: Path | None) -> None:
     """Scan a repository and report its maturity level per dimension."""
     source = open_source(path, rev)  # a missing path is exit 2 before anything else
     cfg = load_config(path, config_file)
     dirs = (*cfg.rule_dirs, *rule_dirs)
     options = ScanOptions(max_file_bytes=max_file_size, exclude=cfg.exclude,
+                          limits=Limits(file_timeout, worker_memory << 20),
                           **({"jobs": jobs} if jobs is not None else {}))
     chosen = api.get_pack(pack or cfg.pack or api.DEFAULT_PACK, dirs)
     rep = api.scan_report(source, chosen.id, options, rule_dirs=dirs, waivers=cfg.waivers)

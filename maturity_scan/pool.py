@@ -26,7 +26,9 @@ from maturity_scan.document import Document, RepoView
 @dataclass(frozen=True)
 class Limits:
     seconds_per_file: float = 20.0
-    memory_bytes: int = 2 << 30
+    # Address space, not resident memory: Go's runtime (pygohcl) reserves far more than it
+    # touches, and fails under 2 GiB on a 5 MB file whose parse peaks at 0.8 GB resident.
+    memory_bytes: int = 4 << 30
     grace_seconds: float = 5.0  # after the soft alarm, before the hard kill
 
 
