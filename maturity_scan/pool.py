@@ -110,7 +110,7 @@ def _context() -> Any:
     # workers from a clean process that has imported the detectors and nothing else.
     if "forkserver" in mp.get_all_start_methods():
         ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["maturity_scan.pool", "maturity_scan.detectors"])
+        ctx.set_forkserver_preload(["maturity_scan.pool", "maturity_scan.preload"])
         return ctx
     return mp.get_context("spawn")
 
