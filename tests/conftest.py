@@ -16,3 +16,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture
 def update_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-golden"))
+
+
+@pytest.fixture(autouse=True)
+def every_report_matches_the_schema(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every JSON report built anywhere in the suite is checked against the shipped schema."""
+    from maturity_scan import report
+
+    build = report.build
+
+    def checked_build(*args, **kwargs):  # type: ignore[no-untyped-def]
+        out = build(*args, **kwargs)
+        report.validate(out)
+        return out
+
+    monkeypatch.setattr(report, "build", checked_build)
