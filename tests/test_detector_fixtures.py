@@ -17,15 +17,29 @@ def test_fixture(case: Path) -> None:
     assert not problems, "\n".join(problems)
 
 
-def test_every_detector_has_positive_negative_and_malformed_cases() -> None:
+def _expected(case: Path) -> dict:
+    import yaml
+
+    return yaml.safe_load((case / EXPECTED).read_text()) or {}
+
+
+def test_every_kind_has_positive_negative_and_malformed_cases() -> None:
+    """Per detector a malformed case; per kind a positive case that finds it and a near-miss
+    negative case that asserts it is not found."""
     from maturity_scan import registry
 
     missing = []
     for det in registry.all_detectors():
         if not det.patterns:
             continue  # history-only detectors (git) are tested on repositories built in tests
-        cases = {c.name.split("_", 1)[0] for c in CASES if c.parent.name == det.id}
-        for needed in ("positive", "negative", "malformed"):
-            if needed not in cases:
-                missing.append(f"{det.id}: no fixtures/{det.id}/{needed}_*/ case")
+        own = [c for c in CASES if c.parent.name == det.id]
+        if not any(c.name.startswith("malformed_") for c in own):
+            missing.append(f"{det.id}: no fixtures/{det.id}/malformed_*/ case")
+        for kind in det.kinds:
+            if not any(c.name.startswith("positive_") and kind in (_expected(c).get("found") or {})
+                       for c in own):
+                missing.append(f"{det.id}: no positive_* case that finds {kind}")
+            if not any(c.name.startswith("negative_") and kind in (_expected(c).get("not_found") or [])
+                       for c in own):
+                missing.append(f"{det.id}: no negative_* case asserting {kind} is not found")
     assert not missing, "\n".join(missing)
