@@ -35,6 +35,15 @@ def scan_report(source: Source, pack: str = DEFAULT_PACK,
                 rule_dirs: Sequence[Path] = (),
                 waivers: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The JSON report (schema_version 1, DESIGN.md) of one source under one pack."""
-    chosen = get_pack(pack, rule_dirs)
+    return scan_reports(source, [pack], options, timings=timings, rule_dirs=rule_dirs,
+                        waivers=waivers)[0]
+
+
+def scan_reports(source: Source, pack_names: Sequence[str],
+                 options: ScanOptions | None = None, *, timings: bool = True,
+                 rule_dirs: Sequence[Path] = (),
+                 waivers: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    """One scan, assessed by several packs (`--pack all`): one report per pack."""
+    chosen = [get_pack(name, rule_dirs) for name in pack_names]  # bad names fail before scanning
     result = scan_source(source, options)
-    return report.build(result, assess(result, chosen, waivers), timings=timings)
+    return [report.build(result, assess(result, p, waivers), timings=timings) for p in chosen]

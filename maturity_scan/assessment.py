@@ -24,6 +24,9 @@ class RequirementResult:
     evidence: tuple[Evidence, ...] = ()
     ref: str = ""
     waived: str = ""  # the reason, when configuration switched this requirement off
+    # When unmet: evidence of what the repository already has toward it (the kinds the
+    # requirement names that were found), so advice can point at specific files.
+    related: tuple[Evidence, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,27 @@ class DimensionResult:
     @property
     def next(self) -> LevelResult | None:
         return self.road[0] if self.road else None
+
+    def next_steps(self) -> tuple[NextStep, ...]:
+        """Every missing requirement on the road, once, in the order that unlocks levels
+        soonest: by the first level that needs it, then the ones more levels wait on."""
+        needed: dict[str, list[float]] = {}
+        results: dict[str, RequirementResult] = {}
+        for lv in self.road:
+            for r in lv.missing:
+                needed.setdefault(r.id, []).append(lv.level)
+                results[r.id] = r
+        order = sorted(needed, key=lambda rid: (needed[rid][0], -len(needed[rid]), rid))
+        names = {lv.level: lv.name for lv in self.levels}
+        return tuple(NextStep(results[rid], needed[rid][0], names.get(needed[rid][0], ""))
+                     for rid in order)
+
+
+@dataclass(frozen=True)
+class NextStep:
+    requirement: RequirementResult
+    unlocks: float  # the first level this requirement stands in the way of
+    unlocks_name: str = ""
 
 
 @dataclass(frozen=True)

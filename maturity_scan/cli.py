@@ -164,8 +164,10 @@ def rules_graph(pack: str, fmt: str, rule_dirs: tuple[Path, ...]) -> None:
     click.echo(graph.render(g, fmt), nl=False)
 
 
-# Subcommands that live in modules of their own register on `cli` when imported.
-from maturity_scan import cli_explain, cli_gate, cli_org  # noqa: E402,F401
+# Subcommands that live in modules of their own.
+from maturity_scan import cli_explain, cli_gate, cli_org  # noqa: E402
+
+cli.add_command(cli_explain.explain_command)
 
 
 def main(argv: list[str] | None = None) -> int:

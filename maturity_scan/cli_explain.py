@@ -1,2 +1,45 @@
-"""`maturity-scan` subcommands of this area; they register on the `cli` group when imported."""
+"""`maturity-scan explain [PATH] DIMENSION`: why a dimension is at its level, and the road ahead."""
 from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from maturity_scan import api, explain
+from maturity_scan.cli import config_option, load_config, rules_dir_option
+from maturity_scan.errors import UsageError
+from maturity_scan.scan import ScanOptions
+from maturity_scan.source import open_source
+
+
+@click.command("explain")
+@click.argument("args", nargs=-1, required=True, metavar="[PATH] DIMENSION")
+@click.option("--rev", help="Explain this git revision (read from the object store).")
+@click.option("--pack", help=f"Rule pack (default: the config's, else {api.DEFAULT_PACK}).")
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text",
+              show_default=True)
+@click.option("-j", "--jobs", type=click.IntRange(min=0), help="Parser worker processes.")
+@rules_dir_option
+@config_option
+def explain_command(args: tuple[str, ...], rev: str | None, pack: str | None, fmt: str,
+                    jobs: int | None, rule_dirs: tuple[Path, ...],
+                    config_file: Path | None) -> None:
+    """Why DIMENSION is at its level (evidence -> requirement -> level), and what to do next,
+    in the order that unlocks levels soonest."""
+    if len(args) > 2:
+        raise UsageError("explain takes [PATH] DIMENSION")
+    path, dim = (Path(args[0]), args[1]) if len(args) == 2 else (Path("."), args[0])
+    source = open_source(path, rev)
+    cfg = load_config(path, config_file)
+    dirs = (*cfg.rule_dirs, *rule_dirs)
+    chosen = api.get_pack(pack or cfg.pack or api.DEFAULT_PACK, dirs)
+    if dim not in {d.id for d in chosen.dimensions}:
+        known = ", ".join(d.id for d in chosen.dimensions)
+        raise UsageError(f"{dim}: no such dimension in pack {chosen.id} (dimensions: {known})")
+    options = ScanOptions(exclude=cfg.exclude, **({"jobs": jobs} if jobs is not None else {}))
+    rep = api.scan_report(source, chosen.id, options, rule_dirs=dirs, waivers=cfg.waivers)
+    if fmt == "json":
+        click.echo(json.dumps(explain.as_json(rep, dim), indent=2))
+    else:
+        click.echo(explain.render(rep, dim), nl=False)

@@ -27,6 +27,8 @@ def _requirement(r: RequirementResult, with_evidence: bool) -> dict[str, Any]:
         out["ref"] = r.ref
     if r.waived:
         out["waived"] = r.waived
+    if r.related and not with_evidence:
+        out["have"] = [e.to_json() for e in r.related]
     return out
 
 
@@ -41,6 +43,8 @@ def build(scan: ScanResult, assessment: Assessment, *, timings: bool = True) -> 
             "id": d.id, "title": d.title, "level": level_json(d.level),
             "level_name": d.level_name, "max_level": level_json(d.max_level),
             "met": met, "next": road[0] if road else None, "road": road,
+            "next_steps": [{"unlocks": level_json(st.unlocks), **_requirement(st.requirement, False)}
+                           for st in d.next_steps()],
         }
         if d.note:
             dim["note"] = d.note

@@ -14,6 +14,8 @@ from maturity_scan.model import Evidence, Signal
 from maturity_scan.rulepacks import Pack
 
 MAX_EVIDENCE = 5  # per requirement in a report; the signal lists carry the rest
+MAX_RELATED = 3  # what an unmet requirement can already build on
+RELATED_PER_KIND = 2
 
 
 def _conditions(cond: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
@@ -127,12 +129,29 @@ class _Evaluator:
             self.results[rid] = (ok, tuple(seen.values()))
         return self.results[rid]
 
+    def related(self, cond: Mapping[str, Any], depth: int = 0) -> Iterator[Evidence]:
+        """Evidence of the kinds a condition names that the repository has (not under `not`)."""
+        if "not" in cond or depth > 20:
+            return
+        for key in ("all", "any"):
+            for c in cond.get(key, ()):
+                yield from self.related(c, depth + 1)
+        if "requirement" in cond:
+            rid = (self.pack.aliases or {}).get(cond["requirement"], cond["requirement"])
+            yield from self.related(self.pack.requirements[rid].when, depth + 1)
+        kind = cond.get("kind") or cond.get("fact", "").partition(".")[0]
+        if kind in self.signals:
+            yield from self.signals[kind].evidence[:RELATED_PER_KIND]
+
     def result(self, rid: str) -> RequirementResult:
         req = self.pack.requirements[rid]
         ok, evidence = self.requirement(rid)
         waived = self.waivers.get(rid, "") if not ok else ""
+        related: tuple[Evidence, ...] = ()
+        if not ok:
+            related = tuple(dict.fromkeys(self.related(req.when)))[:MAX_RELATED]
         return RequirementResult(req.id, req.title, req.hint, ok or bool(waived),
-                                 evidence[:MAX_EVIDENCE], req.ref, waived)
+                                 evidence[:MAX_EVIDENCE], req.ref, waived, related)
 
 
 def evaluate(pack: Pack, signals: Sequence[Signal],

@@ -15,7 +15,7 @@ def _bar(level: float, top: float) -> str:
     return "█" * filled + "·" * (BAR_WIDTH - filled)
 
 
-def _where(e: dict[str, Any]) -> str:
+def where(e: dict[str, Any]) -> str:
     loc = f"{e['path']}:{e['line']}" if e.get("line") else e["path"]
     return f"{loc}  {e['detail']}" if e.get("detail") else loc
 
@@ -50,7 +50,7 @@ def render(report: dict[str, Any], *, evidence_per_requirement: int = 3) -> str:
             if m.get("waived"):
                 out.append(f"      waived: {m['waived']}")
             for e in m["evidence"][:evidence_per_requirement]:
-                out.append(f"      {_where(e)}")
+                out.append(f"      {where(e)}")
         nxt = d.get("next")
         if nxt:
             name = f" ({nxt['name']})" if nxt.get("name") else ""
@@ -59,6 +59,8 @@ def render(report: dict[str, Any], *, evidence_per_requirement: int = 3) -> str:
                 out.append(f"  {click.style('✗', fg='red')} {miss['title']}  " +
                            click.style(f"[{miss['requirement']}]", dim=True))
                 out.append(f"      → {miss['hint']}")
+                for e in miss.get("have", [])[:1]:
+                    out.append(click.style(f"        build on: {where(e)}", dim=True))
         else:
             out.append("  " + click.style("top level reached", fg="green"))
     if report["errors"]:
