@@ -39,10 +39,28 @@ def open_repo(path: Path) -> git.Repo | None:
         repo = git.Repo(path, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
         return None
-    if repo.bare:
-        return repo
-    repo.git.update_environment(**git_env())
+    # gitpython's own git processes (cat-file for the object store) get the same hardening as
+    # run(), as config from the environment, plus a safe.directory for this repository: reading
+    # objects of a repository owned by another user is fine, nothing of it executes.
+    top = os.fspath(repo.working_tree_dir or repo.git_dir)
+    items = [item.split("=", 1) for item in (*HARDENING, f"safe.directory={top}")]
+    config = {"GIT_CONFIG_COUNT": str(len(items))}
+    for i, (key, value) in enumerate(items):
+        config[f"GIT_CONFIG_KEY_{i}"], config[f"GIT_CONFIG_VALUE_{i}"] = key, value
+    repo.git.update_environment(**git_env(), **config, **_store(repo))
     return repo
+
+
+def has_work_tree(repo: git.Repo) -> bool:
+    """False for a bare repository, including one without `core.bare` in its config (a
+    mirror's object store), which gitpython takes for a work tree in the parent folder."""
+    tree = repo.working_tree_dir
+    return bool(tree) and not repo.bare and (Path(tree) / ".git").exists()
+
+
+def _store(repo: git.Repo) -> dict[str, str]:
+    """Point git at the object store explicitly when gitpython would guess a work tree."""
+    return {} if has_work_tree(repo) or repo.bare else {"GIT_DIR": os.fspath(repo.git_dir)}
 
 
 def run(repo: git.Repo, *args: str, cwd: Path | None = None, timeout: float = 300) -> str:
@@ -54,7 +72,7 @@ def run(repo: git.Repo, *args: str, cwd: Path | None = None, timeout: float = 30
         cfg += ["-c", item]
     try:
         done = subprocess.run(["git", *cfg, *args], cwd=os.fspath(cwd or top),
-                              env={**os.environ, **git_env()}, capture_output=True,
+                              env={**os.environ, **git_env(), **_store(repo)}, capture_output=True,
                               timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
         raise UsageError(f"{top}: git {args[0]} took longer than {timeout:g}s") from None

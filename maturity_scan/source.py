@@ -123,7 +123,7 @@ class GitRevisionSource:
         self.revision = commit.hexsha
         # Scanning a sub-folder of a repository scans that folder of the revision.
         top = Path(repo.working_tree_dir or repo.git_dir).resolve()
-        sub = root.resolve().relative_to(top).as_posix() if repo.working_tree_dir else "."
+        sub = root.resolve().relative_to(top).as_posix() if gitsafe.has_work_tree(repo) else "."
         self._prefix = "" if sub == "." else sub + "/"
         self._blobs: dict[str, str] = {}
 
@@ -144,7 +144,9 @@ class GitRevisionSource:
             if is_dependency_path(rel):
                 continue
             self._blobs[rel] = sha
-            yield FileEntry(rel, int(size))
+            # A partial clone lists blobs it does not hold with no size: reading one fails
+            # with a clear error if a detector claims it.
+            yield FileEntry(rel, int(size) if size.isdigit() else 0)
 
     def read(self, path: str) -> bytes:
         sha = self._blobs[path]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -132,3 +133,17 @@ def test_hostile_git_config_runs_nothing(tmp_path: Path) -> None:
     assert listed(WorkTreeSource(repo)) == ["hook.sh", "main.tf", "new.tf"]
     assert listed(open_source(repo, "HEAD")) == ["main.tf"]
     assert not marker.exists()
+
+
+def test_object_store_without_config(tmp_path: Path) -> None:
+    """A mirror's bare object store with no `config` file: gitpython would guess a work tree in
+    the parent folder, and git would refuse it as dubious or not a repository."""
+    repo = init(tmp_path / "work")
+    sha = commit(repo, "one", {"README.md": "# x\n", "big.bin": b"\0" * 10})
+    store = tmp_path / "mirror" / "repo"
+    subprocess.run(["git", "clone", "--quiet", "--bare", str(repo), str(store)], check=True)
+    (store / "config").unlink()
+    src = GitRevisionSource(store, "HEAD")
+    assert src.revision == sha
+    assert listed(src) == ["README.md", "big.bin"]
+    assert src.read("README.md") == b"# x\n"
