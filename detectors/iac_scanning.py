@@ -1,0 +1,83 @@
+"""IaC security scanning: checkov, tfsec, KICS and terrascan, by their configs, CI steps, root
+pre-commit hooks and GitLab's SAST-IaC template. (`trivy config` is reported by trivy.)"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from maturity_scan.detectors._citools import (
+    CI_FILES,
+    PRE_COMMIT,
+    find,
+    gitlab_includes,
+    include_detail,
+    pre_commit_hooks,
+)
+
+from maturity_scan.ci import commands
+from maturity_scan.detector import signal
+from maturity_scan.document import Document
+from maturity_scan.model import Signal, kind
+
+ACTIONS = {"bridgecrewio/checkov-action": "checkov", "aquasecurity/tfsec-action": "tfsec",
+           "aquasecurity/tfsec-sarif-action": "tfsec", "aquasecurity/tfsec-pr-commenter-action":
+           "tfsec", "checkmarx/kics-github-action": "kics", "tenable/terrascan-action":
+           "terrascan", "accurics/terrascan-action": "terrascan"}
+PROGRAMS = {"checkov": "checkov", "tfsec": "tfsec", "kics": "kics", "terrascan": "terrascan"}
+IMAGES = ("bridgecrew/checkov", "aquasec/tfsec", "aquasec/tfsec-ci", "checkmarx/kics",
+          "tenable/terrascan", "accurics/terrascan")
+HOOKS = {"checkov": "checkov", "checkov_diff": "checkov", "checkov_secrets": "checkov",
+         "terraform_checkov": "checkov", "terraform_tfsec": "tfsec", "tfsec": "tfsec",
+         "terrascan": "terrascan", "terraform_terrascan": "terrascan", "kics": "kics"}
+CONFIGS = {".checkov.yml": "checkov", ".checkov.yaml": "checkov", "kics.config": "kics",
+           ".tfsec/config.yml": "tfsec", ".tfsec/config.yaml": "tfsec", ".tfsec/config.json": "tfsec"}
+
+
+def hook_tool(hook_id: str, entry: str = "") -> str | None:
+    """The scanner a pre-commit hook runs: by its id, or a local hook's `entry` command."""
+    if hook_id in HOOKS:
+        return HOOKS[hook_id]
+    return next((PROGRAMS[w[0]] for w in commands(entry) if w[0] in PROGRAMS), None)
+
+
+class IacScanningDetector:
+    id = "iac_scanning"
+    description = "IaC security scanners (checkov, tfsec, KICS, terrascan)"
+    kinds = {"iac_scanning": kind("Infrastructure code is scanned for misconfigurations",
+                                  tools="set", in_ci="flag", pre_commit="flag")}
+    patterns = (*CI_FILES, PRE_COMMIT, ".checkov.y{a,}ml", "kics.config",
+                ".tfsec/config.{yml,yaml,json}")
+
+    def analyze(self, doc: Document) -> Iterable[Signal]:
+        key = ".tfsec/" + doc.name if doc.path.endswith(f".tfsec/{doc.name}") else doc.name
+        if key in CONFIGS:
+            if doc.name == "kics.config":  # JSON, YAML, TOML or HCL: found by name
+                data = doc.text and None
+            else:
+                data = doc.json if doc.name.endswith(".json") else doc.yaml
+            if data is None or isinstance(data, dict):
+                yield signal("iac_scanning", doc.path, 1, f"{CONFIGS[key]} configuration",
+                             tools=[CONFIGS[key]])
+        elif doc.path == PRE_COMMIT.lstrip("/"):
+            for hook in pre_commit_hooks(doc):
+                if (tool := hook_tool(hook.id, hook.entry)) is not None:
+                    yield signal("iac_scanning", doc.path, hook.line,
+                                 f"pre-commit hook {hook.id}", tools=[tool], pre_commit=True)
+        else:
+            for hit in find(doc, actions=tuple(ACTIONS), programs=tuple(PROGRAMS), images=IMAGES):
+                if hit.via == "run":
+                    args = [w for w in hit.words[1:] if w not in ("version", "--version", "-v")]
+                    if not args or hit.words[0] in ("kics", "terrascan") and "scan" not in args:
+                        continue
+                    tool, detail = PROGRAMS[hit.words[0]], f"job {hit.job.id} runs {hit.words[0]}"
+                else:
+                    tool = next((t for a, t in ACTIONS.items() if hit.step.action.startswith(a)),
+                                hit.step.action.rsplit("/", 1)[-1])
+                    detail = f"job {hit.job.id} uses {hit.step.action}"
+                yield signal("iac_scanning", doc.path, hit.line, detail, tools=[tool], in_ci=True)
+            for template, line in gitlab_includes(doc):
+                if "sast-iac" in template.lower():
+                    yield signal("iac_scanning", doc.path, line, include_detail(template),
+                                 tools=["kics"], in_ci=True)
+
+
+DETECTOR = IacScanningDetector()
