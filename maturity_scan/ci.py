@@ -64,6 +64,10 @@ class Pipeline:
                 yield job, step
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _line(node: Any, key: Any = None, default: int = 1) -> int:
     if key is not None and hasattr(node, "line_of"):
         return int(node.line_of(key))
@@ -97,7 +101,7 @@ def _github(doc: Document, wf: Any) -> Pipeline | None:
         if not isinstance(job, dict):
             continue
         steps = []
-        for raw in job.get("steps") or []:
+        for raw in _list(job.get("steps")):
             if not isinstance(raw, dict):
                 continue
             steps.append(Step(_line(raw), str(raw.get("name") or ""),
@@ -106,11 +110,10 @@ def _github(doc: Document, wf: Any) -> Pipeline | None:
         services = job.get("services") if isinstance(job.get("services"), dict) else {}
         images = tuple(str(s.get("image", name)) if isinstance(s, dict) else str(s)
                        for name, s in services.items())
-        container = job.get("container")
+        uses = job.get("uses")
         jobs.append(Job(str(job_id), _line(wf["jobs"], job_id), tuple(steps),
                         _env_name(job.get("environment")), images,
-                        str(job.get("uses") or ""), job))
-        del container
+                        uses if isinstance(uses, str) else "", job))
     return Pipeline("github_actions", doc.path, tuple(jobs), _github_triggers(wf), wf)
 
 
@@ -142,7 +145,7 @@ def _gitlab(doc: Document, cfg: Any) -> Pipeline | None:
         image = image.get("name") if isinstance(image, dict) else image
         step = Step(_line(cfg, name), name, str(image or ""), script)
         services = tuple(str(s.get("name") if isinstance(s, dict) else s)
-                         for s in job.get("services") or [] if s)
+                         for s in _list(job.get("services")) if s)
         jobs.append(Job(name, _line(cfg, name), (step,), _env_name(job.get("environment")),
                         services, "", job))
     return Pipeline("gitlab_ci", doc.path, tuple(jobs), (), cfg)
@@ -169,7 +172,27 @@ _RUNNERS = {"poetry": {"run"}, "pdm": {"run"}, "hatch": {"run"}, "pipenv": {"run
             "uv": {"run"}, "rye": {"run"}, "pipx": {"run"}, "bundle": {"exec"},
             "npm": {"exec", "x"}, "yarn": {"dlx", "exec"}, "pnpm": {"dlx", "exec"},
             "bun": {"x"}}
-_SPLIT = re.compile(r"\|\||&&|[;|&\n]|\$\(|`")
+
+
+def _simple_commands(line: str) -> Iterator[list[str]]:
+    """A line split into simple commands at `;`, `&&`, `||`, `|`, `&` and parentheses outside
+    quotes, comments dropped: `echo "a; docker build"` stays one command."""
+    lex = shlex.shlex(line, posix=True, punctuation_chars=";&|()")
+    lex.whitespace_split = True
+    try:
+        tokens = list(lex)
+    except ValueError:  # unbalanced quotes: fall back to words
+        tokens = line.split()
+    words: list[str] = []
+    for token in tokens:
+        if token and set(token) <= set(";&|()"):
+            if words:
+                yield words
+            words = []
+        else:
+            words.append(token)
+    if words:
+        yield words
 
 
 def commands(script: str) -> Iterator[list[str]]:
@@ -177,14 +200,7 @@ def commands(script: str) -> Iterator[list[str]]:
     `docker run IMAGE`) unwrapped so the tool's own name comes first."""
     script = re.sub(r"\\\n", " ", script)
     for line in script.splitlines():
-        line = line.split(" #", 1)[0]
-        if line.lstrip().startswith("#"):
-            continue
-        for part in _SPLIT.split(line):
-            try:
-                words = shlex.split(part, comments=False)
-            except ValueError:
-                words = part.split()
+        for words in _simple_commands(line.replace("$(", "; ").replace("`", " ; ")):
             while words and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", words[0]):
                 words = words[1:]  # FOO=bar cmd
             while words and (words[0] in _WRAPPERS or
@@ -194,14 +210,33 @@ def commands(script: str) -> Iterator[list[str]]:
                     words = words[1:]
             if len(words) >= 3 and re.match(r"^python[\d.]*$", words[0]) and words[1] == "-m":
                 words = words[2:]
-            if words and words[0] == "docker" and "run" in words[1:3]:
-                image = next((w for w in words[words.index("run") + 1:]
-                              if not w.startswith("-") and "=" not in w), "")
-                words = [image.rsplit("/", 1)[-1].split(":", 1)[0], *words[words.index(image) + 1:]] \
-                    if image else []
+            if words and words[0] in ("docker", "podman") and "run" in words[1:3]:
+                words = _container_command(words[words.index("run") + 1:])
             if words:
                 words[0] = words[0].rsplit("/", 1)[-1]  # ./bin/trivy -> trivy
+                if words[0].find("@") > 0:
+                    words[0] = words[0].split("@", 1)[0]  # npx semantic-release@25 -> semantic-release
                 yield words
+
+
+# `docker run` options that take a value as the next word (`-v a:b` is not the image).
+_RUN_VALUE_OPTIONS = {"-v", "--volume", "-e", "--env", "--env-file", "-w", "--workdir", "--name",
+                      "--network", "--net", "-p", "--publish", "--entrypoint", "-u", "--user",
+                      "--mount", "--platform", "-l", "--label", "--add-host", "--cpus", "-m",
+                      "--memory", "--pull", "--hostname", "-h", "--shm-size", "--ulimit",
+                      "--cap-add", "--cap-drop", "--security-opt", "--device", "--tmpfs",
+                      "--restart", "--log-driver", "--gpus", "--ipc", "--pid", "--group-add"}
+
+
+def _container_command(args: list[str]) -> list[str]:
+    """`docker run [OPTIONS] IMAGE [COMMAND…]` as `[image-name, COMMAND…]`."""
+    i = 0
+    while i < len(args) and args[i].startswith("-"):
+        i += 2 if args[i] in _RUN_VALUE_OPTIONS else 1
+    if i >= len(args):
+        return []
+    image = args[i].rsplit("/", 1)[-1].split("@", 1)[0].split(":", 1)[0]
+    return [image, *args[i + 1:]]
 
 
 def invokes(script: str, program: str, *subcommand: str) -> bool:
@@ -210,3 +245,48 @@ def invokes(script: str, program: str, *subcommand: str) -> bool:
         if words[0] == program and (not subcommand or any(w in subcommand for w in words[1:2])):
             return True
     return False
+
+
+# --- what a script does ---------------------------------------------------------------------
+# program -> first arguments that make it a test run (empty: any invocation)
+TESTS: dict[str, tuple[str, ...]] = {
+    "pytest": (), "py.test": (), "tox": (), "nox": (), "unittest": (), "jest": (), "vitest": (),
+    "mocha": (), "karma": (), "ava": (), "rspec": (), "phpunit": (), "bats": (), "ctest": (),
+    "go": ("test",), "cargo": ("test", "nextest"), "dotnet": ("test",), "swift": ("test",),
+    "deno": ("test",), "mix": ("test",), "sbt": ("test",), "lein": ("test",),
+    "flutter": ("test",), "rake": ("test", "spec"), "rails": ("test",), "helm": ("unittest",),
+    "mvn": ("test", "verify", "install", "package"), "mvnw": ("test", "verify", "install"),
+    "gradle": ("test", "check", "build"), "gradlew": ("test", "check", "build"),
+    "npm": ("test", "t"), "yarn": ("test",), "pnpm": ("test",), "bun": ("test",),
+    "make": ("test", "tests", "check", "unit", "unittest", "unit-test", "test-unit"),
+    "just": ("test",), "task": ("test",), "hatch": ("test",), "playwright": ("test",),
+    "cypress": ("run",),
+}
+_NPM_TEST_SCRIPT = re.compile(r"^test(:|$|-)")
+DEPLOYS: dict[str, tuple[str, ...]] = {
+    "helm": ("upgrade", "install"), "helmfile": ("apply", "sync"),
+    "kubectl": ("apply", "rollout", "set", "replace", "create"),
+    "terraform": ("apply",), "tofu": ("apply",), "terragrunt": ("apply", "run-all"),
+    "pulumi": ("up",), "cdk": ("deploy",), "serverless": ("deploy",), "sls": ("deploy",),
+    "sam": ("deploy",), "flyctl": ("deploy",), "fly": ("deploy",), "vercel": ("deploy", "--prod"),
+    "netlify": ("deploy",), "firebase": ("deploy",), "argocd": ("app",), "kamal": ("deploy",),
+    "skaffold": ("run", "deploy"), "eb": ("deploy",), "copilot": ("deploy", "svc"),
+    "wrangler": ("deploy", "publish"),
+}
+
+def runs(script: str, table: dict[str, tuple[str, ...]]) -> str:
+    """The first command of `script` found in `table` (program -> first arguments that count,
+    empty for any), as "program arg"; "" when none. `npm run test*` counts for TESTS."""
+    for words in commands(script):
+        allowed = table.get(words[0])
+        if allowed is None:
+            continue
+        if words[0] in ("npm", "yarn", "pnpm", "bun") and words[1:2] == ["run"]:
+            if len(words) > 2 and _NPM_TEST_SCRIPT.match(words[2]) and table is TESTS:
+                return " ".join(words[:3])
+            continue
+        if not allowed or any(w in allowed for w in words[1:3]):
+            if "-DskipTests" in words or "-x" in words and "test" in words:
+                continue
+            return " ".join(words[:2])
+    return ""
