@@ -17,8 +17,13 @@ from maturity_scan.document import Document
 
 GITHUB_WORKFLOWS = (".github/workflows/*.yml", ".github/workflows/*.yaml")
 GITLAB = (".gitlab-ci.yml",)
-CI_PATTERNS: tuple[str, ...] = (*GITHUB_WORKFLOWS, *GITLAB, ".circleci/config.yml",
-                                "azure-pipelines.yml", "bitbucket-pipelines.yml", "/Jenkinsfile")
+CIRCLECI = (".circleci/config.yml",)
+AZURE = ("azure-pipelines.yml", "azure-pipelines.yaml")
+AZURE_PATTERNS = (*AZURE, ".azure-pipelines/**/*.y{a,}ml")
+BITBUCKET = ("bitbucket-pipelines.yml",)
+JENKINS = ("Jenkinsfile", "Jenkinsfile.*", "*.jenkinsfile")
+CI_PATTERNS: tuple[str, ...] = (*GITHUB_WORKFLOWS, *GITLAB, *CIRCLECI, *AZURE_PATTERNS,
+                                *BITBUCKET, *JENKINS)
 
 
 @dataclass(frozen=True)
@@ -143,7 +148,8 @@ def _gitlab(doc: Document, cfg: Any) -> Pipeline | None:
                                                          "after_script"))
         image = job.get("image")
         image = image.get("name") if isinstance(image, dict) else image
-        step = Step(_line(cfg, name), name, str(image or ""), script)
+        line = _line(job, "script") if "script" in job else _line(cfg, name)
+        step = Step(line, name, str(image or ""), script)
         services = tuple(str(s.get("name") if isinstance(s, dict) else s)
                          for s in _list(job.get("services")) if s)
         jobs.append(Job(name, _line(cfg, name), (step,), _env_name(job.get("environment")),
@@ -151,15 +157,149 @@ def _gitlab(doc: Document, cfg: Any) -> Pipeline | None:
     return Pipeline("gitlab_ci", doc.path, tuple(jobs), (), cfg)
 
 
+def _circleci(doc: Document, cfg: Any) -> Pipeline | None:
+    if not isinstance(cfg, dict) or not isinstance(cfg.get("jobs"), dict):
+        return None
+    jobs = []
+    for job_id, job in cfg["jobs"].items():
+        if not isinstance(job, dict):
+            continue
+        steps = []
+        for raw in _list(job.get("steps")):
+            if isinstance(raw, dict) and "run" in raw:
+                run = raw["run"]
+                cmd = run.get("command") if isinstance(run, dict) else run
+                steps.append(Step(_line(raw), "", "", cmd if isinstance(cmd, str) else ""))
+            elif isinstance(raw, dict) and raw:
+                steps.append(Step(_line(raw), "", str(next(iter(raw)))))  # an orb command
+            elif isinstance(raw, str):
+                steps.append(Step(_line(job, "steps"), "", raw))
+        images = tuple(str(d.get("image")) for d in _list(job.get("docker"))
+                       if isinstance(d, dict) and d.get("image"))
+        jobs.append(Job(str(job_id), _line(cfg["jobs"], job_id), tuple(steps), "",
+                        images[1:], "", job))  # the first image is the job's own container
+    return Pipeline("circleci", doc.path, tuple(jobs), (), cfg)
+
+
+_AZURE_SCRIPTS = ("script", "bash", "powershell", "pwsh")
+
+
+def _azure_jobs(node: Any, out: list[Job]) -> None:
+    """Jobs of an Azure pipeline at any depth (stages -> jobs -> steps, or steps alone)."""
+    if not isinstance(node, dict):
+        return
+    for stage in _list(node.get("stages")):
+        _azure_jobs(stage, out)
+    for job in _list(node.get("jobs")):
+        _azure_jobs(job, out)
+    if isinstance(node.get("steps"), list) or "deployment" in node:
+        steps = node.get("steps") or []
+        strategy = node.get("strategy")
+        if isinstance(strategy, dict):  # deployment jobs nest steps under a strategy
+            for phase in strategy.values():
+                for hook in (phase.values() if isinstance(phase, dict) else ()):
+                    if isinstance(hook, dict):
+                        steps = steps + _list(hook.get("steps"))
+        parsed = []
+        for raw in _list(steps):
+            if not isinstance(raw, dict):
+                continue
+            script = next((raw[k] for k in _AZURE_SCRIPTS if isinstance(raw.get(k), str)), "")
+            task = raw.get("task") if isinstance(raw.get("task"), str) else ""
+            inputs = raw.get("inputs") if isinstance(raw.get("inputs"), dict) else {}
+            parsed.append(Step(_line(raw), str(raw.get("displayName") or ""), task, script,
+                               inputs))
+        name = node.get("deployment") or node.get("job") or "job"
+        out.append(Job(str(name), _line(node), tuple(parsed),
+                       _env_name(node.get("environment")) if "deployment" in node else "",
+                       (), "", node))
+
+
+def _azure(doc: Document, cfg: Any) -> Pipeline | None:
+    if not isinstance(cfg, dict) or not any(k in cfg for k in ("stages", "jobs", "steps")):
+        return None
+    jobs: list[Job] = []
+    _azure_jobs(cfg, jobs)
+    return Pipeline("azure_pipelines", doc.path, tuple(jobs), (), cfg)
+
+
+def _bitbucket_steps(node: Any) -> Iterator[Any]:
+    if isinstance(node, list):
+        for item in node:
+            yield from _bitbucket_steps(item)
+    elif isinstance(node, dict):
+        if isinstance(node.get("step"), dict):
+            yield node["step"]
+        for key in ("parallel", "steps", "stage"):
+            if key in node:
+                yield from _bitbucket_steps(node[key])
+
+
+def _bitbucket(doc: Document, cfg: Any) -> Pipeline | None:
+    if not isinstance(cfg, dict) or not isinstance(cfg.get("pipelines"), dict):
+        return None
+    jobs = []
+    for trigger, branch in cfg["pipelines"].items():
+        groups = branch.values() if isinstance(branch, dict) else [branch]
+        for group in groups:
+            for step in _bitbucket_steps(group):
+                script = _script(step.get("script"))
+                name = str(step.get("name") or trigger)
+                jobs.append(Job(name, _line(step), (Step(_line(step), name, "", script),),
+                                str(step.get("deployment") or ""), (), "", step))
+    return Pipeline("bitbucket_pipelines", doc.path, tuple(jobs),
+                    tuple(str(k) for k in cfg["pipelines"]), cfg)
+
+
+_JENKINS_STAGE = re.compile(r"""\bstage\s*\(\s*(['"])(.+?)\1""")
+_JENKINS_SH = re.compile(r"""\b(?:sh|bat|powershell)\s*\(?\s*(?:script\s*:\s*)?"""
+                         r"""('{3}|"{3}|'|")(.*?)\1""", re.S)
+
+
+def _jenkins(doc: Document) -> Pipeline | None:
+    """A Jenkinsfile read as text (Groovy is never run): one job per `stage('…')`, its
+    `sh '…'` steps as scripts."""
+    text = doc.text
+    if not re.search(r"^\s*(pipeline|node)\b\s*(\(|\{)", text, re.M) and \
+            not _JENKINS_STAGE.search(text):
+        return None
+    stages = [(m.start(), m.group(2)) for m in _JENKINS_STAGE.finditer(text)] or [(0, "build")]
+    jobs = []
+    for i, (start, name) in enumerate(stages):
+        end = stages[i + 1][0] if i + 1 < len(stages) else len(text)
+        steps = tuple(Step(text.count("\n", 0, m.start()) + 1, name, "", m.group(2))
+                      for m in _JENKINS_SH.finditer(text, start, end))
+        jobs.append(Job(name, text.count("\n", 0, start) + 1, steps, "", (), "", None))
+    return Pipeline("jenkins", doc.path, tuple(jobs), (), None)
+
+
+def _is_jenkinsfile(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    return name == "Jenkinsfile" or name.endswith(".jenkinsfile") or \
+        (name.startswith("Jenkinsfile.") and name.rsplit(".", 1)[-1] not in NOT_JENKINS)
+
+
+NOT_JENKINS = {"md", "txt", "rst", "adoc", "html", "png", "svg", "json", "yaml", "yml", "bak"}
+
+
 def pipeline(doc: Document) -> Pipeline | None:
     """The CI pipeline a file defines, or None when it is not one (memoised on the Document).
     Parse errors propagate as ParseError."""
     if "ci" not in doc._memo:
         p = None
-        if doc.path.startswith(".github/workflows/") and doc.path.count("/") == 2:
+        path = doc.path
+        if path.startswith(".github/workflows/") and path.count("/") == 2:
             p = _github(doc, doc.yaml)
-        elif doc.path == ".gitlab-ci.yml":
+        elif path == ".gitlab-ci.yml":
             p = _gitlab(doc, doc.yaml)
+        elif path == ".circleci/config.yml":
+            p = _circleci(doc, doc.yaml)
+        elif path in AZURE or path.startswith(".azure-pipelines/"):
+            p = _azure(doc, doc.yaml)
+        elif path == "bitbucket-pipelines.yml":
+            p = _bitbucket(doc, doc.yaml)
+        elif _is_jenkinsfile(path):
+            p = _jenkins(doc)
         doc._memo["ci"] = p
     return doc._memo["ci"]  # type: ignore[no-any-return]
 

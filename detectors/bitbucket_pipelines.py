@@ -1,0 +1,24 @@
+"""Bitbucket Pipelines: `bitbucket-pipelines.yml` at the root; steps with `deployment` deploy."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from maturity_scan import ci
+from maturity_scan.detectors._pipelines import FACTS, signals
+from maturity_scan.document import Document
+from maturity_scan.model import Signal, kind
+
+
+class BitbucketPipelinesDetector:
+    id = "bitbucket_pipelines"
+    description = "Bitbucket Pipelines (bitbucket-pipelines.yml)"
+    kinds = {"bitbucket_pipelines": kind("CI/CD pipelines on Bitbucket", **FACTS)}
+    patterns = ci.BITBUCKET
+
+    def analyze(self, doc: Document) -> Iterable[Signal]:
+        p = ci.pipeline(doc)
+        if p is None:
+            return
+        yield from signals(p)
+
+DETECTOR = BitbucketPipelinesDetector()
