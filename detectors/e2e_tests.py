@@ -1,0 +1,51 @@
+"""End-to-end, browser and load tests: Cypress, Playwright, WebdriverIO, Nightwatch, k6,
+Locust, Robot Framework, Gatling and JMeter."""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from maturity_scan.detector import signal
+from maturity_scan.document import Document
+from maturity_scan.model import Signal, kind
+
+BY_NAME = {"cypress.config": "cypress", "cypress.json": "cypress",
+           "playwright.config": "playwright", "wdio.conf": "webdriverio",
+           "nightwatch.conf": "nightwatch", "locustfile": "locust"}
+K6 = re.compile(r"""from\s+['"]k6(/[\w-]+)?['"]""")
+LOCUST = re.compile(r"^\s*from locust import|^\s*import locust", re.M)
+ROBOT = re.compile(r"^\*{3}\s*(Test Cases|Tasks|Settings)\s*\*{3}", re.M | re.I)
+
+
+class E2eTestsDetector:
+    id = "e2e_tests"
+    description = "End-to-end and load tests (Cypress, Playwright, k6, Locust, Robot, …)"
+    kinds = {"e2e_tests": kind("Tests that exercise the running system", tools="set")}
+    patterns = ("cypress.config.{js,ts,mjs,cjs}", "cypress.json", "playwright.config.{js,ts,mjs,cjs}",
+                "wdio.conf.{js,ts}", "nightwatch.conf.{js,cjs}", "locustfile*.py",
+                "**/{k6,load,loadtest,load-test,load-tests,perf,performance}/**/*.{js,ts}",
+                "*.k6.{js,ts}", "*.robot", "**/gatling/**/*.{scala,java,kt}", "*.jmx")
+
+    def analyze(self, doc: Document) -> Iterable[Signal]:
+        stem = doc.name.split(".", 1)[0] if not doc.name.startswith("cypress.json") else "cypress.json"
+        stem = next((k for k in BY_NAME if doc.name.startswith(k)), stem)
+        text = doc.text
+        if not text.strip():
+            return
+        tool = BY_NAME.get(stem)
+        if tool == "locust" and not LOCUST.search(text):
+            return
+        if tool is None:
+            if doc.name.endswith(".robot"):
+                tool = "robot" if ROBOT.search(text) else None
+            elif doc.name.endswith(".jmx"):
+                tool = "jmeter" if "<jmeterTestPlan" in text[:2048] else None
+            elif "/gatling/" in f"/{doc.path}":
+                tool = "gatling" if "io.gatling" in text else None
+            else:
+                tool = "k6" if K6.search(text) else None
+        if tool:
+            yield signal("e2e_tests", doc.path, 1, f"{tool} tests", tools=[tool])
+
+
+DETECTOR = E2eTestsDetector()
