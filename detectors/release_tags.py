@@ -1,0 +1,70 @@
+"""Releases as git tags that look like versions (v1.2.3, 1.2, release-1.0, pkg@1.2.3,
+pkg/v1.2.3), read with gitpython from the scanned commit's point of view: only tags on its
+history count, and cadence is measured back from its date, so a report is reproducible."""
+from __future__ import annotations
+
+import re
+import statistics
+from collections.abc import Iterable, Sequence
+
+from maturity_scan.detector import RepoContext, signal
+from maturity_scan.model import Signal, kind
+
+VERSION = re.compile(r"^(?:(?:[\w.-]+[/@])?v?|release[-_/]v?)(\d+)\.(\d+)(?:\.(\d+))?"
+                     r"(?:[-+.][\w.-]*)?$", re.I)
+YEAR = 365 * 86400
+
+
+def history_unavailable(repo: RepoContext) -> bool:
+    """No git, or a shallow clone: no history facts (not an error)."""
+    if repo.git is None:
+        return True
+    try:
+        return bool(repo.git.git.rev_parse("--is-shallow-repository").strip() == "true")
+    except Exception:
+        return True
+
+
+def release_tags(repo: RepoContext) -> list[tuple[str, int]]:
+    """(tag, commit time) of the version tags reachable from the scanned commit, newest first."""
+    g = repo.git
+    assert g is not None
+    head = repo.revision or g.head.commit.hexsha
+    out = g.git.tag("--merged", head, "--format=%(refname:short)\t%(creatordate:unix)\t"
+                    "%(*committerdate:unix)\t%(committerdate:unix)")
+    tags = []
+    for line in out.splitlines():
+        name, *dates = line.split("\t")
+        when = next((int(d) for d in dates[1:] + dates[:1] if d.strip().isdigit()), 0)
+        if VERSION.match(name):
+            tags.append((name, when))
+    return sorted(tags, key=lambda t: t[1], reverse=True)
+
+
+class ReleaseTagsDetector:
+    id = "release_tags"
+    description = "Version tags in git history: count, latest, release cadence"
+    kinds = {"release_tags": kind("Releases are tagged with versions", count="count",
+                                  latest="text", median_days_between="number")}
+    patterns: tuple[str, ...] = ()
+
+    def analyze(self, doc: object) -> Iterable[Signal]:
+        return ()
+
+    def conclude(self, found: Sequence[Signal], repo: RepoContext) -> Iterable[Signal]:
+        if history_unavailable(repo):
+            return
+        tags = release_tags(repo)
+        if not tags:
+            return
+        head_time = repo.git.commit(repo.revision or "HEAD").committed_date  # type: ignore[union-attr]
+        recent = [t for _, t in tags if head_time - t <= YEAR]
+        gaps = [(a - b) / 86400 for a, b in zip(recent, recent[1:])]
+        facts: dict[str, object] = {"count": len(tags), "latest": tags[0][0]}
+        if gaps:
+            facts["median_days_between"] = round(statistics.median(gaps), 1)
+        yield signal("release_tags", ".git", None, f"{len(tags)} version tags, latest "
+                     f"{tags[0][0]}", **facts)
+
+
+DETECTOR = ReleaseTagsDetector()
