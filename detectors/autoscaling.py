@@ -1,0 +1,29 @@
+"""Autoscaling: HorizontalPodAutoscaler, VerticalPodAutoscaler, KEDA ScaledObject/ScaledJob and
+Karpenter NodePool/Provisioner (manifests and chart templates)."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from maturity_scan.detectors._families import FAMILY_PATTERNS, family
+from maturity_scan.document import Document
+from maturity_scan.model import Signal, kind
+
+MEMBERS = {("autoscaling", "HorizontalPodAutoscaler"): "hpa",
+           ("autoscaling.k8s.io", "VerticalPodAutoscaler"): "vpa",
+           ("keda.sh", "ScaledObject"): "keda", ("keda.sh", "ScaledJob"): "keda",
+           ("karpenter.sh", "NodePool"): "karpenter", ("karpenter.sh", "Provisioner"): "karpenter"}
+
+
+class AutoscalingDetector:
+    id = "autoscaling"
+    description = "HPA, VPA, KEDA and Karpenter resources"
+    kinds = {"autoscaling": kind("Capacity follows load automatically", kinds="set",
+                                 autoscalers="count")}
+    patterns = FAMILY_PATTERNS
+
+    def analyze(self, doc: Document) -> Iterable[Signal]:
+        return family(doc, "autoscaling", MEMBERS,
+                      lambda obj: {"kinds": [obj.kind], "autoscalers": 1})
+
+
+DETECTOR = AutoscalingDetector()
