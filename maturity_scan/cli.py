@@ -9,14 +9,15 @@ from typing import Any
 
 import click
 
-from maturity_scan import __version__, api, config, registry, report, rulegraph
-from maturity_scan.errors import ExitCode, ScanError, UsageError
+from maturity_scan import __version__, api, config, gate, registry, report, rulegraph
+from maturity_scan.errors import ExitCode, GateFailed, ScanError, UsageError
 from maturity_scan.pool import Limits
 from maturity_scan.reporters import text
 from maturity_scan.scan import DEFAULT_MAX_FILE_BYTES, ScanOptions
 from maturity_scan.source import open_source
 
-FORMATS = ("text", "json")
+FORMATS = ("text", "json", "html", "markdown", "sarif")
+ALL_PACKS = "all"
 
 
 def _emit(content: str, output: Path | None) -> None:
@@ -26,8 +27,30 @@ def _emit(content: str, output: Path | None) -> None:
         output.write_text(content, encoding="utf-8")
 
 
-def _render(rep: dict[str, Any], fmt: str) -> str:
-    return report.dumps(rep) if fmt == "json" else text.render(rep)
+def _render(rep: dict[str, Any], fmt: str, rule_dirs: tuple[Path, ...] = ()) -> str:
+    if fmt == "json":
+        return report.dumps(rep)
+    if fmt == "html":
+        from maturity_scan.reporters import html
+
+        return html.render(rep)
+    if fmt == "markdown":
+        from maturity_scan.reporters import markdown
+
+        return markdown.render(rep)
+    if fmt == "sarif":
+        from maturity_scan.reporters import sarif
+
+        return sarif.render(rep, api.get_pack(rep["pack"], rule_dirs))
+    return text.render(rep)
+
+
+def _render_all(reps: list[dict[str, Any]], fmt: str) -> str:
+    """`--pack all`: JSON is a list of reports (each valid on its own); text and HTML put the
+    reports one after another."""
+    if fmt == "json":
+        return json.dumps(reps, indent=2, sort_keys=True) + "\n"
+    return "\n".join(_render(r, fmt) for r in reps)
 
 
 rules_dir_option = click.option(
@@ -57,7 +80,8 @@ config_option = click.option(
 @cli.command()
 @click.argument("path", default=".", type=click.Path(path_type=Path))
 @click.option("--rev", help="Scan this git revision straight from the object store.")
-@click.option("--pack", help=f"Rule pack (default: the config's, else {api.DEFAULT_PACK}).")
+@click.option("--pack", help=f"Rule pack (default: the config's, else {api.DEFAULT_PACK}); "
+                             "`all` for every pack.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the report here.")
 @click.option("-j", "--jobs", type=click.IntRange(min=0),
@@ -70,9 +94,17 @@ config_option = click.option(
               show_default=True, help="Address-space cap of each parser worker, in MiB.")
 @rules_dir_option
 @config_option
+@click.option("--baseline", type=click.Path(path_type=Path, dir_okay=False),
+              help="Fail (exit 1) when any dimension falls below this baseline.")
+@click.option("--write-baseline", type=click.Path(path_type=Path, dir_okay=False),
+              help="Record this scan's levels (with pack and tool version) as a baseline.")
+@click.option("--fail-under", help="Fail (exit 1) below these floors: DIM=LEVEL[,DIM=LEVEL…].")
+@click.option("--allow-incomplete", is_flag=True,
+              help="Let the gate pass although files the rules depend on could not be parsed.")
 def scan(path: Path, rev: str | None, pack: str | None, fmt: str, output: Path | None,
          jobs: int | None, max_file_size: int, file_timeout: float, worker_memory: int,
-         rule_dirs: tuple[Path, ...], config_file: Path | None) -> None:
+         rule_dirs: tuple[Path, ...], config_file: Path | None, baseline: Path | None,
+         write_baseline: Path | None, fail_under: str | None, allow_incomplete: bool) -> None:
     """Scan a repository and report its maturity level per dimension."""
     source = open_source(path, rev)  # a missing path is exit 2 before anything else
     cfg = load_config(path, config_file)
@@ -80,9 +112,25 @@ def scan(path: Path, rev: str | None, pack: str | None, fmt: str, output: Path |
     options = ScanOptions(max_file_bytes=max_file_size, exclude=cfg.exclude,
                           limits=Limits(file_timeout, worker_memory << 20),
                           **({"jobs": jobs} if jobs is not None else {}))
-    chosen = api.get_pack(pack or cfg.pack or api.DEFAULT_PACK, dirs)
+    name = pack or cfg.pack or api.DEFAULT_PACK
+    if name == ALL_PACKS:
+        reps = api.scan_reports(source, list(api.packs(dirs)), options, rule_dirs=dirs,
+                                waivers=cfg.waivers)
+        _emit(_render_all(reps, fmt), output)
+        return
+    chosen = api.get_pack(name, dirs)
+    floors = {**cfg.gate.fail_under,
+              **(config.parse_fail_under("--fail-under", fail_under) if fail_under else {})}
+    base = gate.load_baseline(baseline) if baseline else None  # a bad file fails before scanning
     rep = api.scan_report(source, chosen.id, options, rule_dirs=dirs, waivers=cfg.waivers)
-    _emit(_render(rep, fmt), output)
+    _emit(_render(rep, fmt, dirs), output)
+    if write_baseline:
+        gate.write_baseline(rep, write_baseline)
+    if base is not None or floors:
+        verdict = gate.judge(rep, chosen, baseline=base, fail_under=floors,
+                             allow_incomplete=allow_incomplete or cfg.gate.allow_incomplete)
+        if not verdict.passed:
+            raise GateFailed("gate failed:\n  " + "\n  ".join(verdict.failures))
 
 
 @cli.group()
@@ -168,6 +216,9 @@ def rules_graph(pack: str, fmt: str, rule_dirs: tuple[Path, ...]) -> None:
 from maturity_scan import cli_explain, cli_gate, cli_org  # noqa: E402
 
 cli.add_command(cli_explain.explain_command)
+cli.add_command(cli_gate.diff_command)
+cli.add_command(cli_gate.history_command)
+cli.add_command(cli_org.org_command)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,2 +1,69 @@
-"""`maturity-scan` subcommands of this area; they register on the `cli` group when imported."""
+"""`maturity-scan org ORG`: every repository of a GitHub organization (or user)."""
 from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from maturity_scan import api, github, org
+from maturity_scan.errors import UsageError
+
+
+@click.command("org")
+@click.argument("owner")
+@click.option("--api-url", default=github.DEFAULT_API, show_default=True,
+              help="GitHub API (GitHub Enterprise Server: https://HOST/api/v3).")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("org-report"),
+              show_default=True, help="Reports: repos/*.json, org.json, org.csv, org.md, org.html.")
+@click.option("--cache", type=click.Path(path_type=Path, file_okay=False),
+              help="Clone cache (default: OUT/.cache).")
+@click.option("--workers", type=click.IntRange(min=1), default=4, show_default=True)
+@click.option("--pack", default=api.DEFAULT_PACK, show_default=True)
+@click.option("--include-archived", is_flag=True, help="Also scan archived repositories.")
+@click.option("--include-forks", is_flag=True, help="Also scan forks.")
+@click.option("--visibility", type=click.Choice(("all", "public", "private", "internal")),
+              default="all", show_default=True)
+@click.option("--topic", "topics", multiple=True, help="Only repositories with this topic.")
+@click.option("--match", help="Only repositories whose name matches this glob.")
+@click.option("--resume", is_flag=True, help="Continue an interrupted run in OUT.")
+@click.option("--full-clone", is_flag=True, help="Clone every blob (slower; for comparison).")
+@click.option("--timeout", type=click.FloatRange(min=1), default=300, show_default=True,
+              help="Seconds any one git call may take.")
+@click.option("--max-wait", type=click.FloatRange(min=0), default=600, show_default=True,
+              help="Total seconds to wait for rate limits and retries.")
+@click.option("--dask-scheduler", help="Run the scans on a Dask cluster (tcp://HOST:PORT).")
+def org_command(owner: str, api_url: str, out: Path, cache: Path | None, workers: int,
+                pack: str, include_archived: bool, include_forks: bool, visibility: str,
+                topics: tuple[str, ...], match: str | None, resume: bool, full_clone: bool,
+                timeout: float, max_wait: float, dask_scheduler: str | None) -> None:
+    """Scan every repository of OWNER (an organization, else a user). The token comes from
+    GITHUB_TOKEN or GH_TOKEN only."""
+    api.get_pack(pack)
+    token = github.token_from_env()
+    client = github.Client(api_url, token, max_wait=max_wait)
+    filters = github.Filters(include_archived, include_forks, visibility, topics, match)
+    settings = org.OrgSettings(owner, out, cache or out / ".cache", pack, workers, timeout,
+                               full_clone, resume)
+    executor = None
+    if dask_scheduler:
+        try:
+            from distributed import Client as DaskClient
+        except ImportError:
+            raise UsageError("--dask-scheduler needs the dask extra: "
+                             "pip install 'maturity-scan[dask]'") from None
+        executor = DaskClient(dask_scheduler).get_executor()
+    progress = sys.stderr.isatty() and not os.environ.get("CI")
+
+    def log(line: str) -> None:
+        if progress and line.startswith("["):
+            click.echo(f"\r\x1b[K{line}", nl=False, err=True)
+        else:
+            click.echo(("\n" if progress and line.startswith("done") else "") + line, err=True)
+
+    try:
+        summary = org.run(settings, client, filters, executor=executor, token=token, log=log)
+    except github.GitHubError as e:
+        raise UsageError(str(e)) from None
+    click.echo(f"{summary['org']}: {len(summary['repositories'])} repositories -> {out}/org.html")

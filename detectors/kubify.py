@@ -1,0 +1,124 @@
+"""Kubify: one `kubify.yaml` per service (`apiVersion: k8.kubify.local/v1`, `kind: Config`) and
+one file per environment (`apiVersion: kubify.kubify.local/v1`, `kind: Environment`).
+
+A service file is walked structurally: keys (and bare list items, "just put a `postgres` line")
+name the databases and queues it enables; `depends_on`, `init`, `dev.sync`, `release`,
+`resources`, `scaler`, `backup` and cloud sections (`aws:` …) are looked up as keys at any depth.
+Only the two Kubify apiVersions count: a `kubify.yaml` of another tool is a near miss.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from maturity_scan.detector import signal
+from maturity_scan.document import Document, ParseError
+from maturity_scan.model import Signal, kind
+
+CONFIG_API = "k8.kubify.local/v1"
+ENV_API = "kubify.kubify.local/v1"
+DATABASES = {"postgres", "postgresql", "mysql", "mariadb", "mongodb", "mongo", "redis",
+             "elasticsearch", "opensearch", "cassandra", "memcached", "kubedb", "clickhouse"}
+QUEUES = {"kafka", "kubemq", "rabbitmq", "nats", "activemq", "pulsar", "sqs", "sns", "mqtt"}
+CLOUDS = {"aws", "gcp", "azure"}
+
+
+def _walk(node: Any, depth: int = 0) -> Iterator[tuple[str, Any]]:
+    """(key, value) for every mapping key at any depth; bare strings in lists as (item, None)."""
+    if depth > 40:
+        return
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if isinstance(k, str):
+                yield k.lower(), v
+            yield from _walk(v, depth + 1)
+    elif isinstance(node, list):
+        for v in node:
+            if isinstance(v, str) and v.strip():
+                yield v.strip().lower(), None
+            else:
+                yield from _walk(v, depth + 1)
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, dict) and value.get("enabled") in (False, "false"):
+        return False  # `backup: {enabled: false}`
+    return value is not False and value != "false" and value not in ({}, [], "")
+
+
+def _dev_sync(node: Any) -> bool:
+    """`dev: {sync: …}` at any depth."""
+    return any(k == "dev" and isinstance(v, dict) and _truthy(v.get("sync", False))
+               for k, v in _walk(node))
+
+
+class KubifyDetector:
+    id = "kubify"
+    description = "Kubify service configs (kubify.yaml) and environment files"
+    kinds = {"kubify": kind(
+        "Services and environments described with Kubify",
+        services="count", service_names="set", services_with_dependencies="count",
+        environment_files="count", environments="set", init="count", resources="count",
+        autoscaling="count", databases="count", queues="count", backup="flag",
+        dev_sync="count", release="count", cloud_resources="count",
+        database_engines="set", queue_engines="set",
+    )}
+    patterns = ("kubify.y{a,}ml", "**/environments/*.y{a,}ml", "**/environments/**/*.y{a,}ml")
+
+    def analyze(self, doc: Document) -> Iterable[Signal]:
+        is_config = doc.name in ("kubify.yaml", "kubify.yml")
+        if not is_config and "kubify.kubify.local" not in doc.text:
+            return  # an unrelated environments/*.yaml
+        try:
+            docs = doc.yaml_documents
+        except ParseError:
+            if is_config:
+                raise
+            return
+        for d in docs:
+            if not isinstance(d, dict):
+                continue
+            api, k = d.get("apiVersion"), d.get("kind")
+            meta = d.get("metadata") if isinstance(d.get("metadata"), dict) else {}
+            name = meta.get("name") if isinstance(meta.get("name"), str) else ""
+            line = meta.line_of("name") if name and hasattr(meta, "line_of") else \
+                getattr(d, "line", 1) or 1
+            if is_config and api == CONFIG_API and k == "Config":
+                yield self._service(doc, d, name, line)
+            elif api == ENV_API and k == "Environment":
+                yield signal("kubify", doc.path, line, f"environment {name}".strip(),
+                             environment_files=1, environments=[name] if name else [])
+
+    def _service(self, doc: Document, d: dict[str, Any], name: str, line: int) -> Signal:
+        body = {k: v for k, v in d.items() if k not in ("apiVersion", "kind", "metadata")}
+        keys = list(_walk(body))
+        names = {k for k, _ in keys}
+        dbs = sorted(names & DATABASES)
+        if len(dbs) > 1 and "kubedb" in dbs:
+            dbs.remove("kubedb")  # kubedb: {postgres: …} is one database
+        queues = sorted(names & QUEUES)
+        deps = any(k in ("depends_on", "dependson", "depends-on") and _truthy(v)
+                   for k, v in keys)
+        backup = any(k == "backup" and _truthy(v) for k, v in keys if v is not None)
+        parts = [p for p, on in (("depends_on", deps), ("databases", dbs), ("queues", queues))
+                 if on]
+        return signal(
+            "kubify", doc.path, line,
+            f"service {name or '(unnamed)'}" + (f" declares {', '.join(parts)}" if parts else ""),
+            services=1, service_names=[name] if name else [],
+            services_with_dependencies=int(bool(deps or dbs or queues)),
+            init=int(any(k == "init" and _truthy(v) for k, v in keys if v is not None)),
+            resources=int(any(k == "resources" and _truthy(v) for k, v in keys
+                              if v is not None)),
+            autoscaling=int(any(k in ("scaler", "autoscaling", "hpa") and _truthy(v)
+                                for k, v in keys if v is not None)),
+            databases=len(dbs), queues=len(queues), database_engines=dbs,
+            queue_engines=queues, backup=backup,
+            dev_sync=int(_dev_sync(body)),
+            release=int(any(k == "release" and _truthy(v) for k, v in keys if v is not None)),
+            cloud_resources=int(any(k in CLOUDS and _truthy(v) for k, v in keys
+                                    if v is not None)),
+        )
+
+
+DETECTOR = KubifyDetector()

@@ -1,0 +1,58 @@
+"""Two reports of the same pack compared: per dimension the level before and after, the
+requirements gained and lost (lost ones with the evidence they had), and the signal kinds
+gained and lost. A dimension whose level drops is a regression."""
+from __future__ import annotations
+
+from typing import Any
+
+from maturity_scan.errors import UsageError
+from maturity_scan.rulepacks import Pack
+
+
+def _holding(dim: dict[str, Any], pack: Pack) -> dict[str, dict[str, Any]]:
+    """Every requirement of the dimension that holds (waivers aside), with its evidence when the
+    report carries it: those of reached levels are in `met`; on the road ahead, the ones not
+    listed as missing hold too."""
+    out = {m["requirement"]: m for m in dim["met"] if not m.get("waived")}
+    missing = {m["requirement"] for step in dim.get("road", []) for m in step["missing"]}
+    levels = {lv.level: lv for d in pack.dimensions if d.id == dim["id"] for lv in d.levels}
+    for step in dim.get("road", []):
+        for rid in levels[step["level"]].requires if step["level"] in levels else ():
+            if rid not in missing and rid not in out:
+                req = pack.requirements[rid]
+                out[rid] = {"requirement": rid, "title": req.title, "evidence": []}
+    return out
+
+
+def compare(base: dict[str, Any], head: dict[str, Any], pack: Pack) -> dict[str, Any]:
+    if base["pack"] != head["pack"]:
+        raise UsageError(f"cannot compare pack {base['pack']} with pack {head['pack']}")
+    base_dims = {d["id"]: d for d in base["dimensions"]}
+    dims = []
+    for d in head["dimensions"]:
+        b = base_dims.get(d["id"], {"id": d["id"], "level": 1, "met": [], "road": []})
+        before, after = _holding(b, pack), _holding(d, pack)
+        dims.append({
+            "id": d["id"], "title": d["title"], "before": b["level"], "after": d["level"],
+            "max_level": d["max_level"],
+            "change": "down" if d["level"] < b["level"] else "up" if d["level"] > b["level"]
+            else "same",
+            "requirements_gained": [{k: after[r][k] for k in ("requirement", "title", "evidence")}
+                                    for r in sorted(set(after) - set(before))],
+            "requirements_lost": [{k: before[r][k] for k in ("requirement", "title", "evidence")}
+                                  for r in sorted(set(before) - set(after))],
+            "next_steps": d.get("next_steps", [])[:3],
+        })
+    base_kinds = {s["kind"]: s for s in base["signals"]}
+    head_kinds = {s["kind"]: s for s in head["signals"]}
+    return {
+        "pack": head["pack"], "pack_title": head.get("pack_title", head["pack"]),
+        "base": base["target"], "head": head["target"],
+        "dimensions": dims,
+        "signals_gained": [{"kind": k, "evidence": head_kinds[k]["evidence"][:5]}
+                           for k in sorted(set(head_kinds) - set(base_kinds))],
+        "signals_lost": [{"kind": k, "evidence": base_kinds[k]["evidence"][:5]}
+                         for k in sorted(set(base_kinds) - set(head_kinds))],
+        "regressions": [d["id"] for d in dims if d["change"] == "down"],
+        "errors": head["errors"],
+    }

@@ -1,0 +1,125 @@
+"""The gate: baselines, absolute floors and the incomplete-scan policy, judged on a report.
+
+Policy comes from the base revision or an explicit file, never from the change being judged
+(`policy_at`), so a pull request cannot lower its own bar.
+
+Incomplete scans: when a file that the pack's requirements depend on (a file claimed by a
+detector whose kinds the pack's rules use) could not be analysed, the level it would have
+supported is unknown. The gate then fails, naming the files, unless `--allow-incomplete`
+(or `gate.allow_incomplete: true`) is given; files no rule depends on never fail it.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from maturity_scan import __version__, config, gitsafe, registry, rulegraph
+from maturity_scan.errors import UsageError
+from maturity_scan.rulepacks import Pack
+
+BASELINE_FORMAT = "maturity-scan-baseline"
+
+
+@dataclass
+class Verdict:
+    failures: list[str] = field(default_factory=list)
+    incomplete: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+def write_baseline(report: dict[str, Any], path: Path) -> None:
+    body = {"format": BASELINE_FORMAT, "version": 1, "tool_version": __version__,
+            "pack": report["pack"], "revision": report["target"].get("revision"),
+            "levels": {d["id"]: d["level"] for d in report["dimensions"]}}
+    path.write_text(json.dumps(body, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def load_baseline(path: Path) -> dict[str, Any]:
+    try:
+        body = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise UsageError(f"{path}: cannot read baseline ({e.strerror})") from None
+    except ValueError:
+        raise UsageError(f"{path}: not a baseline (invalid JSON)") from None
+    if not isinstance(body, dict) or body.get("format") != BASELINE_FORMAT or \
+            not isinstance(body.get("levels"), dict):
+        raise UsageError(f"{path}: not a maturity-scan baseline")
+    return body
+
+
+def pack_kinds(pack: Pack) -> set[str]:
+    """The signal kinds a pack's rules depend on."""
+    graph = rulegraph.compile_graph(pack)
+    return {n.split(":", 1)[1] for n in graph if n.startswith("signal:")}
+
+
+def incomplete_files(report: dict[str, Any], pack: Pack) -> list[dict[str, Any]]:
+    used = pack_kinds(pack)
+    detectors = {d.id: set(d.kinds) for d in registry.all_detectors()}
+    return [e for e in report["errors"] if detectors.get(e["detector"], set()) & used or
+            e["detector"] not in detectors]
+
+
+def judge(report: dict[str, Any], pack: Pack, *, baseline: Mapping[str, Any] | None = None,
+          fail_under: Mapping[str, float] | None = None, regressions: list[str] | None = None,
+          base_levels: Mapping[str, float] | None = None,
+          allow_incomplete: bool = False) -> Verdict:
+    verdict = Verdict()
+    levels = {d["id"]: d["level"] for d in report["dimensions"]}
+    unknown = set(fail_under or {}) - set(levels)
+    if unknown:
+        raise UsageError(f"--fail-under: unknown dimension {', '.join(sorted(unknown))} in pack "
+                         f"{pack.id} (dimensions: {', '.join(levels)})")
+    if baseline is not None:
+        if baseline.get("pack") != report["pack"]:
+            raise UsageError(f"baseline is for pack {baseline.get('pack')}, the scan used "
+                             f"{report['pack']}")
+        for dim, was in sorted(baseline["levels"].items()):
+            if dim in levels and levels[dim] < was:
+                verdict.failures.append(f"{dim}: level {levels[dim]:g} is below the baseline "
+                                        f"{was:g}")
+    for dim in regressions or []:
+        verdict.failures.append(f"{dim}: level dropped from {(base_levels or {})[dim]:g} to "
+                                f"{levels[dim]:g}")
+    for dim, floor in sorted((fail_under or {}).items()):
+        if levels[dim] < floor:
+            verdict.failures.append(f"{dim}: level {levels[dim]:g} is below the floor {floor:g}")
+    verdict.incomplete = incomplete_files(report, pack)
+    if verdict.incomplete and not allow_incomplete:
+        names = ", ".join(sorted({e["path"] for e in verdict.incomplete})[:5])
+        verdict.failures.append(f"incomplete scan: {len(verdict.incomplete)} file(s) the rules "
+                                f"depend on could not be analysed ({names}); fix them or pass "
+                                "--allow-incomplete")
+    return verdict
+
+
+def policy_at(repo_path: Path, rev: str) -> config.Config:
+    """The configuration as committed at `rev` (the base of a change), read from git objects."""
+    repo = gitsafe.open_repo(repo_path.resolve())
+    if repo is None:
+        raise UsageError(f"{repo_path}: not a git repository")
+    for name in (config.CONFIG_FILE, "pyproject.toml"):
+        try:
+            text = gitsafe.run(repo, "show", f"{rev}:{name}")
+        except UsageError:
+            continue
+        cfg = config.from_text(text, f"{rev}:{name}", repo_path)
+        if name != "pyproject.toml" or cfg != config.Config(origin=cfg.origin):
+            return cfg
+    return config.Config()
+
+
+def revision_present(repo_path: Path, rev: str) -> bool:
+    try:
+        done = subprocess.run(["git", "-C", str(repo_path), "cat-file", "-e", f"{rev}^{{commit}}"],
+                              capture_output=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
