@@ -9,7 +9,9 @@ from maturity_scan.detector import signal
 from maturity_scan.document import Document
 from maturity_scan.model import Signal, kind
 
-_OWNER = re.compile(r"^(@[\w.-]+(/[\w.-]+)?|[^@\s]+@[^@\s]+\.\w+)$")
+# @user, @org/team, an e-mail; bare names too (invalid for GitHub, but the file still declares
+# ownership and a person reading it sees whose code it is)
+_OWNER = re.compile(r"^(@?[\w.-]+(/[\w.-]+)?|[^@\s]+@[^@\s]+\.\w+)$")
 
 
 class CodeownersDetector:
