@@ -55,7 +55,10 @@ def objects(doc: Document) -> list[k8s.K8sObject]:
     that does not parse (a generic YAML claim: a broken file is not ours to report)."""
     try:
         if k8s.is_helm_template(doc):
-            return template_objects(doc)
+            memo = doc._memo  # read once per file however many detectors ask
+            if "k8s_templates" not in memo:
+                memo["k8s_templates"] = template_objects(doc)
+            return memo["k8s_templates"]  # type: ignore[no-any-return]
         return k8s.objects(doc)
     except ParseError:
         return []

@@ -3,10 +3,12 @@ let detectors conclude, merge signals per kind."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from maturity_scan import pool, registry
+from maturity_scan import gitsafe, pool, registry
 from maturity_scan.analysis import FileResult, checked, group_by_detector
 from maturity_scan.detector import Detector, RepoContext, conclude
 from maturity_scan.document import RepoView
@@ -56,6 +58,20 @@ def _size_text(n: int) -> str:
     return f"{n / (1 << 20):.1f} MiB" if n >= 1 << 20 else f"{n / 1024:.0f} KiB"
 
 
+def _conclude_all(dets: Sequence[Detector], found: Mapping[str, list[Signal]],
+                  ctx: RepoContext) -> tuple[list[Signal], list[FileError]]:
+    concluded: list[Signal] = []
+    errors: list[FileError] = []
+    for det in dets:
+        if not getattr(det, "conclude", None) and det.id not in found:
+            continue
+        try:
+            concluded += [checked(det, s) for s in conclude(det, found.get(det.id, []), ctx)]
+        except Exception as e:  # a detector bug must not end the scan
+            errors.append(FileError(".", det.id, f"detector failed ({type(e).__name__})"))
+    return concluded, errors
+
+
 def scan_source(source: Source, options: ScanOptions | None = None,
                 detectors: Sequence[Detector] | None = None) -> ScanResult:
     options = options or ScanOptions()
@@ -95,20 +111,29 @@ def scan_source(source: Source, options: ScanOptions | None = None,
             read["bytes"] += len(data)
             yield entry.path, data, ids
 
+    view = RepoView(paths)
+    ctx = RepoContext(view, source.repo(), source.revision)
+    # Detectors that read only git history (no file patterns) run while the files are parsed,
+    # on their own Repo object: gitpython's object readers are not shared between threads.
+    history = [d for d in dets if not d.patterns and getattr(d, "conclude", None)]
+    background, thread = None, ThreadPoolExecutor(max_workers=1)
+    if history and ctx.git is not None:
+        own = RepoContext(view, gitsafe.open_repo(Path(ctx.git.git_dir)), source.revision)
+        background = thread.submit(_conclude_all, history, {}, own)
+
     jobs = min(options.jobs, len(claimed)) if options.jobs > 0 else 0
     results: list[FileResult] = list(pool.run(tasks(), paths, jobs, options.limits))
     for r in results:
         errors.extend(r.errors)
     found = group_by_detector(results)
-    ctx = RepoContext(RepoView(paths), source.repo(), source.revision)
-    concluded: list[Signal] = []
-    for det in dets:
-        if not getattr(det, "conclude", None) and det.id not in found:
-            continue
-        try:
-            concluded += [checked(det, s) for s in conclude(det, found.get(det.id, []), ctx)]
-        except Exception as e:  # a detector bug must not end the scan
-            errors.append(FileError(".", det.id, f"detector failed ({type(e).__name__})"))
+    rest = [d for d in dets if background is None or d not in history]
+    concluded, failures = _conclude_all(rest, found, ctx)
+    if background is not None:
+        more, more_failures = background.result()
+        concluded += more
+        failures += more_failures
+    thread.shutdown()
+    errors += failures
     signals = merge_signals(concluded, registry.kind_specs(dets))
     stats = ScanStats(len(entries), read["files"], oversize, read["bytes"],
                       time.monotonic() - start)
