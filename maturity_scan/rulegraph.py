@@ -141,7 +141,10 @@ class _Evaluator:
             yield from self.related(self.pack.requirements[rid].when, depth + 1)
         kind = cond.get("kind") or cond.get("fact", "").partition(".")[0]
         if kind in self.signals:
-            yield from self.signals[kind].evidence[:RELATED_PER_KIND]
+            # one piece per file (its first, usually the file-level one), not a file's details
+            per_file = {e.path: e for e in reversed(self.signals[kind].evidence)}
+            yield from sorted(per_file.values(), key=self.signals[kind].evidence.index
+                              )[:RELATED_PER_KIND]
 
     def result(self, rid: str) -> RequirementResult:
         req = self.pack.requirements[rid]
