@@ -17,6 +17,17 @@ from maturity_scan.yamlsafe import YamlMap
 
 _API = re.compile(r"""^apiVersion:\s*["']?([\w.-]+(?:/[\w.-]+)?)["']?\s*(?:#.*)?$""")
 _KIND = re.compile(r"""^kind:\s*["']?([A-Za-z]\w*)["']?\s*(?:#.*)?$""")
+# A chart often templates the apiVersion of a built-in kind (to suit the cluster's version);
+# the kind alone then says which API it is.
+BUILTIN_API = {
+    "NetworkPolicy": "networking.k8s.io/v1", "Ingress": "networking.k8s.io/v1",
+    "HorizontalPodAutoscaler": "autoscaling/v2", "PodDisruptionBudget": "policy/v1",
+    "Role": "rbac.authorization.k8s.io/v1", "RoleBinding": "rbac.authorization.k8s.io/v1",
+    "ClusterRole": "rbac.authorization.k8s.io/v1",
+    "ClusterRoleBinding": "rbac.authorization.k8s.io/v1", "ServiceAccount": "v1",
+    "Deployment": "apps/v1", "StatefulSet": "apps/v1", "DaemonSet": "apps/v1",
+    "CronJob": "batch/v1", "Job": "batch/v1",
+}
 _NAME = re.compile(r"""^  name:\s*["']?([\w.-]+)["']?\s*$""")
 
 
@@ -27,14 +38,20 @@ def template_objects(doc: Document) -> list[k8s.K8sObject]:
     start = 0
 
     def flush() -> None:
-        if api and kind:
-            out.append(k8s.K8sObject(api, kind, name, start, YamlMap()))
+        version = api or (BUILTIN_API.get(kind, "") if templated else "")
+        if version and kind:
+            out.append(k8s.K8sObject(version, kind, name, start, YamlMap()))
 
+    templated = False
     for i, line in enumerate(doc.lines, 1):
         if line.startswith("---"):
             flush()
             api = kind = name = ""
-            start = 0
+            start, templated = 0, False
+            continue
+        if line.startswith("apiVersion:") and "{{" in line:
+            templated = True  # e.g. {{ include "common.capabilities.hpa.apiVersion" . }}
+            start = start or i
             continue
         m = _API.match(line) or _KIND.match(line) or _NAME.match(line)
         if m is None:

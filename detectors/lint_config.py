@@ -46,7 +46,8 @@ class LintConfigDetector:
 
     def analyze(self, doc: Document) -> Iterable[Signal]:
         name = doc.name
-        tool = FILES.get(name) or next((t for p, t in PREFIXES.items() if name.startswith(p)), None)
+        tool = FILES.get(name) or next((t for p, t in PREFIXES.items() if name.startswith(p)
+                                        and not name.endswith("ignore")), None)
         if tool:
             doc.text  # a config that is not text is an error, not evidence
             yield signal("lint_config", doc.path, 1, f"{tool} config", tools=[tool])
