@@ -33,8 +33,10 @@ def test_template_objects_reads_literal_top_level_lines_only() -> None:
             "  kind: Application\n")
     doc = _doc("chart/templates/sm.yaml", text, "chart/Chart.yaml")
     objs = _kube.objects(doc)
+    # a templated apiVersion of a built-in kind is inferred from the kind; nested keys never count
     assert [(o.api_version, o.kind, o.name, o.line) for o in objs] == \
-        [("monitoring.coreos.com/v1", "ServiceMonitor", "web", 2)]
+        [("monitoring.coreos.com/v1", "ServiceMonitor", "web", 2),
+         ("networking.k8s.io/v1", "Ingress", "", 10)]
     assert objs[0].group == "monitoring.coreos.com"
 
 
