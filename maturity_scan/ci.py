@@ -347,7 +347,8 @@ def commands(script: str) -> Iterator[list[str]]:
                              words[1:2] and words[1] in _RUNNERS.get(words[0], ())):
                 words = words[2:] if words[0] in _RUNNERS else words[1:]
                 while words and words[0].startswith("-"):
-                    words = words[1:]
+                    skip = 2 if words[0] in _RUNNER_VALUE_OPTIONS else 1
+                    words = words[skip:]
             if len(words) >= 3 and re.match(r"^python[\d.]*$", words[0]) and words[1] == "-m":
                 words = words[2:]
             if words and words[0] in ("docker", "podman") and "run" in words[1:3]:
@@ -359,6 +360,12 @@ def commands(script: str) -> Iterator[list[str]]:
                 yield words
 
 
+# Options of wrappers and runners that take a value (`uv run --group dev tox`: dev is not the
+# program).
+_RUNNER_VALUE_OPTIONS = {"--group", "--only-group", "--with", "--python", "-p", "--extra",
+                         "--env-file", "--package", "--directory", "--project", "--from",
+                         "--index", "--index-url", "-e", "--env", "-u", "--user", "-C",
+                         "--workspace", "--filter", "-w", "--prefix", "-c", "--config"}
 # `docker run` options that take a value as the next word (`-v a:b` is not the image).
 _RUN_VALUE_OPTIONS = {"-v", "--volume", "-e", "--env", "--env-file", "-w", "--workdir", "--name",
                       "--network", "--net", "-p", "--publish", "--entrypoint", "-u", "--user",
@@ -425,8 +432,11 @@ def runs(script: str, table: dict[str, tuple[str, ...]]) -> str:
             if len(words) > 2 and _NPM_TEST_SCRIPT.match(words[2]) and table is TESTS:
                 return " ".join(words[:3])
             continue
-        if not allowed or any(w in allowed for w in words[1:3]):
+        positional = [w for w in words[1:] if not w.startswith("-")][:2]  # `make -C d test`
+        hit = next((w for w in positional if w in allowed), None) if allowed else \
+            (words[1] if len(words) > 1 else "")
+        if hit is not None:
             if "-DskipTests" in words or "-x" in words and "test" in words:
                 continue
-            return " ".join(words[:2])
+            return f"{words[0]} {hit}".strip()
     return ""
