@@ -58,7 +58,7 @@ class TerraformDetector:
         resources="count", data_sources="count", modules="count", module_sources="set",
         providers="set", backends="set", remote_state="flag", pinned_versions="flag",
         lock_file="flag", workspaces="flag", env_tfvars="set", terragrunt="flag",
-        roots="count",
+        roots="count", module_library="flag",
     )}
     patterns = ("*.tf", "*.tf.json", "terragrunt.hcl")
 
@@ -130,6 +130,14 @@ class TerraformDetector:
                     if e.path.endswith((".tf", ".tf.json")))
         yield signal("terraform", first, None, f"{len(roots)} terraform root folder(s)",
                      roots=len(roots))
+        # A reusable module published from the repository root, with examples that call it:
+        # it holds no state of its own (its callers do), so a backend is not expected.
+        at_root = [s for s in found for e in s.evidence if "/" not in e.path
+                   and e.path.endswith((".tf", ".tf.json"))]
+        if at_root and not any(s.facts.get("remote_state") for s in at_root) and \
+                repo.view.glob("examples/**/*.tf"):
+            yield signal("terraform", "examples/", None, "module library with examples",
+                         module_library=True)
         for root in roots:
             lock = posixpath.join(root, ".terraform.lock.hcl")
             if repo.view.exists(lock):
