@@ -1,26 +1,29 @@
 """Parsing in isolated worker processes, one per core by default.
 
-Each file gets a time budget (a soft alarm in the worker, then a hard kill from here) and each
-worker a memory cap (RLIMIT_AS). A file that raises, hangs or kills its worker becomes one
-FileResult with an error; the worker is replaced and the scan goes on. Workers write nothing to
-the terminal: a Go or C parser crashing prints pages of stack to stderr.
+Workers are fresh interpreters started with `-I` from `/` (see `isolation`): nothing of the
+folder the command runs in, or of the scanned tree, is ever importable in them. Each file gets a
+time budget (a soft alarm in the worker, then a hard kill from here), each worker a memory cap
+(RLIMIT_AS), the whole scan an overall budget. A file that raises, hangs or kills its worker
+becomes one FileResult with an error; the worker is replaced and the scan goes on. Workers write
+nothing to the terminal (a Go or C parser crashing prints pages of stack) and die with us.
 """
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
-import resource
-import signal
+import socket
+import subprocess
+import tempfile
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
-from typing import Any
+from typing import IO
 
-from maturity_scan import registry
-from maturity_scan.analysis import FileResult, FileTimeout, analyze, failed
+from maturity_scan import isolation, registry
+from maturity_scan.analysis import FileResult, analyze, failed
 from maturity_scan.document import Document, RepoView
+from maturity_scan.errors import UsageError
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,7 @@ class Limits:
     # touches, and fails under 2 GiB on a 5 MB file whose parse peaks at 0.8 GB resident.
     memory_bytes: int = 4 << 30
     grace_seconds: float = 5.0  # after the soft alarm, before the hard kill
+    seconds_total: float = 900.0  # the whole scan: what is left then is reported, not parsed
 
 
 STARTUP_SECONDS = 60.0
@@ -43,120 +47,121 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _on_alarm(signum: int, frame: Any) -> None:
-    raise FileTimeout
-
-
-def _run_one(task: Task, view: RepoView, limits: Limits) -> tuple[FileResult, bool]:
-    """The file's result, and whether this worker must be replaced: after an interrupted or
-    out-of-memory parse, native parsers (PyYAML's C core, Go's runtime) may be left broken."""
-    path, data, ids = task
-    signal.setitimer(signal.ITIMER_REAL, limits.seconds_per_file)
-    try:
-        return analyze(Document(path, data, view), registry.by_id(ids)), False
-    except FileTimeout:
-        return failed(path, ids, f"took longer than {limits.seconds_per_file:g}s (skipped)"), True
-    except MemoryError:
-        return failed(path, ids, "exceeded the parser memory cap (skipped)"), True
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-
-
-def _worker(conn: Connection, paths: frozenset[str], limits: Limits) -> None:
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    os.dup2(devnull, 1)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles ^C
-    signal.signal(signal.SIGALRM, _on_alarm)
-    try:
-        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
-    except (ValueError, OSError):
-        pass
-    view = RepoView(paths)
-    registry.all_detectors()
-    conn.send("ready")  # the parent starts a file's clock only once a worker is ready
-    while True:
-        try:
-            task = conn.recv()
-        except EOFError:
-            return
-        if task is None:
-            return
-        result, recycle = _run_one(task, view, limits)
-        conn.send((result, recycle))
-        if recycle:
-            return
-
-
 class _Worker:
-    def __init__(self, ctx: Any, paths: frozenset[str], limits: Limits) -> None:
-        self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_worker, args=(child, paths, limits), daemon=True)
-        self.proc.start()
-        child.close()
+    """One child interpreter and our end of its socket."""
+
+    def __init__(self, limits: Limits) -> None:
+        ours, theirs = socket.socketpair()
+        self.stderr: IO[bytes] = tempfile.TemporaryFile()
+        try:
+            self.proc = subprocess.Popen(
+                isolation.python_command("maturity_scan.worker", str(theirs.fileno()),
+                                         str(os.getpid()), repr(limits.seconds_per_file),
+                                         str(limits.memory_bytes)),
+                cwd="/", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=self.stderr, pass_fds=(theirs.fileno(),))
+        finally:
+            theirs.close()
+        self.conn = Connection(ours.detach())
+        self.booted = time.monotonic()
+        self.loaded = False  # detectors imported, file list sent
         self.task: Task | None = None
         self.started = self.deadline = 0.0
-        self.ready = False
+
+    def why_not_started(self) -> str:
+        self.proc.wait(5)
+        self.stderr.seek(0)
+        lines = self.stderr.read().decode("utf-8", "replace").strip().splitlines()
+        return lines[-1] if lines else f"exit status {self.proc.returncode}"
 
     def kill(self) -> None:
-        self.proc.kill()
-        self.proc.join(5)
+        if self.proc.poll() is None:
+            self.proc.kill()
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:  # pragma: no cover - a process in D state
+            pass
         self.conn.close()
+        self.stderr.close()
 
 
-def _context() -> Any:
-    # Not plain fork: the parent may hold threads (org scans) or a loaded Go runtime (pygohcl,
-    # after an inline scan) that a forked child would inherit broken. A fork server forks
-    # workers from a clean process that has imported the detectors and nothing else.
-    if "forkserver" in mp.get_all_start_methods():
-        ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["maturity_scan.pool", "maturity_scan.preload"])
-        return ctx
-    return mp.get_context("spawn")
+class Pool:
+    """Parser workers, started ahead of the work (they load while the tree is listed) and
+    ended with the `with` block, whatever way it ends."""
 
+    def __init__(self, jobs: int, limits: Limits = Limits()) -> None:
+        self.limits = limits
+        self.jobs = max(1, jobs)
+        self.workers: list[_Worker] = [_Worker(limits)]  # more once the work is known
 
-def run_isolated(tasks: Iterable[Task], paths: frozenset[str], jobs: int,
-                 limits: Limits = Limits()) -> Iterator[FileResult]:
-    """Analyze files in worker processes, yielding results in completion order."""
-    queue: deque[Task] = deque()
-    source = iter(tasks)
-    ctx = _context()
-    workers: list[_Worker] = []
+    def __enter__(self) -> Pool:
+        return self
 
-    def refill() -> None:
-        while len(queue) < 2 * max(1, jobs):
-            nxt = next(source, None)
-            if nxt is None:
-                return
-            queue.append(nxt)
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
-    refill()
-    if not queue:
-        return
-    try:
-        workers = [_Worker(ctx, paths, limits) for _ in range(jobs)]
+    def close(self) -> None:
+        for w in self.workers:
+            try:
+                w.conn.send(None)
+            except (OSError, ValueError):
+                pass
+        end = time.monotonic() + 1
+        for w in self.workers:
+            try:
+                w.proc.wait(max(0.0, end - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
+            w.kill()
+        self.workers = []
+
+    def _replace(self, i: int) -> None:
+        self.workers[i].kill()
+        self.workers[i] = _Worker(self.limits)
+
+    def run(self, tasks: Iterable[Task], paths: frozenset[str], count: int) -> Iterator[FileResult]:
+        """Analyze `count` files, yielding results in completion order."""
+        if count <= 0:
+            return
+        while len(self.workers) < min(self.jobs, count):
+            self.workers.append(_Worker(self.limits))
+        limits, workers = self.limits, self.workers
+        queue: deque[Task] = deque()
+        source = iter(tasks)
+        budget_end = time.monotonic() + limits.seconds_total
         hard = limits.seconds_per_file + limits.grace_seconds
+
+        def refill() -> None:
+            while len(queue) < 2 * len(workers):
+                nxt = next(source, None)
+                if nxt is None:
+                    return
+                queue.append(nxt)
+
         while True:
             refill()
+            now = time.monotonic()
+            if now >= budget_end:
+                yield from self._out_of_budget(queue, source)
+                return
             for w in workers:
-                if w.ready and w.task is None and queue:
+                if w.loaded and w.task is None and queue:
                     w.task = queue.popleft()
-                    w.started = time.monotonic()
-                    w.deadline = w.started + hard
+                    w.started, w.deadline = now, now + hard
                     w.conn.send(w.task)
             busy = [w for w in workers if w.task is not None]
+            booting = [w for w in workers if not w.loaded]
             if not busy and not queue:
                 return
-            starting = [w for w in workers if not w.ready]
-            timeout = max(0.0, min(w.deadline for w in busy) - time.monotonic()) if busy \
-                else STARTUP_SECONDS
-            ready = wait([w.conn for w in busy + starting], timeout=timeout)
-            for w in starting:
+            waits = [w.deadline for w in busy] + [w.booted + STARTUP_SECONDS for w in booting]
+            timeout = max(0.0, min([*waits, budget_end]) - now)
+            ready = wait([w.conn for w in busy + booting], timeout=timeout)
+            for w in booting:
                 if w.conn in ready:
-                    try:
-                        w.ready = w.conn.recv() == "ready"
-                    except (EOFError, OSError):
-                        raise RuntimeError("a parser worker could not start") from None
+                    self._loaded(w, paths)
+                elif time.monotonic() >= w.booted + STARTUP_SECONDS:
+                    raise RuntimeError("a parser worker did not start within "
+                                       f"{STARTUP_SECONDS:g}s")
             now = time.monotonic()
             for i, w in enumerate(workers):
                 if w.task is None:
@@ -165,41 +170,53 @@ def run_isolated(tasks: Iterable[Task], paths: frozenset[str], jobs: int,
                 if w.conn in ready:
                     try:
                         result, recycle = w.conn.recv()
-                        w.task = None
-                        if recycle:
-                            w.kill()
-                            workers[i] = _Worker(ctx, paths, limits)
-                        yield result
-                        continue
                     except (EOFError, OSError):
-                        w.proc.join(1)
-                        code = w.proc.exitcode
-                        if now - w.started >= limits.seconds_per_file:
-                            # the alarm landed in native code (Go aborts on it): a timeout
-                            why = f"took longer than {limits.seconds_per_file:g}s (killed)"
-                        elif code and code < 0:
-                            why = f"the parser crashed (signal {-code}) (skipped)"
-                        else:
-                            why = "the parser crashed (skipped)"
-                        result = failed(path, ids, why)
+                        yield failed(path, ids, self._crash_reason(w, now))
+                        self._replace(i)
+                        continue
+                    w.task = None
+                    if recycle:
+                        self._replace(i)
+                    yield result
                 elif now >= w.deadline:
-                    result = failed(path, ids, f"took longer than "
-                                    f"{limits.seconds_per_file:g}s (killed)")
-                else:
-                    continue
+                    yield failed(path, ids, f"took longer than "
+                                 f"{limits.seconds_per_file:g}s (killed)")
+                    self._replace(i)
+
+    def _loaded(self, w: _Worker, paths: frozenset[str]) -> None:
+        try:
+            status, message = w.conn.recv()
+        except (EOFError, OSError):
+            raise RuntimeError(f"a parser worker could not start ({w.why_not_started()})") \
+                from None
+        if status != "loaded":
+            raise UsageError(f"the detectors could not be loaded: {message}")
+        w.conn.send(paths)
+        w.loaded = True
+
+    def _crash_reason(self, w: _Worker, now: float) -> str:
+        try:
+            code = w.proc.wait(1)
+        except subprocess.TimeoutExpired:
+            code = None
+        if now - w.started >= self.limits.seconds_per_file:
+            # the alarm landed in native code (Go aborts on it): a timeout
+            return f"took longer than {self.limits.seconds_per_file:g}s (killed)"
+        if code and code < 0:
+            return f"the parser crashed (signal {-code}) (skipped)"
+        return "the parser crashed (skipped)"
+
+    def _out_of_budget(self, queue: deque[Task], rest: Iterator[Task]) -> Iterator[FileResult]:
+        why = (f"not analysed: the scan used up its {self.limits.seconds_total:g}s budget "
+               "(raise it with --scan-timeout)")
+        for w in self.workers:
+            if w.task is not None:
+                path, _, ids = w.task
+                yield failed(path, ids, why)
                 w.kill()
-                workers[i] = _Worker(ctx, paths, limits)
-                yield result
-    finally:
-        for w in workers:
-            try:
-                w.conn.send(None)
-            except (OSError, ValueError):
-                pass
-        for w in workers:
-            w.proc.join(1)
-            if w.proc.is_alive():
-                w.kill()
+                w.task = None
+        for path, _, ids in [*queue, *rest]:
+            yield failed(path, ids, why)
 
 
 def run_inline(tasks: Iterable[Task], paths: frozenset[str]) -> Iterator[FileResult]:
@@ -209,7 +226,9 @@ def run_inline(tasks: Iterable[Task], paths: frozenset[str]) -> Iterator[FileRes
         yield analyze(Document(path, data, view), registry.by_id(ids))
 
 
-def run(tasks: Iterable[Task], paths: frozenset[str], jobs: int,
-        limits: Limits = Limits()) -> Iterator[FileResult]:
-    return run_inline(tasks, paths) if jobs <= 0 else run_isolated(tasks, paths, jobs, limits)
-
+def run_isolated(tasks: Iterable[Task], paths: frozenset[str], jobs: int,
+                 limits: Limits = Limits()) -> Iterator[FileResult]:
+    """Analyze files in a pool of its own (tests and one-off callers)."""
+    todo = list(tasks)
+    with Pool(jobs, limits) as pool:
+        yield from pool.run(todo, paths, len(todo))

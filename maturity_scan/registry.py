@@ -6,8 +6,9 @@ import importlib
 import pkgutil
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, distributions
 
+from maturity_scan import isolation
 from maturity_scan.detector import Detector
 from maturity_scan.errors import UsageError
 from maturity_scan.model import FactType, KindSpec
@@ -27,9 +28,19 @@ def _builtin() -> list[Detector]:
     return found
 
 
+def _entry_points() -> list[EntryPoint]:
+    """Plugins of the installed environment only: never a `*.dist-info` that happens to lie in
+    the current directory (a scanned checkout)."""
+    seen: dict[str, EntryPoint] = {}
+    for dist in distributions(path=isolation.import_path()):
+        for ep in dist.entry_points.select(group=ENTRY_POINT_GROUP):
+            seen.setdefault(ep.name, ep)
+    return sorted(seen.values(), key=lambda e: e.name)
+
+
 def _plugins() -> list[Detector]:
     found = []
-    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+    for ep in _entry_points():
         try:
             obj = ep.load()
         except Exception as e:

@@ -2,9 +2,10 @@
 let detectors conclude, merge signals per kind."""
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,9 +73,19 @@ def _conclude_all(dets: Sequence[Detector], found: Mapping[str, list[Signal]],
     return concluded, errors
 
 
+SMALL_SCAN = 200  # claimed files below which one worker beats starting a pool
+
+
 def scan_source(source: Source, options: ScanOptions | None = None,
                 detectors: Sequence[Detector] | None = None) -> ScanResult:
     options = options or ScanOptions()
+    # The first worker loads the detectors while the tree is listed.
+    with pool.Pool(options.jobs, options.limits) if options.jobs > 0 else nullcontext() as workers:
+        return _scan(source, options, detectors, workers)
+
+
+def _scan(source: Source, options: ScanOptions, detectors: Sequence[Detector] | None,
+          workers: pool.Pool | None) -> ScanResult:
     dets = list(detectors if detectors is not None else registry.all_detectors())
     start = time.monotonic()
     excluded = compile_globs(options.exclude)
@@ -82,7 +93,7 @@ def scan_source(source: Source, options: ScanOptions | None = None,
     paths = frozenset(e.path for e in entries)
     matchers = [(d.id, compile_globs(tuple(d.patterns))) for d in dets]
 
-    errors: list[FileError] = []
+    errors: list[FileError] = list(getattr(source, "errors", ()))
     claimed: list[tuple[FileEntry, tuple[str, ...]]] = []
     oversize = 0
     for entry in entries:
@@ -91,9 +102,7 @@ def scan_source(source: Source, options: ScanOptions | None = None,
             continue
         if entry.size > options.max_file_bytes:
             oversize += 1
-            errors.append(FileError(entry.path, ", ".join(ids),
-                                    f"{_size_text(entry.size)} exceeds the "
-                                    f"{_size_text(options.max_file_bytes)} limit (skipped)"))
+            errors.append(_oversize(entry.path, ids, entry.size, options.max_file_bytes))
             continue
         claimed.append((entry, ids))
 
@@ -107,6 +116,9 @@ def scan_source(source: Source, options: ScanOptions | None = None,
                 errors.append(FileError(entry.path, ", ".join(ids),
                                         f"could not be read ({type(e).__name__})"))
                 continue
+            if len(data) > options.max_file_bytes:  # it grew since it was listed
+                errors.append(_oversize(entry.path, ids, len(data), options.max_file_bytes))
+                continue
             read["files"] += 1
             read["bytes"] += len(data)
             yield entry.path, data, ids
@@ -114,28 +126,43 @@ def scan_source(source: Source, options: ScanOptions | None = None,
     view = RepoView(paths)
     ctx = RepoContext(view, source.repo(), source.revision)
     # Detectors that read only git history (no file patterns) run while the files are parsed,
-    # on their own Repo object: gitpython's object readers are not shared between threads.
+    # on their own Repo object: gitpython's object readers are not shared between threads. A
+    # daemon thread: ^C ends the command even while git is stuck.
     history = [d for d in dets if not d.patterns and getattr(d, "conclude", None)]
-    background, thread = None, ThreadPoolExecutor(max_workers=1)
+    background: dict[str, tuple[list[Signal], list[FileError]]] = {}
+    thread = None
     if history and ctx.git is not None:
         own = RepoContext(view, gitsafe.open_repo(Path(ctx.git.git_dir)), source.revision)
-        background = thread.submit(_conclude_all, history, {}, own)
+        thread = threading.Thread(
+            target=lambda: background.setdefault("done", _conclude_all(history, {}, own)),
+            name="history", daemon=True)
+        thread.start()
 
-    jobs = min(options.jobs, len(claimed)) if options.jobs > 0 else 0
-    results: list[FileResult] = list(pool.run(tasks(), paths, jobs, options.limits))
+    if workers is None:
+        results = list(pool.run_inline(tasks(), paths))
+    else:
+        if len(claimed) < SMALL_SCAN:
+            workers.jobs = 1
+        results = list(workers.run(tasks(), paths, len(claimed)))
     for r in results:
         errors.extend(r.errors)
     found = group_by_detector(results)
-    rest = [d for d in dets if background is None or d not in history]
+    rest = [d for d in dets if thread is None or d not in history]
     concluded, failures = _conclude_all(rest, found, ctx)
-    if background is not None:
-        more, more_failures = background.result()
+    if thread is not None:
+        thread.join()
+        more, more_failures = background.get("done", ([], [FileError(
+            ".", "git_history", "history could not be read (skipped)")]))
         concluded += more
         failures += more_failures
-    thread.shutdown()
     errors += failures
     signals = merge_signals(concluded, registry.kind_specs(dets))
     stats = ScanStats(len(entries), read["files"], oversize, read["bytes"],
                       time.monotonic() - start)
     return ScanResult(source.description, source.revision, tuple(signals),
                       tuple(sorted(set(errors))), stats)
+
+
+def _oversize(path: str, ids: tuple[str, ...], size: int, limit: int) -> FileError:
+    return FileError(path, ", ".join(ids),
+                     f"{_size_text(size)} exceeds the {_size_text(limit)} limit (skipped)")

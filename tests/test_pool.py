@@ -68,3 +68,18 @@ def test_every_file_is_answered_with_several_workers(tmp_path: Path) -> None:
     result = scan_source(WorkTreeSource(tmp_path), ScanOptions(jobs=2))
     tf = result.signal("terraform")
     assert tf is not None and tf.facts["resources"] == 40 and not result.errors
+
+
+def test_whole_scan_budget_ends_the_scan_as_incomplete(tmp_path: Path) -> None:
+    # each file alone fits the per-file budget; together they outlast the scan's
+    for i in range(4):
+        (tmp_path / f"big{i}.tf").write_text(big_hcl(60_000))
+    (tmp_path / "ok.tf").write_text(TF)
+    limits = Limits(seconds_per_file=20, seconds_total=1.0)
+    result = scan_source(WorkTreeSource(tmp_path),
+                         ScanOptions(jobs=1, limits=limits, max_file_bytes=100 << 20))
+    unparsed = [e for e in result.errors if "budget" in e.message]
+    assert unparsed and all(e.message == "not analysed: the scan used up its 1s budget "
+                            "(raise it with --scan-timeout)" for e in unparsed)
+    assert {e.path for e in unparsed} <= {f"big{i}.tf" for i in range(4)} | {"ok.tf"}
+    assert len(unparsed) >= 3
