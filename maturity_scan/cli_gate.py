@@ -6,6 +6,7 @@ import tempfile
 from pathlib import Path
 
 import click
+import git
 
 from maturity_scan import api, config, diffing, gate, gitsafe, history
 from maturity_scan.cli import FORMATS, _emit, rules_dir_option
@@ -15,26 +16,66 @@ from maturity_scan.scan import ScanOptions
 from maturity_scan.source import GitRevisionSource, WorkTreeSource
 
 
-def _rules_at(path: Path, rev: str, dirs: tuple[Path, ...], into: Path) -> list[Path]:
-    """Rule directories inside the repository, as committed at `rev`: a change cannot edit the
-    rules it is judged by. Directories outside the repository are used as they are."""
-    repo = gitsafe.open_repo(path.resolve())
-    top = Path(repo.working_tree_dir or path).resolve() if repo else path.resolve()
-    out = []
-    for n, d in enumerate(dirs):
-        full = (path / d).resolve() if not d.is_absolute() else d.resolve()
-        if repo is None or not full.is_relative_to(top):
-            out.append(full)
+RULE_SUFFIXES = (".yaml", ".yml")
+REGULAR_BLOB_MODES = ("100644", "100755")
+
+
+def _rule_tree(repo: git.Repo, rev: str, rel: str, into: Path, where: str) -> Path:
+    """The rule files of folder `rel` as committed at `rev`, copied into `into`: read from git
+    objects by a lexically normalized path, never through the work tree, whose symlinks the
+    change being judged controls. A folder that is missing or holds no rule file is an error:
+    the built-in pack silently judging instead would switch the base's rules off."""
+    spec = f"{rev}:" if rel == "." else f"{rev}:{rel}"
+    try:
+        kind = gitsafe.run(repo, "cat-file", "-t", spec).strip()
+    except UsageError:
+        kind = "missing"
+    if kind != "tree":
+        found = "a file or symbolic link" if kind == "blob" else "not found"
+        raise UsageError(f"{where}: not a folder at {rev} ({found})")
+    copied = 0
+    for entry in gitsafe.run(repo, "ls-tree", "-z", "-l", spec).split("\0"):
+        meta, _, name = entry.partition("\t")
+        if not name.endswith(RULE_SUFFIXES):
             continue
-        rel = full.relative_to(top).as_posix()
+        mode, otype, obj, size = meta.split()
+        if otype != "blob":
+            continue
+        if mode not in REGULAR_BLOB_MODES:
+            raise UsageError(f"{where}/{name}: a symbolic link at {rev} (commit the rule file "
+                             "itself)")
+        if int(size) > config.MAX_BYTES:
+            raise UsageError(f"{where}/{name}: larger than {config.MAX_BYTES:,} bytes at {rev} "
+                             "(refused)")
+        text = gitsafe.run(repo, "cat-file", "blob", obj)
+        (into / name).write_text(text, encoding="utf-8", errors="surrogateescape")
+        copied += 1
+    if not copied:
+        raise UsageError(f"{where}: no rule files (*.yaml, *.yml) in this folder at {rev}")
+    return into
+
+
+def _rules_at(path: Path, rev: str, policy: config.Config, into: Path, *,
+              from_base: bool) -> list[Path]:
+    """The policy's rule folders, as committed at `rev`: a change cannot edit (or, through a
+    symlink, switch off) the rules it is judged by. A policy read from the base revision names
+    folders of the repository; one from --config (the user's file) may also name folders
+    outside it, used as they are."""
+    repo = gitsafe.open_repo(path.resolve())
+    if repo is None:
+        raise UsageError(f"{path}: not a git repository")
+    top = Path(repo.working_tree_dir or path).resolve()
+    out = []
+    for n, (rel, folder) in enumerate(zip(policy.rule_paths, policy.rule_dirs)):
+        where = f"{policy.origin}: rules: {rel}"
+        if not from_base:
+            if not folder.is_relative_to(top):
+                out.append(folder)
+                continue
+            rel = folder.relative_to(top).as_posix() or "."
         target = into / f"rules{n}"
         target.mkdir()
-        listing = gitsafe.run(repo, "ls-tree", "--name-only", f"{rev}:{rel}") \
-            if rel != "." else ""
-        for name in listing.split():
-            if name.endswith((".yaml", ".yml")):
-                (target / name).write_text(gitsafe.run(repo, "show", f"{rev}:{rel}/{name}"))
-        out.append(target)
+        out.append(_rule_tree(repo, rev, rel, target, where))
     return out
 
 
@@ -88,7 +129,8 @@ def diff_command(path: Path, base: str, head: str | None, pack: str | None, fmt:
     policy = config.load_file(config_file) if config_file else gate.policy_at(path, base)
     options = ScanOptions(exclude=policy.exclude, **({"jobs": jobs} if jobs is not None else {}))
     with tempfile.TemporaryDirectory() as tmp:
-        dirs = (*_rules_at(path, base, policy.rule_dirs, Path(tmp)), *rule_dirs)
+        dirs = (*_rules_at(path, base, policy, Path(tmp), from_base=config_file is None),
+                *rule_dirs)
         name = pack or policy.pack or api.DEFAULT_PACK
         chosen = api.get_pack(name, dirs)
         before = api.scan_report(GitRevisionSource(path, base), name, options, rule_dirs=dirs,

@@ -11,9 +11,17 @@ in `pyproject.toml`; `--config FILE` overrides discovery.
       allow_incomplete: false               # see the gate's documentation
 
 Unknown keys and bad values are usage errors (exit 2) naming the key.
+
+The repository's own config (and one committed at a git revision) is untrusted input like the
+rest of the repository: it is read with the limits of repository files (size, nesting, alias
+expansion) and its rule folders stay inside the repository (relative, no `..`, no symlink out
+of it). A file given with `--config` is the user's choice: its rule folders may be anywhere.
 """
 from __future__ import annotations
 
+import os
+import posixpath
+import stat
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,11 +30,21 @@ from typing import Any
 
 import yaml
 
+from maturity_scan import yamlsafe
 from maturity_scan.errors import UsageError
+from maturity_scan.scan import DEFAULT_MAX_FILE_BYTES
 
 CONFIG_FILE = ".maturity-scan.yaml"
 KEYS = {"pack", "rules", "waive", "exclude", "gate"}
 GATE_KEYS = {"fail_under", "allow_incomplete"}
+RULE_FILES = ("*.yaml", "*.yml")
+
+# Limits for configuration and rule packs, parsed in the main process: the size cap of
+# repository files; nesting and node counts far above any real pack (devops.yaml: depth 9,
+# 1,523 nodes) and far below what would cost the validators seconds.
+MAX_BYTES = DEFAULT_MAX_FILE_BYTES
+MAX_DEPTH = 64
+MAX_NODES = 100_000
 
 
 @dataclass(frozen=True)
@@ -39,6 +57,8 @@ class GatePolicy:
 class Config:
     pack: str | None = None
     rule_dirs: tuple[Path, ...] = ()
+    rule_paths: tuple[str, ...] = ()  # `rules:` as written, normalized (inside the repository
+    #                                   unless the config came from --config)
     waivers: Mapping[str, str] = field(default_factory=dict)
     exclude: tuple[str, ...] = ()
     gate: GatePolicy = GatePolicy()
@@ -76,7 +96,21 @@ def parse_fail_under(origin: str, value: Any) -> dict[str, float]:
     return out
 
 
-def from_mapping(data: Any, origin: str, base: Path) -> Config:
+def _confined_path(origin: str, rel: str) -> str:
+    """A repository-relative folder, lexically normalized: never absolute, never above the
+    root (`..`), so it means the same in a work tree and in a revision's git objects."""
+    if rel.startswith("/"):
+        raise UsageError(f"{origin}: rules: {rel}: must be a folder inside the repository "
+                         "(a relative path; give folders elsewhere with --rules)")
+    if ".." in rel.split("/"):
+        raise UsageError(f"{origin}: rules: {rel}: must be a folder inside the repository "
+                         "(no `..`; give folders elsewhere with --rules)")
+    return posixpath.normpath(rel)
+
+
+def from_mapping(data: Any, origin: str, base: Path, *, confined: bool = True) -> Config:
+    """Settings from a parsed config. `confined`: rule folders must lie inside the repository
+    (everything but an explicit --config file)."""
     if data is None:
         return Config(origin=origin)
     if not isinstance(data, dict):
@@ -103,9 +137,13 @@ def from_mapping(data: Any, origin: str, base: Path) -> Config:
     allow = gate.get("allow_incomplete", False)
     if not isinstance(allow, bool):
         raise UsageError(f"{origin}: gate.allow_incomplete: expected true or false")
+    rules = _str_list(origin, "rules", data.get("rules") or [])
+    rule_paths = tuple(_confined_path(origin, r) if confined else os.path.normpath(r)
+                       for r in rules)
     return Config(
         pack=pack,
-        rule_dirs=tuple(base / p for p in _str_list(origin, "rules", data.get("rules") or [])),
+        rule_dirs=tuple(Path(os.path.normpath(base / p)) for p in rule_paths),
+        rule_paths=rule_paths,
         waivers={str(k): str(v) for k, v in waive.items()},
         exclude=_str_list(origin, "exclude", data.get("exclude") or []),
         gate=GatePolicy(parse_fail_under(f"{origin}: gate.fail_under",
@@ -114,29 +152,105 @@ def from_mapping(data: Any, origin: str, base: Path) -> Config:
     )
 
 
-def from_text(text: str, origin: str, base: Path) -> Config:
-    """A config from file contents (also used for a config read from a git revision)."""
-    if origin.endswith("pyproject.toml"):
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as e:
-            raise UsageError(f"{origin}: invalid TOML ({e})") from None
-        return from_mapping(data.get("tool", {}).get("maturity-scan"), origin, base)
+def _parse_toml(text: str, origin: str) -> Any:
     try:
-        data = yaml.safe_load(text)
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise UsageError(f"{origin}: invalid TOML ({e})") from None
+    except RecursionError:
+        raise UsageError(f"{origin}: invalid TOML (nested too deeply)") from None
+
+
+def parse_yaml(text: str, origin: str) -> Any:
+    """One YAML document, refused before it is built when it nests or expands beyond the
+    limits (a few hundred bytes of aliases can otherwise take gigabytes)."""
+    try:
+        yamlsafe.check_bounds(text, max_depth=MAX_DEPTH, max_nodes=MAX_NODES)
+    except yamlsafe.YamlError as e:
+        raise UsageError(f"{origin}: {e}") from None
+    try:
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
         raise UsageError(f"{origin}: invalid YAML{where}") from None
-    return from_mapping(data, origin, base)
+    except RecursionError:  # not reached within MAX_DEPTH; a last line of defence
+        raise UsageError(f"{origin}: invalid YAML (nested too deeply)") from None
+
+
+def check_size(text: str, origin: str) -> None:
+    if len(text) > MAX_BYTES or len(text.encode("utf-8", "surrogateescape")) > MAX_BYTES:
+        raise UsageError(f"{origin}: larger than {MAX_BYTES:,} bytes (refused)")
+
+
+def from_text(text: str, origin: str, base: Path, *, confined: bool = True) -> Config:
+    """A config from file contents (also used for a config read from a git revision)."""
+    check_size(text, origin)
+    if origin.endswith("pyproject.toml"):
+        data = _parse_toml(text, origin)
+        section = data.get("tool", {}).get("maturity-scan") if isinstance(data, dict) else None
+        return from_mapping(section, origin, base, confined=confined)
+    return from_mapping(parse_yaml(text, origin), origin, base, confined=confined)
+
+
+def read_bounded(path: Path, *, regular_only: bool, follow: bool = True,
+                 what: str = "config") -> str:
+    """At most MAX_BYTES of a file. `regular_only` (files of the repository, rule files): a
+    FIFO or device is refused rather than opened (a FIFO would block the command forever);
+    `follow=False`: so is a symbolic link."""
+    flags = os.O_RDONLY | (os.O_NONBLOCK if regular_only else 0) | \
+        (0 if follow else getattr(os, "O_NOFOLLOW", 0))
+    try:
+        fd = os.open(path, flags)
+    except OSError as e:
+        if not follow and path.is_symlink():
+            raise UsageError(f"{path}: cannot read {what} (a symbolic link)") from None
+        raise UsageError(f"{path}: cannot read {what} ({type(e).__name__})") from None
+    try:
+        if regular_only and not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise UsageError(f"{path}: cannot read {what} (not a regular file)")
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            data = f.read(MAX_BYTES + 1)
+    except OSError as e:
+        raise UsageError(f"{path}: cannot read {what} ({type(e).__name__})") from None
+    finally:
+        os.close(fd)
+    if len(data) > MAX_BYTES:
+        raise UsageError(f"{path}: larger than {MAX_BYTES:,} bytes (refused)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: cannot read {what} (UnicodeDecodeError)") from None
 
 
 def load_file(path: Path) -> Config:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise UsageError(f"{path}: cannot read config ({type(e).__name__})") from None
-    return from_text(text, str(path), path.parent)
+    """A config file named on the command line: the user's choice, its rule folders may be
+    anywhere (relative ones are relative to the file)."""
+    text = read_bounded(path, regular_only=False)
+    return from_text(text, str(path), path.parent.resolve(), confined=False)
+
+
+def rule_files(directory: Path) -> list[Path]:
+    return sorted(p for pattern in RULE_FILES for p in directory.glob(pattern))
+
+
+def _check_rule_dir(root: Path, cfg: Config, rel: str) -> None:
+    """A configured rule folder of the work tree: inside the root once symlinks are followed
+    (the folder and each rule file), and holding at least one rule file."""
+    top = root.resolve()
+    folder = root / rel
+    where = f"{cfg.origin}: rules: {rel}"
+    if not folder.resolve().is_relative_to(top):
+        raise UsageError(f"{where}: leads outside the repository (a symbolic link); give "
+                         "folders elsewhere with --rules")
+    if not folder.is_dir():
+        raise UsageError(f"{where}: not a folder of rule files")
+    files = rule_files(folder)
+    for f in files:
+        if not f.resolve().is_relative_to(top):
+            raise UsageError(f"{where}: {f.name} leads outside the repository (a symbolic link)")
+    if not files:
+        raise UsageError(f"{where}: no rule files (*.yaml, *.yml) in this folder")
 
 
 def discover(root: Path) -> Config:
@@ -145,7 +259,10 @@ def discover(root: Path) -> Config:
     for name in (CONFIG_FILE, "pyproject.toml"):
         path = root / name
         if path.is_file() and not path.is_symlink():
-            cfg = load_file(path)
+            text = read_bounded(path, regular_only=True, follow=False)
+            cfg = from_text(text, str(path), root)
             if cfg.origin and (name != "pyproject.toml" or cfg != Config(origin=cfg.origin)):
+                for rel in cfg.rule_paths:
+                    _check_rule_dir(root, cfg, rel)
                 return cfg
     return Config()

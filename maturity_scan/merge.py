@@ -1,4 +1,7 @@
-"""Signals of one kind, from many files and detectors, merged into one per kind."""
+"""Signals of one kind, from many files and detectors, merged into one per kind.
+
+Linear in the evidence: facts are gathered into accumulators (a set per SET fact, one list per
+RECORDS fact) and finished once per kind, never re-sorted or copied per file."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -8,22 +11,40 @@ from typing import Any
 from maturity_scan.model import Evidence, FactType, KindSpec, Signal
 
 
-def _merge_value(ftype: FactType, old: Any, new: Any) -> Any:
-    if old is None:
-        return sorted(set(new)) if ftype is FactType.SET else new
-    if new is None:
-        return old
-    if ftype is FactType.COUNT:
-        return old + new
-    if ftype is FactType.FLAG:
-        return bool(old or new)
-    if ftype is FactType.SET:
-        return sorted(set(old) | set(new))
-    if ftype is FactType.NUMBER:
-        return max(old, new)
-    if ftype is FactType.RECORDS:
-        return [*old, *new]
-    return old  # TEXT: the first file's value
+class _Fact:
+    """One fact's value across files, as its declared type merges it."""
+
+    __slots__ = ("ftype", "value")
+
+    def __init__(self, ftype: FactType) -> None:
+        self.ftype = ftype
+        self.value: Any = None
+
+    def add(self, new: Any) -> None:
+        if new is None:
+            return
+        old, ftype = self.value, self.ftype
+        if ftype is FactType.SET:
+            if old is None:
+                self.value = set()
+            self.value.update(new)
+        elif ftype is FactType.RECORDS:
+            if old is None:
+                self.value = []
+            self.value.extend(new)
+        elif old is None:
+            self.value = new
+        elif ftype is FactType.COUNT:
+            self.value = old + new
+        elif ftype is FactType.FLAG:
+            self.value = bool(old or new)
+        elif ftype is FactType.NUMBER:
+            self.value = max(old, new)
+        # TEXT: the first file's value
+
+    def result(self) -> Any:
+        return sorted(self.value) if self.ftype is FactType.SET and self.value is not None \
+            else self.value
 
 
 def merge_signals(signals: Iterable[Signal], specs: Mapping[str, KindSpec]) -> list[Signal]:
@@ -36,16 +57,19 @@ def merge_signals(signals: Iterable[Signal], specs: Mapping[str, KindSpec]) -> l
     for kind in sorted(by_kind):
         parts = sorted(by_kind[kind], key=lambda s: min((e.path, e.line or 0) for e in s.evidence)
                        if s.evidence else ("", 0))
-        facts: dict[str, Any] = {}
+        facts: dict[str, _Fact] = {}
         supports: dict[tuple[str, int | None, str], frozenset[str]] = defaultdict(frozenset)
         for part in parts:
             for name, value in part.facts.items():
-                facts[name] = _merge_value(specs[kind].facts[name], facts.get(name), value)
+                if name not in facts:
+                    facts[name] = _Fact(specs[kind].facts[name])
+                facts[name].add(value)
             for e in part.evidence:
                 key = (e.path, e.line, e.detail)
                 supports[key] = supports[key] | e.supports
         evidence = tuple(Evidence(p, ln, d, sup) for (p, ln, d), sup in
                          sorted(supports.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0,
                                                                   kv[0][2])))
-        merged.append(Signal(kind, evidence, dict(sorted(facts.items()))))
+        merged.append(Signal(kind, evidence, {name: facts[name].result()
+                                              for name in sorted(facts)}))
     return merged

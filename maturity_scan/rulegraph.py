@@ -11,7 +11,7 @@ import networkx as nx
 from maturity_scan.assessment import (Assessment, DimensionResult, LevelResult,
                                       RequirementResult)
 from maturity_scan.model import Evidence, Signal
-from maturity_scan.rulepacks import Pack
+from maturity_scan.rulepacks import Pack, rule_regex
 
 MAX_EVIDENCE = 5  # per requirement in a report; the signal lists carry the rest
 MAX_RELATED = 3  # what an unmet requirement can already build on
@@ -66,6 +66,27 @@ def compile_graph(pack: Pack) -> nx.DiGraph:
     return g
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _searchable(text: str) -> str:
+    """`text` as RE2 can take it (UTF-8): a lone surrogate (an undecodable byte of a path or
+    file) becomes U+FFFD."""
+    return text if text.isascii() else _SURROGATE.sub("\ufffd", text)
+
+
+def _first_per_file(evidence: Sequence[Evidence], files: int) -> list[Evidence]:
+    """One piece per file (its first, usually the file-level one, not a file's details), for the
+    first `files` files in evidence order. One pass that stops early: a signal can carry
+    evidence from hundreds of thousands of files."""
+    first: dict[str, Evidence] = {}
+    for e in evidence:
+        if len(first) == files:
+            break
+        first.setdefault(e.path, e)
+    return list(first.values())
+
+
 class _Evaluator:
     def __init__(self, pack: Pack, signals: Sequence[Signal], waivers: Mapping[str, str]):
         self.pack = pack
@@ -91,9 +112,9 @@ class _Evaluator:
         if "in" in cond:
             return value in cond["in"]
         if "matches" in cond:
-            rx = re.compile(cond["matches"])
+            rx = rule_regex(cond["matches"])  # RE2: linear in the (repository's) text
             items = value if isinstance(value, list) else [value]
-            return any(rx.search(str(v)) for v in items)
+            return any(rx.search(_searchable(str(v))) for v in items)
         return bool(value)
 
     def check(self, cond: Mapping[str, Any]) -> tuple[bool, tuple[Evidence, ...]]:
@@ -141,10 +162,7 @@ class _Evaluator:
             yield from self.related(self.pack.requirements[rid].when, depth + 1)
         kind = cond.get("kind") or cond.get("fact", "").partition(".")[0]
         if kind in self.signals:
-            # one piece per file (its first, usually the file-level one), not a file's details
-            per_file = {e.path: e for e in reversed(self.signals[kind].evidence)}
-            yield from sorted(per_file.values(), key=self.signals[kind].evidence.index
-                              )[:RELATED_PER_KIND]
+            yield from _first_per_file(self.signals[kind].evidence, RELATED_PER_KIND)
 
     def result(self, rid: str) -> RequirementResult:
         req = self.pack.requirements[rid]

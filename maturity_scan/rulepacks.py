@@ -2,6 +2,10 @@
 
 Validation is strict because a gate that silently skips a broken rule quietly lowers the bar:
 every problem is a UsageError naming the file, the rule and the offending key.
+
+A pack can come from the scanned repository (its config's `rules:`), so it is read with the
+limits of config files (size, nesting, alias expansion) and its regular expressions run on RE2,
+whose matching time is linear in the text: no pattern can make a scan hang.
 """
 from __future__ import annotations
 
@@ -16,9 +20,11 @@ from typing import Any
 
 import jsonschema
 import networkx as nx
+import re2
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from maturity_scan import config, yamlsafe
 from maturity_scan.errors import UsageError
 from maturity_scan.model import FactType, KindSpec
 
@@ -195,31 +201,82 @@ def _check_condition(problems: _Problems, rid: str, cond: Mapping[str, Any], whe
                 problems.fail(f"requirement {rid}: {where}.{op}",
                               f"bad operator for {cond['fact']}, a {ftype.value} fact", line)
             if op == "matches":
-                try:
-                    re.compile(cond[op])
-                except re.error as e:
-                    problems.fail(f"requirement {rid}: {where}.matches",
-                                  f"invalid regular expression ({e.msg})", line)
+                problem = regex_problem(cond[op])
+                if problem:
+                    problems.fail(f"requirement {rid}: {where}.matches", problem, line)
 
 
-def _load_yaml(path: Path) -> Any:
+def _re2_options() -> Any:
+    options = re2.Options()
+    options.log_errors = False  # the error comes back as an exception; no noise on stderr
+    return options
+
+
+@lru_cache(maxsize=512)
+def rule_regex(pattern: str) -> Any:
+    """A rule's `matches` pattern compiled for RE2 (linear-time matching, no backtracking).
+    Raises re2.error for a pattern RE2 does not accept; packs are validated at load."""
+    return re2.compile(pattern, _re2_options())
+
+
+def regex_problem(pattern: str) -> str | None:
+    """Why a `matches` pattern cannot be used, or None."""
+    try:
+        rule_regex(pattern)
+        return None
+    except re2.error as e:
+        why = e.args[0].decode("utf-8", "replace") if e.args and isinstance(e.args[0], bytes) \
+            else str(e)
+    try:
+        re.compile(pattern)
+    except re.error as e:
+        return f"invalid regular expression ({e.msg})"
+    return (f"unsupported regular expression syntax ({why}): rules use RE2, which matches in "
+            "linear time and has no backreferences or lookaround")
+
+
+def _load_yaml(path: Path, text: str) -> Any:
+    try:
+        yamlsafe.check_bounds(text, max_depth=config.MAX_DEPTH, max_nodes=config.MAX_NODES)
+    except yamlsafe.YamlError as e:
+        raise UsageError(f"{path}: {e}") from None
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     try:
-        return yaml.load(path.read_text(encoding="utf-8"))
+        return yaml.load(text)
     except YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f":{mark.line + 1}" if mark is not None else ""
         problem = getattr(e, "problem", None) or type(e).__name__
         raise UsageError(f"{path}{where}: invalid YAML: {problem}") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise UsageError(f"{path}: cannot be read ({type(e).__name__})") from None
+    except RecursionError:  # not reached within MAX_DEPTH; a last line of defence
+        raise UsageError(f"{path}: invalid YAML: nested too deeply") from None
+
+
+# Validated packs by (path, text, kinds): one command loads the packs several times (to check
+# the --pack name, to assess, to render SARIF), and validation is the slow part.
+_VALIDATED: dict[tuple[str, str, tuple[Any, ...]], Pack] = {}
+
+
+def _kinds_key(kinds: Mapping[str, KindSpec]) -> tuple[Any, ...]:
+    return tuple((k, tuple(sorted((f, t.value) for f, t in spec.facts.items())))
+                 for k, spec in sorted(kinds.items()))
 
 
 def load_pack(path: Path, kinds: Mapping[str, KindSpec]) -> Pack:
     """Load and fully validate one rule file."""
+    text = config.read_bounded(path, regular_only=True, what="rule file")
+    key = (str(path), text, _kinds_key(kinds))
+    if key not in _VALIDATED:
+        if len(_VALIDATED) >= 64:
+            _VALIDATED.clear()
+        _VALIDATED[key] = _validated(path, text, kinds)
+    return _VALIDATED[key]
+
+
+def _validated(path: Path, text: str, kinds: Mapping[str, KindSpec]) -> Pack:
     problems = _Problems(str(path))
-    data = _load_yaml(path)
+    data = _load_yaml(path, text)
     if not isinstance(data, dict):
         problems.fail("pack", "a rule file is a mapping with pack, title, dimensions, "
                       "requirements")
@@ -296,7 +353,10 @@ def load_packs(kinds: Mapping[str, KindSpec], extra_dirs: Sequence[Path] = ()) -
     for directory in [builtin_dir(), *extra_dirs]:
         if not directory.is_dir():
             raise UsageError(f"{directory}: not a directory of rule files")
-        for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
+        files = config.rule_files(directory)
+        if not files:  # a pack silently missing would let the built-in one judge instead
+            raise UsageError(f"{directory}: no rule files (*.yaml, *.yml) in this folder")
+        for path in files:
             pack = load_pack(path, kinds)
             if pack.id in packs and packs[pack.id].path != str(path) and \
                     Path(packs[pack.id].path).parent == directory:

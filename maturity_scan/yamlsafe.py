@@ -150,3 +150,46 @@ def load_all(text: str) -> list[Any]:
                 raise YamlError("YAML aliases expand to more than "
                                 f"{MAX_EXPANDED_NODES:,} nodes (refused)")
     return docs
+
+
+def check_bounds(text: str, *, max_depth: int, max_nodes: int) -> None:
+    """Refuse YAML nested deeper than `max_depth` or whose aliases expand to more than
+    `max_nodes` nodes, before any loader builds it: for configuration and rule packs, which are
+    loaded in the main process by loaders without these limits.
+
+    Measured over PyYAML's event stream (a parser with explicit stacks: no recursion, memory
+    linear in the text): each anchor remembers the expanded size of its node, each alias adds it.
+    """
+    sizes: dict[str, int] = {}  # anchor -> expanded node count
+    stack: list[list[Any]] = [[0, None]]  # [expanded count, anchor] per open collection
+    try:
+        for event in yaml.parse(text, Loader=_Base):
+            line = event.start_mark.line + 1
+            if isinstance(event, yaml.CollectionStartEvent):
+                stack.append([1, event.anchor])
+                if len(stack) - 1 > max_depth:
+                    raise YamlError(f"invalid YAML at line {line}: nested more than {max_depth} "
+                                    "levels deep (refused)")
+                continue
+            if isinstance(event, yaml.CollectionEndEvent):
+                count, anchor = stack.pop()
+            elif isinstance(event, yaml.ScalarEvent):
+                count, anchor = 1, event.anchor
+            elif isinstance(event, yaml.AliasEvent):
+                if any(open_anchor == event.anchor for _, open_anchor in stack):
+                    # a node that contains itself: infinite to any walker
+                    raise YamlError(f"invalid YAML at line {line}: an alias inside the node it "
+                                    "names (refused)")
+                count, anchor = sizes.get(event.anchor, 1), None
+            else:
+                continue
+            if anchor is not None:
+                sizes[anchor] = count
+            stack[-1][0] += count
+            if stack[-1][0] > max_nodes:
+                raise YamlError(f"YAML holds more than {max_nodes:,} nodes once aliases are "
+                                "expanded (refused)")
+            if len(stack) == 1:
+                stack[0][0] = 0  # a new document starts counting afresh
+    except yaml.YAMLError as e:
+        raise YamlError(describe(e)) from None
