@@ -9,12 +9,13 @@ that count them.
 from __future__ import annotations
 
 import re
-import shlex
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from maturity_scan.ci import GITHUB_WORKFLOWS, GITLAB, Job, Pipeline, Step, commands, pipeline
+from maturity_scan.ci import (GITHUB_WORKFLOWS, GITLAB, Job, Pipeline, Step, commands, pipeline,
+                              split_words)
 from maturity_scan.document import Document, ParseError
 
 CI_FILES: tuple[str, ...] = (*GITHUB_WORKFLOWS, *GITLAB)
@@ -55,14 +56,42 @@ def action_name(uses: str) -> str:
 def _image(image: str) -> str:
     """`registry/org/name:tag@sha` -> `org/name`, lower-cased."""
     image = image.lower().split("@", 1)[0]
-    image = re.sub(r":[^/]*$", "", image)
+    colon = image.find(":", image.rfind("/") + 1)  # the tag (not a registry's port)
+    if colon >= 0:
+        image = image[:colon]
     return "/".join(image.split("/")[-2:])
 
 
-def _line(doc: Document, text: str, start: int) -> int:
+def _search(doc: Document, rx: re.Pattern[str], start: int, end: int) -> int | None:
+    """The first line in [start, end) matching `rx`. Searches stay inside one step (or job),
+    so a file of many steps, or a step of many commands, is read in linear time."""
+    lines = doc.lines
+    for i in range(max(start, 1) - 1, min(end - 1, len(lines))):
+        if rx.search(lines[i]):
+            return i + 1
+    return None
+
+
+def _line(doc: Document, text: str, start: int, end: int) -> int:
     if not text:
         return start
-    return doc.line_of(re.compile(re.escape(text)), start) or start
+    return _search(doc, re.compile(re.escape(text)), start, end) or start
+
+
+class _Spans:
+    """Where each job (and, in GitHub workflows, each step) of a pipeline starts: a search
+    that begins in one stops where the next begins."""
+
+    def __init__(self, doc: Document, p: Pipeline) -> None:
+        starts = {job.line for job in p.jobs}
+        if p.system == "github_actions":
+            starts |= {step.line for job in p.jobs for step in job.steps}
+        self.starts = sorted(starts)
+        self.last = len(doc.lines) + 1
+
+    def end(self, start: int) -> int:
+        i = bisect_right(self.starts, start)
+        return self.starts[i] if i < len(self.starts) else self.last
 
 
 # `docker run` options that take a value (so `-v a:b image` finds the image, not `a:b`)
@@ -72,16 +101,19 @@ _VALUE_OPTS = {"-v", "--volume", "-e", "--env", "--env-file", "-w", "--workdir",
                "--add-host", "--security-opt", "--cap-add", "--group-add", "--tmpfs", "-h"}
 
 
+_CONTAINER_RUN = re.compile(r"\s*+(?:sudo\s++)?(?:docker|podman)\s++(?:container\s++)?run\s++(.*)")
+
+
 def _container_runs(script: str) -> Iterator[list[str]]:
     """`docker|podman run [options] IMAGE args` as `[name-of-image, *args]` (a command of
     its own, not text in an echo)."""
     for line in re.sub(r"\\\n", " ", script).splitlines():
         for seg in re.split(r"\|\||&&|[;|&]|\$\(", line):
-            m = re.match(r"\s*(?:sudo\s+)?(?:docker|podman)\s+(?:container\s+)?run\s+(.*)", seg)
+            m = _CONTAINER_RUN.match(seg)
             if not m:
                 continue
             try:
-                words = shlex.split(m.group(1), comments=True)
+                words = split_words(m.group(1), operators=False)  # shlex.split, in linear time
             except ValueError:
                 continue
             i = 0
@@ -91,13 +123,24 @@ def _container_runs(script: str) -> Iterator[list[str]]:
                 yield [_image(words[i]).rsplit("/", 1)[-1], *words[i + 1:]]
 
 
-def _script_line(doc: Document, p: Pipeline, job: Job, step: Step) -> int:
+_RUN_KEY = re.compile(r"^\s*(-\s+)?run\s*:")
+
+
+def _script_line(doc: Document, p: Pipeline, job: Job, step: Step, end: int) -> int:
     """Where a step's script starts (so a tool's name in `image:` above it is not taken)."""
     if p.system == "gitlab_ci" and isinstance(job.raw, dict):
         keys = [k for k in ("before_script", "script") if k in job.raw]
         return min((int(job.raw.line_of(k)) for k in keys), default=step.line) \
             if hasattr(job.raw, "line_of") else step.line
-    return doc.line_of(re.compile(r"^\s*(-\s+)?run\s*:"), step.line) or step.line
+    return _search(doc, _RUN_KEY, step.line, end) or step.line
+
+
+def _program_patterns(name: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """How a program's name is found on a line: as a command word (maybe with a path), else
+    as a word at all."""
+    name = re.escape(name)
+    return (re.compile(r"(?:^|[\s;&|(`'\"])(?:[\w.~$-]*/)*" + name + r"(?=[\s;&|)`'\":]|$)"),
+            re.compile(r"(?<![\w.-])" + name + r"(?![\w-])"))
 
 
 def find(doc: Document, actions: Iterable[str] = (), programs: Iterable[str] = (),
@@ -108,30 +151,42 @@ def find(doc: Document, actions: Iterable[str] = (), programs: Iterable[str] = (
     if p is None:
         return
     actions, programs, images = tuple(actions), set(programs), set(images)
+    spans = _Spans(doc, p)
     for job in p.jobs:
         if job.uses and actions and action_name(job.uses).startswith(actions):
-            yield Hit(job, Step(job.line, job.id, job.uses), _line(doc, job.uses, job.line),
-                      "workflow")
+            yield Hit(job, Step(job.line, job.id, job.uses),
+                      _line(doc, job.uses, job.line, spans.end(job.line)), "workflow")
         for step in job.steps:
+            end = spans.end(step.line)
             if p.system == "github_actions" and step.uses:
                 name = action_name(step.uses)
                 if (actions and name.startswith(actions)) or \
                         (name.startswith("docker://") and _image(name[9:]) in images):
-                    yield Hit(job, step, _line(doc, step.uses, step.line), "action")
+                    yield Hit(job, step, _line(doc, step.uses, step.line, end), "action")
             if step.run and programs:
-                start = _script_line(doc, p, job, step)
-                seen: set[tuple[int, tuple[str, ...]]] = set()
-                for words in [*commands(step.run), *_container_runs(step.run)]:
-                    words[0] = re.sub(r"(?<=.)@[\w.^~-]*$", "", words[0])  # npx tool@1.2
-                    if words[0] in programs:
-                        name = re.escape(words[0])
-                        line = doc.line_of(re.compile(
-                            r"(?:^|[\s;&|(`'\"])(?:[\w.~$-]*/)*" + name + r"(?=[\s;&|)`'\":]|$)"),
-                            start) or doc.line_of(re.compile(
-                                r"(?<![\w.-])" + name + r"(?![\w-])"), start) or step.line
-                        if (line, tuple(words[:3])) not in seen:
-                            seen.add((line, tuple(words[:3])))
-                            yield Hit(job, step, line, "run", words)
+                yield from _run_hits(doc, p, job, step, programs, end)
+
+
+def _run_hits(doc: Document, p: Pipeline, job: Job, step: Step, programs: set[str],
+              end: int) -> Iterator[Hit]:
+    """The commands of a step's script that run one of `programs`, each at the first line of
+    the step's script naming it (looked up once per program, not once per command)."""
+    start = _script_line(doc, p, job, step, end)
+    end = max(end, start + 1)
+    where: dict[str, int] = {}
+    seen: set[tuple[int, tuple[str, ...]]] = set()
+    for words in [*commands(step.run), *_container_runs(step.run)]:
+        words[0] = re.sub(r"(?<=.)@[\w.^~-]*$", "", words[0])  # npx tool@1.2
+        if words[0] not in programs:
+            continue
+        if words[0] not in where:
+            command, word = _program_patterns(words[0])
+            where[words[0]] = _search(doc, command, start, end) or \
+                _search(doc, word, start, end) or step.line
+        line = where[words[0]]
+        if (line, tuple(words[:3])) not in seen:
+            seen.add((line, tuple(words[:3])))
+            yield Hit(job, step, line, "run", words)
 
 
 _MATRIX = re.compile(r"\$\{\{\s*matrix\.([\w-]+)\s*}}")

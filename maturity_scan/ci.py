@@ -8,9 +8,9 @@ Only the places each platform reads count (SIGNALS.md): workflows under the root
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from maturity_scan.document import Document
@@ -193,15 +193,15 @@ def _azure_jobs(node: Any, out: list[Job]) -> None:
     for job in _list(node.get("jobs")):
         _azure_jobs(job, out)
     if isinstance(node.get("steps"), list) or "deployment" in node:
-        steps = node.get("steps") or []
+        steps = list(_list(node.get("steps")))
         strategy = node.get("strategy")
         if isinstance(strategy, dict):  # deployment jobs nest steps under a strategy
             for phase in strategy.values():
                 for hook in (phase.values() if isinstance(phase, dict) else ()):
                     if isinstance(hook, dict):
-                        steps = steps + _list(hook.get("steps"))
+                        steps.extend(_list(hook.get("steps")))
         parsed = []
-        for raw in _list(steps):
+        for raw in steps:
             if not isinstance(raw, dict):
                 continue
             script = next((raw[k] for k in _AZURE_SCRIPTS if isinstance(raw.get(k), str)), "")
@@ -251,25 +251,44 @@ def _bitbucket(doc: Document, cfg: Any) -> Pipeline | None:
                     tuple(str(k) for k in cfg["pipelines"]), cfg)
 
 
-_JENKINS_STAGE = re.compile(r"""\bstage\s*\(\s*(['"])(.+?)\1""")
-_JENKINS_SH = re.compile(r"""\b(?:sh|bat|powershell)\s*\(?\s*(?:script\s*:\s*)?"""
+# Read in one pass over the text, whatever it holds: every run of whitespace is taken
+# possessively (`\s*+`, no backtracking into it), a line's leading blanks never span lines, an
+# unclosed string ends at the end of its stage, and line numbers are counted forward once.
+_JENKINS_PIPELINE = re.compile(r"^[^\S\n]*+(?:pipeline|node)\b\s*+[({]", re.M)
+_JENKINS_STAGE = re.compile(r"""\bstage\s*+\(\s*+(['"])(.+?)\1""")
+_JENKINS_SH = re.compile(r"""\b(?:sh|bat|powershell)\s*+(?:\(\s*+)?(?:script\s*+:\s*+)?"""
                          r"""('{3}|"{3}|'|")(.*?)\1""", re.S)
+
+
+class _LineCounter:
+    """1-based line numbers of offsets asked for in increasing order, in linear time overall."""
+
+    def __init__(self, text: str) -> None:
+        self.text, self.offset, self.line = text, 0, 1
+
+    def at(self, offset: int) -> int:
+        if offset < self.offset:  # not expected: count afresh
+            return self.text.count("\n", 0, offset) + 1
+        self.line += self.text.count("\n", self.offset, offset)
+        self.offset = offset
+        return self.line
 
 
 def _jenkins(doc: Document) -> Pipeline | None:
     """A Jenkinsfile read as text (Groovy is never run): one job per `stage('…')`, its
     `sh '…'` steps as scripts."""
     text = doc.text
-    if not re.search(r"^\s*(pipeline|node)\b\s*(\(|\{)", text, re.M) and \
-            not _JENKINS_STAGE.search(text):
+    if not _JENKINS_PIPELINE.search(text) and not _JENKINS_STAGE.search(text):
         return None
     stages = [(m.start(), m.group(2)) for m in _JENKINS_STAGE.finditer(text)] or [(0, "build")]
+    lines = _LineCounter(text)
     jobs = []
     for i, (start, name) in enumerate(stages):
         end = stages[i + 1][0] if i + 1 < len(stages) else len(text)
-        steps = tuple(Step(text.count("\n", 0, m.start()) + 1, name, "", m.group(2))
+        line = lines.at(start)
+        steps = tuple(Step(lines.at(m.start()), name, "", m.group(2))
                       for m in _JENKINS_SH.finditer(text, start, end))
-        jobs.append(Job(name, text.count("\n", 0, start) + 1, steps, "", (), "", None))
+        jobs.append(Job(name, line, steps, "", (), "", None))
     return Pipeline("jenkins", doc.path, tuple(jobs), (), None)
 
 
@@ -314,18 +333,98 @@ _RUNNERS = {"poetry": {"run"}, "pdm": {"run"}, "hatch": {"run"}, "pipenv": {"run
             "bun": {"x"}}
 
 
+_BLANKS = " \t\r\n"
+_OPERATORS = ";&|()"
+_PLAIN = re.compile(r"[^ \t\r\n'\"\\#;&|()]+")
+_PLAIN_WITHOUT_OPERATORS = re.compile(r"[^ \t\r\n'\"\\#]+")
+_OPERATOR_RUN = re.compile(r"[;&|()]+")
+_DOUBLE_QUOTED_STOP = re.compile(r'["\\]')
+
+
+def split_words(line: str, operators: bool = True) -> list[str]:
+    """`shlex` in POSIX mode with `whitespace_split` (and `punctuation_chars=";&|()"` when
+    `operators`: runs of them are tokens of their own), comments dropped, but in linear time
+    (shlex grows each token a character at a time, quadratic in a long word). Unbalanced
+    quotes or a trailing backslash raise ValueError, as shlex does."""
+    plain = _PLAIN if operators else _PLAIN_WITHOUT_OPERATORS
+    tokens: list[str] = []
+    i, n = 0, len(line)
+    while i < n:
+        c = line[i]
+        if c in _BLANKS:
+            i += 1
+        elif c == "#":
+            break
+        elif operators and c in _OPERATORS:
+            m = _OPERATOR_RUN.match(line, i)
+            assert m is not None
+            tokens.append(m.group())
+            i = m.end()
+        else:
+            i = _word(line, i, tokens, plain, operators)
+    return tokens
+
+
+def _word(line: str, i: int, tokens: list[str], plain: re.Pattern[str], operators: bool) -> int:
+    """Read the word at `i` (quotes and escapes resolved) into `tokens`; the offset after it."""
+    parts: list[str] = []
+    n = len(line)
+    while i < n:
+        c = line[i]
+        if c in _BLANKS or (operators and c in _OPERATORS):
+            break
+        if c == "#":  # shlex starts a comment even inside a word
+            i = n
+            break
+        if c == "'":
+            close = line.find("'", i + 1)
+            if close < 0:
+                raise ValueError("No closing quotation")
+            parts.append(line[i + 1:close])
+            i = close + 1
+        elif c == '"':
+            i = _double_quoted(line, i + 1, parts)
+        elif c == "\\":
+            if i + 1 >= n:
+                raise ValueError("No escaped character")
+            parts.append(line[i + 1])
+            i += 2
+        else:
+            m = plain.match(line, i)
+            assert m is not None
+            parts.append(m.group())
+            i = m.end()
+    tokens.append("".join(parts))
+    return i
+
+
+def _double_quoted(line: str, i: int, parts: list[str]) -> int:
+    """The rest of a double-quoted string from `i` into `parts`; the offset after its quote.
+    A backslash escapes only `"` and `\\` (kept before anything else), as in shlex."""
+    while True:
+        m = _DOUBLE_QUOTED_STOP.search(line, i)
+        if m is None:
+            raise ValueError("No closing quotation")
+        parts.append(line[i:m.start()])
+        if m.group() == '"':
+            return m.end()
+        if m.end() >= len(line):
+            raise ValueError("No escaped character")
+        escaped = line[m.end()]
+        parts.append(escaped if escaped in '"\\' else "\\" + escaped)
+        i = m.end() + 1
+
+
 def _simple_commands(line: str) -> Iterator[list[str]]:
     """A line split into simple commands at `;`, `&&`, `||`, `|`, `&` and parentheses outside
     quotes, comments dropped: `echo "a; docker build"` stays one command."""
-    lex = shlex.shlex(line, posix=True, punctuation_chars=";&|()")
-    lex.whitespace_split = True
     try:
-        tokens = list(lex)
+        tokens = split_words(line)
     except ValueError:  # unbalanced quotes: fall back to words
         tokens = line.split()
     words: list[str] = []
     for token in tokens:
-        if token and set(token) <= set(";&|()"):
+        if token and set(token) <= set(_OPERATORS):
             if words:
                 yield words
             words = []
@@ -335,21 +434,41 @@ def _simple_commands(line: str) -> Iterator[list[str]]:
         yield words
 
 
+_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+_PYTHON = re.compile(r"^python[\d.]*$")
+
+
+def _program_start(words: list[str]) -> int:
+    """Where the program's own name is among `words`: after `FOO=bar`, wrappers (sudo, npx)
+    and runners (`poetry run`) with their options. Index arithmetic, not repeated slicing: a
+    line of ten thousand `A=1` stays linear."""
+    i, n = 0, len(words)
+    while i < n and _ASSIGNMENT.match(words[i]):
+        i += 1
+    while i < n and (words[i] in _WRAPPERS or
+                     i + 1 < n and words[i + 1] in _RUNNERS.get(words[i], ())):
+        i += 2 if words[i] in _RUNNERS else 1
+        while i < n and words[i].startswith("-"):
+            i += 2 if words[i] in _RUNNER_VALUE_OPTIONS else 1
+    return i
+
+
 def commands(script: str) -> Iterator[list[str]]:
     """Each simple command of a shell script as words, wrappers (sudo, npx, `python -m`,
     `docker run IMAGE`) unwrapped so the tool's own name comes first."""
+    for words in _commands(script):
+        yield list(words)  # a copy: callers may rewrite words[0]
+
+
+@lru_cache(maxsize=4)
+def _commands(script: str) -> tuple[tuple[str, ...], ...]:
+    # Detectors ask about the same step's script once per tool they know: read it once.
+    out = []
     script = re.sub(r"\\\n", " ", script)
     for line in script.splitlines():
         for words in _simple_commands(line.replace("$(", "; ").replace("`", " ; ")):
-            while words and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", words[0]):
-                words = words[1:]  # FOO=bar cmd
-            while words and (words[0] in _WRAPPERS or
-                             words[1:2] and words[1] in _RUNNERS.get(words[0], ())):
-                words = words[2:] if words[0] in _RUNNERS else words[1:]
-                while words and words[0].startswith("-"):
-                    skip = 2 if words[0] in _RUNNER_VALUE_OPTIONS else 1
-                    words = words[skip:]
-            if len(words) >= 3 and re.match(r"^python[\d.]*$", words[0]) and words[1] == "-m":
+            words = words[_program_start(words):]
+            if len(words) >= 3 and _PYTHON.match(words[0]) and words[1] == "-m":
                 words = words[2:]
             if words and words[0] in ("docker", "podman") and "run" in words[1:3]:
                 words = _container_command(words[words.index("run") + 1:])
@@ -357,7 +476,8 @@ def commands(script: str) -> Iterator[list[str]]:
                 words[0] = words[0].rsplit("/", 1)[-1]  # ./bin/trivy -> trivy
                 if words[0].find("@") > 0:
                     words[0] = words[0].split("@", 1)[0]  # npx semantic-release@25 -> semantic-release
-                yield words
+                out.append(tuple(words))
+    return tuple(out)
 
 
 # Options of wrappers and runners that take a value (`uv run --group dev tox`: dev is not the

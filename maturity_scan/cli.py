@@ -3,7 +3,9 @@ DESIGN.md: 0 done, 1 a gate failed, 2 bad usage or unusable input, 3 a bug."""
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,10 @@ ALL_PACKS = "all"
 
 
 def _emit(content: str, output: Path | None) -> None:
+    # Reports hold valid Unicode only (report.valid_unicode: a byte of a name that is not UTF-8
+    # shows as U+FFFD); other texts (the diff text, history) get the same rule here, so writing
+    # to stdout or to a file never fails on such a name.
+    content = report.valid_unicode(content)
     if output is None:
         click.echo(content, nl=False)
     else:
@@ -90,6 +96,9 @@ config_option = click.option(
               show_default=True, help="Files larger than this many bytes are skipped.")
 @click.option("--file-timeout", type=click.FloatRange(min=0.1), default=Limits.seconds_per_file,
               show_default=True, help="Seconds one file may take to parse.")
+@click.option("--scan-timeout", type=click.FloatRange(min=1), default=Limits.seconds_total,
+              show_default=True,
+              help="Seconds the whole scan may take; files left then are reported unparsed.")
 @click.option("--worker-memory", type=click.IntRange(min=512), default=Limits.memory_bytes >> 20,
               show_default=True, help="Address-space cap of each parser worker, in MiB.")
 @rules_dir_option
@@ -102,7 +111,8 @@ config_option = click.option(
 @click.option("--allow-incomplete", is_flag=True,
               help="Let the gate pass although files the rules depend on could not be parsed.")
 def scan(path: Path, rev: str | None, pack: str | None, fmt: str, output: Path | None,
-         jobs: int | None, max_file_size: int, file_timeout: float, worker_memory: int,
+         jobs: int | None, max_file_size: int, file_timeout: float, scan_timeout: float,
+         worker_memory: int,
          rule_dirs: tuple[Path, ...], config_file: Path | None, baseline: Path | None,
          write_baseline: Path | None, fail_under: str | None, allow_incomplete: bool) -> None:
     """Scan a repository and report its maturity level per dimension."""
@@ -110,7 +120,8 @@ def scan(path: Path, rev: str | None, pack: str | None, fmt: str, output: Path |
     cfg = load_config(path, config_file)
     dirs = (*cfg.rule_dirs, *rule_dirs)
     options = ScanOptions(max_file_bytes=max_file_size, exclude=cfg.exclude,
-                          limits=Limits(file_timeout, worker_memory << 20),
+                          limits=Limits(file_timeout, worker_memory << 20,
+                                        seconds_total=scan_timeout),
                           **({"jobs": jobs} if jobs is not None else {}))
     name = pack or cfg.pack or api.DEFAULT_PACK
     if name == ALL_PACKS:
@@ -221,7 +232,14 @@ cli.add_command(cli_gate.history_command)
 cli.add_command(cli_org.org_command)
 
 
+def _terminated(signum: int, frame: object) -> None:
+    # Unwind like ^C does, so parser workers and clones are cleaned up on the way out.
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminated)
     try:
         cli.main(args=argv, prog_name="maturity-scan", standalone_mode=False)
     except click.exceptions.Abort:

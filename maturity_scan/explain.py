@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from maturity_scan.errors import UsageError
+from maturity_scan.report import for_display
 from maturity_scan.reporters.text import where
 
 EVIDENCE_PER_REQUIREMENT = 5
@@ -28,6 +29,7 @@ def as_json(report: dict[str, Any], dim_id: str) -> dict[str, Any]:
 
 
 def render(report: dict[str, Any], dim_id: str) -> str:
+    report = for_display(report)  # a repository's names cannot drive the terminal
     d = dimension(report, dim_id)
     out = [click.style(f"{d['title']} ({d['id']}): level {d['level']:g} of {d['max_level']:g}"
                        + (f", {d['level_name']}" if d.get("level_name") else ""), bold=True)

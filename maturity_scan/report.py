@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -15,6 +17,50 @@ from maturity_scan.scan import ScanResult
 
 SCHEMA_VERSION = 1
 MAX_SIGNAL_EVIDENCE = 25
+
+# What cannot be shown as it is. (1) Every report is valid Unicode, in every format: a byte of
+# a path that is not UTF-8 (git and os.walk hand it over as a lone surrogate, which no UTF-8
+# output can hold), or any other lone surrogate (a YAML "\ud800"), becomes U+FFFD, the
+# replacement character, as a UTF-8 decoder with errors="replace" shows it. (A backslash
+# escape would break the report schema, which keeps `\` out of paths.) (2) Text, Markdown and
+# HTML show control characters as `\xNN` / `\uXXXX` (JSON escapes them itself): C0 (tab and
+# newline too: a name must not forge a line), DEL, C1 and the Unicode bidi and line-separator
+# controls, so a file name cannot drive the terminal (colours, title, cursor) or reorder what
+# is shown.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e"
+                        "\u2066-\u2069]")
+
+
+def _escape_invisible(m: re.Match[str]) -> str:
+    code = ord(m.group())
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def valid_unicode(text: str) -> str:
+    """`text` with each lone surrogate replaced by U+FFFD (see above)."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def visible(text: str) -> str:
+    """`text` safe to show in a terminal or a document: invisible controls escaped."""
+    return _INVISIBLE.sub(_escape_invisible, valid_unicode(text))
+
+
+def map_strings(value: Any, fn: Callable[[str], str]) -> Any:
+    """A copy of a JSON-like value with `fn` applied to every string, keys included."""
+    if isinstance(value, str):
+        return fn(value)
+    if isinstance(value, dict):
+        return {map_strings(k, fn): map_strings(v, fn) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [map_strings(v, fn) for v in value]
+    return value
+
+
+def for_display(report: dict[str, Any]) -> dict[str, Any]:
+    """The report with every string `visible`: what text, Markdown and HTML render from."""
+    return map_strings(report, visible)  # type: ignore[no-any-return]
 
 
 def _requirement(r: RequirementResult, with_evidence: bool) -> dict[str, Any]:
@@ -73,7 +119,7 @@ def build(scan: ScanResult, assessment: Assessment, *, timings: bool = True) -> 
     }
     if assessment.note:
         report["note"] = assessment.note
-    return report
+    return map_strings(report, valid_unicode)  # type: ignore[no-any-return]
 
 
 @lru_cache(maxsize=1)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from maturity_scan.report import for_display
+
 STYLE = """
 body{font:14px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:60rem;color:#1f2328}
 h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:2rem}
@@ -23,6 +25,7 @@ def _where(e: dict[str, Any]) -> str:
 
 
 def render(report: dict[str, Any]) -> str:
+    report = for_display(report)  # controls shown as escapes, as in every text format
     t = report["target"]
     title = f"{report.get('pack_title', report['pack'])}: {t['path']}"
     out = ["<!doctype html><html lang=en><meta charset=utf-8>",

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from maturity_scan import __version__
+from maturity_scan.report import map_strings, valid_unicode
 from maturity_scan.rulepacks import Pack
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -61,4 +62,5 @@ def render(report: dict[str, Any], pack: Pack, diff: dict[str, Any] | None = Non
         "properties": {"pack": report["pack"],
                        "levels": {d["id"]: d["level"] for d in report["dimensions"]}},
     }]}
-    return json.dumps(log, indent=2) + "\n"
+    # The pack's own texts may come from the repository too: no lone surrogate reaches the log.
+    return json.dumps(map_strings(log, valid_unicode), indent=2) + "\n"

@@ -7,6 +7,8 @@ from typing import Any
 
 import click
 
+from maturity_scan.report import for_display
+
 BAR_WIDTH = 10
 
 
@@ -21,6 +23,7 @@ def where(e: dict[str, Any]) -> str:
 
 
 def render(report: dict[str, Any], *, evidence_per_requirement: int = 3) -> str:
+    report = for_display(report)  # a repository's names cannot drive the terminal
     out: list[str] = []
     t = report["target"]
     target = t["path"] + (f" @ {t['revision'][:12]}" if t.get("revision") else "")
