@@ -1,13 +1,18 @@
-"""Facts about the history itself (gitpython, read-only), as of the scanned commit: activity in
-the last 90 days, how changes land (merge commits / PR merges on the first-parent line) and
-conventional-commit usage. No author names or e-mails leave this module, only counts."""
+"""Facts about the history itself (read-only), as of the scanned commit: activity in the last
+90 days, how changes land (merge commits / PR merges on the first-parent line) and
+conventional-commit usage. No author names or e-mails leave this module, only counts.
+
+Commit data is read through `git log` with fixed-width fields (a subject is cut in the middle
+past SUBJECT_WIDTH characters, keeping both its start and its end), a commit count and a byte
+cap: a repository's 400 MB commit message never reaches this process."""
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
 
+from maturity_scan import gitsafe
 from maturity_scan.detector import RepoContext, signal
-from maturity_scan.detectors.release_tags import history_unavailable
+from maturity_scan.detectors.release_tags import head_commit, history_unavailable
 from maturity_scan.model import Signal, kind
 
 WINDOW = 90 * 86400
@@ -15,6 +20,19 @@ SAMPLE = 500  # first-parent commits looked at for shares
 CONVENTIONAL = re.compile(r"^(feat|fix|docs|style|refactor|perf|test|tests|build|ci|chore|revert)"
                           r"(\([\w./ -]+\))?!?: \S")
 PR_MERGE = re.compile(r"^Merge (pull request|branch)|\(#\d+\)$|^Merged in |See merge request")
+RECENT_MAX = 20000  # commits counted in the window at most
+EMAIL_WIDTH = 100  # characters of an author e-mail kept (they are only told apart)
+SUBJECT_WIDTH = 200
+PARENTS_WIDTH = 100  # enough to tell one parent from several
+LOG = ("log", "--no-show-signature", "--no-ext-diff", "--no-textconv", "--no-mailmap")
+
+
+def _log(repo: RepoContext, fmt: str, *args: str, count: int, width: int) -> list[str]:
+    """One line per commit in `fmt`; fields are fixed-width, so the output is bounded."""
+    assert repo.git is not None
+    out = gitsafe.run(repo.git, *LOG, f"--max-count={count}", f"--format={fmt}", *args,
+                      max_bytes=count * (width * 4 + 8) + 4096)  # 4: UTF-8 bytes per column
+    return out.splitlines()
 
 
 class GitHistoryDetector:
@@ -32,22 +50,19 @@ class GitHistoryDetector:
     def conclude(self, found: Sequence[Signal], repo: RepoContext) -> Iterable[Signal]:
         if history_unavailable(repo):
             return
-        g = repo.git
-        assert g is not None
-        head = g.commit(repo.revision or "HEAD")
-        since = head.committed_date - WINDOW
-        recent = authors = 0
-        seen: set[str] = set()
-        for c in g.iter_commits(head.hexsha, since=since, max_count=20000):
-            recent += 1
-            if c.author.email not in seen:
-                seen.add(c.author.email)
-                authors += 1
-        sample = list(g.iter_commits(head.hexsha, first_parent=True, max_count=SAMPLE))
-        merges = sum(1 for c in sample if len(c.parents) > 1 or PR_MERGE.search(
-            c.summary if isinstance(c.summary, str) else ""))
-        conventional = sum(1 for c in sample if CONVENTIONAL.match(
-            c.summary if isinstance(c.summary, str) else ""))
+        head, head_time = head_commit(repo)
+        since = head_time - WINDOW
+        emails = _log(repo, f"%<({EMAIL_WIDTH},trunc)%ae", f"--since={since}",
+                      "--end-of-options", head, count=RECENT_MAX, width=EMAIL_WIDTH)
+        recent, authors = len(emails), len({e.rstrip() for e in emails})
+        sample = []
+        for line in _log(repo, f"%<({PARENTS_WIDTH},trunc)%P%x00%<({SUBJECT_WIDTH},mtrunc)%s",
+                         "--first-parent", "--end-of-options", head, count=SAMPLE,
+                         width=PARENTS_WIDTH + SUBJECT_WIDTH):
+            parents, _, subject = line.partition("\0")
+            sample.append((len(parents.split()), subject.rstrip(" ")))
+        merges = sum(1 for parents, subject in sample if parents > 1 or PR_MERGE.search(subject))
+        conventional = sum(1 for _, subject in sample if CONVENTIONAL.match(subject))
         n = len(sample)
         yield signal("git_history", ".git", None,
                      f"{recent} commits in 90 days; {merges}/{n} changes merged; "

@@ -11,7 +11,6 @@ supported is unknown. The gate then fails, naming the files, unless `--allow-inc
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ from maturity_scan.errors import UsageError
 from maturity_scan.rulepacks import Pack
 
 BASELINE_FORMAT = "maturity-scan-baseline"
+POLICY_MAX_BYTES = 2 << 20  # a committed config larger than this is not read
 
 
 @dataclass
@@ -106,9 +106,10 @@ def policy_at(repo_path: Path, rev: str) -> config.Config:
     if repo is None:
         raise UsageError(f"{repo_path}: not a git repository")
     for name in (config.CONFIG_FILE, "pyproject.toml"):
-        try:
-            text = gitsafe.run(repo, "show", f"{rev}:{name}")
-        except UsageError:
+        # cat-file: the blob as committed, never through a textconv or filter driver.
+        text = gitsafe.try_run(repo, "cat-file", "blob", f"{rev}:{name}",
+                               max_bytes=POLICY_MAX_BYTES)
+        if text is None:
             continue
         cfg = config.from_text(text, f"{rev}:{name}", repo_path)
         if name != "pyproject.toml" or cfg != config.Config(origin=cfg.origin):
@@ -117,9 +118,12 @@ def policy_at(repo_path: Path, rev: str) -> config.Config:
 
 
 def revision_present(repo_path: Path, rev: str) -> bool:
-    try:
-        done = subprocess.run(["git", "-C", str(repo_path), "cat-file", "-e", f"{rev}^{{commit}}"],
-                              capture_output=True, timeout=30, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return done.returncode == 0
+    """Whether `rev` names a commit this clone holds (read like every other git call: hardened,
+    and fine in a checkout owned by another user). A repository that cannot be read safely is
+    a UsageError saying why, not a missing revision."""
+    repo = gitsafe.open_repo(repo_path.resolve())
+    if repo is None:
+        raise UsageError(f"{repo_path}: not a git repository")
+    found = gitsafe.try_run(repo, "rev-parse", "--verify", "--quiet", "--end-of-options",
+                            f"{rev}^{{commit}}", max_bytes=1024)
+    return bool(found and found.strip())

@@ -9,11 +9,44 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import git
+
 from maturity_scan import api, gitsafe
 from maturity_scan.detectors.release_tags import VERSION
 from maturity_scan.errors import UsageError
 from maturity_scan.scan import ScanOptions
 from maturity_scan.source import GitRevisionSource
+
+
+# One line per version tag: name, then the commit it names (directly, or peeled once from an
+# annotated tag) and that commit's date, all from one for-each-ref call.
+_TAG_FORMAT = "%00".join(("%(refname:short)", "%(objecttype)", "%(objectname)",
+                          "%(committerdate:iso-strict)", "%(*objecttype)", "%(*objectname)",
+                          "%(*committerdate:iso-strict)"))
+_LOG = ("log", "--no-show-signature", "--no-ext-diff", "--no-textconv")
+MAX_REVISIONS = 10_000
+
+
+def _tagged(repo: git.Repo) -> list[tuple[str, str, str]]:
+    out = gitsafe.run(repo, "for-each-ref", "--sort=creatordate", f"--format={_TAG_FORMAT}",
+                      "refs/tags")
+    rows = []
+    for line in out.splitlines():
+        fields = (line.split("\0") + [""] * 7)[:7]
+        name, kind, sha, date, peeled_kind, peeled, peeled_date = fields
+        if not VERSION.match(name.strip()):
+            continue
+        if kind == "commit":
+            rows.append((sha, name, date))
+        elif peeled_kind == "commit":
+            rows.append((peeled, name, peeled_date))
+        elif kind == "tag":  # a tag of a tag: let git peel it all the way
+            commit = gitsafe.try_run(repo, "rev-parse", "--verify", "--quiet",
+                                     "--end-of-options", f"{sha}^{{commit}}", max_bytes=1024)
+            if commit and commit.strip():
+                when = gitsafe.run(repo, *_LOG, "-1", "--format=%cI", commit.strip())
+                rows.append((commit.strip(), name, when.strip()))
+    return rows[-MAX_REVISIONS:]
 
 
 def revisions(path: Path, *, tags: bool = False, last: int | None = None,
@@ -23,27 +56,19 @@ def revisions(path: Path, *, tags: bool = False, last: int | None = None,
     if repo is None:
         raise UsageError(f"{path}: not a git repository")
     if tags:
-        out = gitsafe.run(repo, "for-each-ref", "--sort=creatordate", "refs/tags",
-                          "--format=%(refname:short)")
-        found = []
-        for line in out.splitlines():
-            name = line.strip()
-            if VERSION.match(name):
-                commit = gitsafe.run(repo, "rev-parse", f"{name}^{{commit}}").strip()
-                found.append((commit, name))
-        rows = found
+        dated = _tagged(repo)
     else:
-        args = ["rev-list", "--first-parent", "HEAD"]
+        args = [*_LOG, "--first-parent", f"--max-count={min(last or 10, MAX_REVISIONS)}",
+                "--format=%H%x00%cI"]
         if since:
-            args.insert(2, f"--since={since}")
-        args.insert(2, f"--max-count={last or 10}")
-        rows = [(c, c[:12]) for c in reversed(gitsafe.run(repo, *args).split())]
-    if not rows:
+            args.append(f"--since={since}")
+        out = gitsafe.run(repo, *args, "HEAD", max_bytes=MAX_REVISIONS * 200)
+        dated = []
+        for line in reversed(out.splitlines()):
+            commit, _, date = line.partition("\0")
+            dated.append((commit, commit[:12], date))
+    if not dated:
         raise UsageError(f"{path}: no revisions to show" + (" (no version tags)" if tags else ""))
-    dated = []
-    for commit, label in rows:
-        date = gitsafe.run(repo, "show", "-s", "--format=%cI", commit).strip()
-        dated.append((commit, label, date))
     return dated
 
 
@@ -52,9 +77,12 @@ def levels_over_time(path: Path, revs: Sequence[tuple[str, str, str]], pack: str
                      rule_dirs: Sequence[Path] = ()) -> dict[str, Any]:
     rows = []
     dims: list[dict[str, Any]] = []
+    reports: dict[str, dict[str, Any]] = {}  # several tags on one commit: scanned once
     for commit, label, date in revs:
-        rep = api.scan_report(GitRevisionSource(path, commit), pack, options, timings=False,
-                              rule_dirs=rule_dirs)
+        if commit not in reports:
+            reports[commit] = api.scan_report(GitRevisionSource(path, commit), pack, options,
+                                              timings=False, rule_dirs=rule_dirs)
+        rep = reports[commit]
         dims = [{"id": d["id"], "title": d["title"], "max_level": d["max_level"]}
                 for d in rep["dimensions"]]
         rows.append({"revision": commit, "label": label, "date": date,

@@ -16,7 +16,7 @@ from maturity_scan.document import RepoView
 from maturity_scan.globs import compile_globs
 from maturity_scan.merge import merge_signals
 from maturity_scan.model import FileError, Signal
-from maturity_scan.source import FileEntry, Source
+from maturity_scan.source import FileEntry, FileTooLarge, Source
 
 DEFAULT_MAX_FILE_BYTES = 2 << 20
 
@@ -111,13 +111,15 @@ def _scan(source: Source, options: ScanOptions, detectors: Sequence[Detector] | 
     def tasks() -> Iterator[pool.Task]:
         for entry, ids in claimed:
             try:
-                data = source.read(entry.path)
+                data = source.read(entry.path, limit=options.max_file_bytes)
+            except FileTooLarge:  # it grew since it was listed
+                errors.append(FileError(entry.path, ", ".join(ids), "grew past the "
+                                        f"{_size_text(options.max_file_bytes)} limit while "
+                                        "read (skipped)"))
+                continue
             except (OSError, KeyError, ValueError) as e:
                 errors.append(FileError(entry.path, ", ".join(ids),
                                         f"could not be read ({type(e).__name__})"))
-                continue
-            if len(data) > options.max_file_bytes:  # it grew since it was listed
-                errors.append(_oversize(entry.path, ids, len(data), options.max_file_bytes))
                 continue
             read["files"] += 1
             read["bytes"] += len(data)
