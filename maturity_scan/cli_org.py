@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -9,6 +10,9 @@ import click
 
 from maturity_scan import api, github, org
 from maturity_scan.errors import UsageError
+from maturity_scan.scan import DEFAULT_MAX_FILE_BYTES
+
+_OWNER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 
 
 @click.command("org")
@@ -31,21 +35,34 @@ from maturity_scan.errors import UsageError
 @click.option("--full-clone", is_flag=True, help="Clone every blob (slower; for comparison).")
 @click.option("--timeout", type=click.FloatRange(min=1), default=300, show_default=True,
               help="Seconds any one git call may take.")
+@click.option("--repo-timeout", type=click.FloatRange(min=1), default=org.DEFAULT_REPO_TIMEOUT,
+              show_default=True, help="Seconds one repository may take, clone and scan: "
+              "then it is reported as failed (incomplete).")
+@click.option("--max-file-size", type=click.IntRange(min=1), default=DEFAULT_MAX_FILE_BYTES,
+              show_default=True, help="Bytes; a bigger claimed file is neither fetched nor read.")
 @click.option("--max-wait", type=click.FloatRange(min=0), default=600, show_default=True,
               help="Total seconds to wait for rate limits and retries.")
 @click.option("--dask-scheduler", help="Run the scans on a Dask cluster (tcp://HOST:PORT).")
 def org_command(owner: str, api_url: str, out: Path, cache: Path | None, workers: int,
                 pack: str, include_archived: bool, include_forks: bool, visibility: str,
                 topics: tuple[str, ...], match: str | None, resume: bool, full_clone: bool,
-                timeout: float, max_wait: float, dask_scheduler: str | None) -> None:
+                timeout: float, repo_timeout: float, max_file_size: int, max_wait: float,
+                dask_scheduler: str | None) -> None:
     """Scan every repository of OWNER (an organization, else a user). The token comes from
-    GITHUB_TOKEN or GH_TOKEN only."""
+    GITHUB_TOKEN or GH_TOKEN only, and goes only to the API's host and its clone host."""
     api.get_pack(pack)
+    if not _OWNER.fullmatch(owner):
+        raise UsageError(f"{owner!r}: not a GitHub organization or user name")
     token = github.token_from_env()
-    client = github.Client(api_url, token, max_wait=max_wait)
+    for name in github.TOKEN_VARIABLES:  # held here only: no child process inherits it
+        os.environ.pop(name, None)
+    try:
+        client = github.Client(api_url, token, max_wait=max_wait)
+    except github.GitHubError as e:
+        raise UsageError(str(e)) from None
     filters = github.Filters(include_archived, include_forks, visibility, topics, match)
     settings = org.OrgSettings(owner, out, cache or out / ".cache", pack, workers, timeout,
-                               full_clone, resume)
+                               full_clone, resume, repo_timeout, max_file_size)
     executor = None
     if dask_scheduler:
         try:

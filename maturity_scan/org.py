@@ -6,23 +6,31 @@ Per-repository work is a plain function of plain data (`scan_repository`), submi
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import multiprocessing
+import os
 import sys
+import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from maturity_scan import api, clone
-from maturity_scan.github import Client, Filters, Repository
+from maturity_scan import api, clone, pool
+from maturity_scan.errors import UsageError
+from maturity_scan.github import (Client, Filters, GitHubError, Repository, clone_origin,
+                                  printable)
 from maturity_scan.reporters import html as html_report
-from maturity_scan.scan import ScanOptions
+from maturity_scan.scan import DEFAULT_MAX_FILE_BYTES, ScanOptions
 
 STATE = "repos.json"  # the listing of this run, for --resume
+LOCK = ".lock"  # held (flock) by the run writing into a folder
+DEFAULT_REPO_TIMEOUT: float = 600
 
 
 @dataclass
@@ -32,9 +40,11 @@ class OrgSettings:
     cache: Path
     pack: str = api.DEFAULT_PACK
     workers: int = 4
-    timeout: float = 300.0
+    timeout: float = 300.0  # any one git call
     full_clone: bool = False
     resume: bool = False
+    repo_timeout: float = DEFAULT_REPO_TIMEOUT  # one repository, end to end
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
 
 
 def _safe(name: str) -> str:
@@ -42,36 +52,63 @@ def _safe(name: str) -> str:
 
 
 def scan_repository(spec: dict[str, Any], token: str | None = None) -> dict[str, Any]:
-    """Clone, scan and write one repository's report; never raises (failures are results)."""
+    """Clone, scan and write one repository's report within its time budget; never raises
+    (failures are results)."""
     name, out = spec["full_name"], Path(spec["out"])
-    started = time.monotonic()
+    budget = clone.Budget(spec["repo_timeout"])
     result: dict[str, Any] = {"repository": name}
     try:
-        head = clone.remote_head(spec["clone_url"], spec["default_branch"], token,
-                                 spec["timeout"])
+        url, branch = spec["clone_url"], spec["default_branch"]
+        clone.check_clone_url(url, spec["clone_origin"], spec["allow_http"])
+        git = clone.Git(budget, spec["timeout"], token, spec["allow_http"])
+        head = clone.remote_head(url, branch, git)
         if head is None:
             return {**result, "status": "skipped", "reason": "empty repository"}
         previous = _previous(out, name)
         if previous and previous.get("target", {}).get("revision") == head:
+            _repair_html(out, name, previous)
             return {**result, "status": "unchanged", "revision": head, **_summary(previous)}
         dest = Path(spec["cache"]) / f"{_safe(name)}.git"
-        checkout = clone.fetch(spec["clone_url"], spec["default_branch"], dest, token=token,
-                               timeout=spec["timeout"], full=spec["full_clone"])
+        checkout = clone.fetch(url, branch, dest, git, full=spec["full_clone"],
+                               max_file_bytes=spec["max_file_bytes"],
+                               sizes=_tree_sizes(spec, token, budget))
         source = clone.CheckoutSource(checkout, name)
         # One isolated parser process per scan; inside a daemonic worker (Dask's) that cannot
         # have children, parsing runs in the worker itself, which is isolated already.
         jobs = 0 if multiprocessing.current_process().daemon else 1
-        report = api.scan_report(source, spec["pack"], ScanOptions(jobs=jobs))
+        limits = replace(pool.Limits(), seconds_total=max(1.0, budget.remaining()))
+        report = api.scan_report(source, spec["pack"], ScanOptions(
+            jobs=jobs, max_file_bytes=spec["max_file_bytes"], limits=limits))
+        if budget.expired():  # a partial report is not kept: the next run scans it again
+            return {**result, "status": "failed", "reason": budget.message("the scan")}
         _write(out, name, report)
         return {**result, "status": "scanned", "revision": checkout.revision,
-                "seconds": round(time.monotonic() - started, 2), **_summary(report)}
+                "seconds": round(time.monotonic() - budget.started, 2), **_summary(report)}
+    except clone.OutOfTime as e:
+        return {**result, "status": "failed", "reason": str(e)}
     except clone.CloneError as e:
         reason = str(e)
         if "not found" in reason.lower() or "repository" in reason.lower() and "exist" in reason:
             reason = f"repository gone ({reason})"
         return {**result, "status": "failed", "reason": reason}
     except Exception as e:  # one repository never aborts the run
-        return {**result, "status": "failed", "reason": f"{type(e).__name__}: {e}"[:300]}
+        return {**result, "status": "failed",
+                "reason": printable(f"{type(e).__name__}: {e}"[:300])}
+
+
+def _tree_sizes(spec: dict[str, Any], token: str | None,
+                budget: clone.Budget) -> clone.SizeLookup:
+    """Blob sizes from the API's tree listing, so an oversize blob is never fetched; None when
+    the API does not answer promptly (then sizes are measured after the fetch)."""
+    def lookup(revision: str) -> tuple[dict[str, int], bool] | None:
+        try:
+            client = Client(spec["api_url"], token, retries=1, backoff=0.5,
+                            max_wait=min(10.0, budget.remaining() / 4),
+                            timeout=max(1.0, min(30.0, budget.remaining())))
+            return client.tree_sizes(spec["full_name"], revision)
+        except GitHubError:
+            return None
+    return lookup
 
 
 def _report_path(out: Path, name: str) -> Path:
@@ -79,20 +116,51 @@ def _report_path(out: Path, name: str) -> Path:
 
 
 def _previous(out: Path, name: str) -> dict[str, Any] | None:
+    """The report a previous run wrote, if it is whole; else None (scan again)."""
     path = _report_path(out, name)
     try:
-        return json.loads(path.read_text()) if path.exists() else None
-    except ValueError:
+        report = json.loads(path.read_bytes()) if path.exists() else None
+        if not isinstance(report, dict) or not isinstance(report.get("target"), dict):
+            return None
+        _summary(report)
+    except (ValueError, OSError, KeyError, TypeError, AttributeError):
         return None
+    return report
 
 
 def _write(out: Path, name: str, report: dict[str, Any]) -> None:
     path = _report_path(out, name)
+    _write_text(path, json.dumps(report, indent=2, sort_keys=True) + "\n")
+    _write_text(path.with_suffix(".html"), html_report.render(report))
+
+
+def _repair_html(out: Path, name: str, report: dict[str, Any]) -> None:
+    """A report kept from an earlier run gets its HTML back if that is missing or torn."""
+    page = _report_path(out, name).with_suffix(".html")
+    expected = html_report.render(report)
+    try:
+        if page.read_text(encoding="utf-8", errors="replace") == expected:
+            return
+    except OSError:
+        pass
+    _write_text(page, expected)
+
+
+def _write_text(path: Path, text: str) -> None:
+    """Whole files only (a temporary file renamed into place): an interrupted run or a failed
+    render never leaves half a report, and a lone surrogate cannot stop the write."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
-    tmp.replace(path)  # whole files only: an interrupted run never leaves half a report
-    path.with_suffix(".html").write_text(html_report.render(report))
+    data = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace").encode()
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o666)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def _summary(report: dict[str, Any]) -> dict[str, Any]:
@@ -102,36 +170,82 @@ def _summary(report: dict[str, Any]) -> dict[str, Any]:
             "errors": len(report["errors"])}
 
 
+@contextlib.contextmanager
+def _locked(folder: Path, what: str) -> Iterator[None]:
+    """One run at a time per folder: a second run into the same OUT (or cache) would interleave
+    clones and reports."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = folder / LOCK
+    with open(lock, "a+b") as f:
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UsageError(f"{folder}: another org scan is using this {what} (it holds "
+                             f"{lock}); wait for it to finish or choose another one") from None
+        except OSError as e:  # a file system without locks: two runs could not be told apart
+            raise UsageError(f"{folder}: cannot lock {lock} ({e.strerror}); use a local "
+                             f"{what}") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+
+
+def _load_state(state: Path) -> list[Repository]:
+    try:
+        items = json.loads(state.read_bytes())
+        if not isinstance(items, list):
+            raise ValueError("not a list")
+        return [Repository.from_state(r) for r in items]
+    except (ValueError, OSError) as e:
+        raise UsageError(f"{state}: not a listing this tool wrote ({printable(str(e)[:120])}); "
+                         "delete it or run without --resume") from None
+
+
 def run(settings: OrgSettings, client: Client, filters: Filters, *,
         executor: Executor | None = None, token: str | None = None,
         log: Callable[[str], None] | None = None) -> dict[str, Any]:
     log = log or (lambda line: print(line, file=sys.stderr))
-    settings.out.mkdir(parents=True, exist_ok=True)
+    out, cache = Path(os.path.abspath(settings.out)), Path(os.path.abspath(settings.cache))
+    with _locked(out, "--out folder"), \
+            (_locked(cache, "--cache folder") if cache != out else contextlib.nullcontext()):
+        return _run(replace(settings, out=out, cache=cache), client, filters, executor, token,
+                    log)
+
+
+def _run(settings: OrgSettings, client: Client, filters: Filters, executor: Executor | None,
+         token: str | None, log: Callable[[str], None]) -> dict[str, Any]:
     state = settings.out / STATE
     if settings.resume and state.exists():
-        repos = [Repository(**{**r, "topics": tuple(r["topics"])})
-                 for r in json.loads(state.read_text())]
+        repos = _load_state(state)
         log(f"resuming: {len(repos)} repositories from the interrupted run")
     else:
         repos = client.repositories(settings.owner, filters)
-        state.write_text(json.dumps([asdict(r) for r in repos], indent=2) + "\n")
+        _write_text(state, json.dumps([asdict(r) for r in repos], indent=2) + "\n")
+    for warning in client.warnings:
+        log(f"warning: {warning}")
+    origin = clone_origin(client.api_url)
     specs = [{"full_name": r.full_name, "clone_url": r.clone_url,
               "default_branch": r.default_branch, "out": str(settings.out),
               "cache": str(settings.cache), "pack": settings.pack, "timeout": settings.timeout,
-              "full_clone": settings.full_clone} for r in repos]
+              "full_clone": settings.full_clone, "repo_timeout": settings.repo_timeout,
+              "max_file_bytes": settings.max_file_bytes, "api_url": client.api_url,
+              "clone_origin": str(origin), "allow_http": origin.scheme == "http"}
+             for r in repos]
     results: list[dict[str, Any]] = []
-    done_before = {s["full_name"] for s in specs if settings.resume and
-                   _previous(settings.out, s["full_name"])}
+    todo = []
     for s in specs:
-        if s["full_name"] in done_before:
-            prev = _previous(settings.out, s["full_name"]) or {}
-            results.append({"repository": s["full_name"], "status": "unchanged",
-                            "revision": prev.get("target", {}).get("revision"), **_summary(prev)})
-    todo = [s for s in specs if s["full_name"] not in done_before]
+        prev = _previous(settings.out, s["full_name"]) if settings.resume else None
+        if prev is None:
+            todo.append(s)
+            continue
+        _repair_html(settings.out, s["full_name"], prev)
+        results.append({"repository": s["full_name"], "status": "unchanged",
+                        "revision": prev.get("target", {}).get("revision"), **_summary(prev)})
     own = executor is None
-    pool = executor or ThreadPoolExecutor(max_workers=settings.workers)
+    pool_ = executor or ThreadPoolExecutor(max_workers=settings.workers)
     try:
-        futures = [pool.submit(scan_repository, s, token) for s in todo]
+        futures = [pool_.submit(scan_repository, s, token) for s in todo]
         for n, fut in enumerate(as_completed(futures), len(results) + 1):
             r = fut.result()
             results.append(r)
@@ -140,9 +254,12 @@ def run(settings: OrgSettings, client: Client, filters: Filters, *,
             log(f"[{n}/{len(specs)}] {r['repository']}: {r['status']} {extra}".rstrip())
     finally:
         if own:
-            pool.shutdown(wait=True, cancel_futures=True)
+            pool_.shutdown(wait=True, cancel_futures=True)
     results.sort(key=lambda r: r["repository"].lower())
     summary = aggregate(settings, results, client.waited)
+    if client.warnings:
+        summary["listing_warnings"] = list(client.warnings)
+        summary["listing_skipped"] = client.skipped
     write_outputs(settings.out, summary)
     counts = Counter(r["status"] for r in results)
     log("done: " + ", ".join(f"{v} {k}" + (" (no clone, no scan)" if k == "unchanged" else "")
@@ -178,7 +295,7 @@ def aggregate(settings: OrgSettings, results: Sequence[dict[str, Any]],
 def write_outputs(out: Path, summary: dict[str, Any]) -> None:
     from maturity_scan.reporters import org as org_report
 
-    (out / "org.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
-    (out / "org.csv").write_text(org_report.csv_text(summary))
-    (out / "org.md").write_text(org_report.markdown(summary))
-    (out / "org.html").write_text(org_report.html(summary))
+    _write_text(out / "org.json", json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    _write_text(out / "org.csv", org_report.csv_text(summary))
+    _write_text(out / "org.md", org_report.markdown(summary))
+    _write_text(out / "org.html", org_report.html(summary))

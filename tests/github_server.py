@@ -20,8 +20,9 @@ from urllib.parse import parse_qs, urlsplit
 class Fault:
     status: int = 500
     headers: dict[str, str] = field(default_factory=dict)
-    body: dict[str, Any] = field(default_factory=lambda: {"message": "boom"})
+    body: Any = field(default_factory=lambda: {"message": "boom"})
     drop: bool = False  # close the connection without a response
+    raw: bytes | None = None  # sent as it is instead of `body` as JSON
 
 
 @dataclass
@@ -33,9 +34,14 @@ class State:
     stall: set[str] = field(default_factory=set)  # repo paths whose git endpoint hangs
     gone: set[str] = field(default_factory=set)  # repo paths deleted after listing
     per_page: int = 30
+    stall_seconds: float = 30.0
+    redirects: dict[str, str] = field(default_factory=dict)  # path -> Location (302)
+    links: dict[str, str] = field(default_factory=dict)  # listing path -> Link header, always
+    no_trees: set[str] = field(default_factory=set)  # repo paths whose tree listing fails (500)
     seen_auth: list[str] = field(default_factory=list)
     api_calls: list[str] = field(default_factory=list)
     git_calls: list[str] = field(default_factory=list)
+    hosts: list[str] = field(default_factory=list)  # the Host header of every request
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -66,7 +72,10 @@ class Handler(BaseHTTPRequestHandler):
     def _route(self) -> None:
         st = self.state
         st.seen_auth.append(self.headers.get("Authorization", ""))
+        st.hosts.append(self.headers.get("Host", ""))
         url = urlsplit(self.path)
+        if url.path in st.redirects:
+            return self._send(302, b"", {"Location": st.redirects[url.path]})
         if url.path.startswith("/git/"):
             return self._git(url)
         st.api_calls.append(url.path)
@@ -78,6 +87,8 @@ class Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
                 self.connection.shutdown(2)
                 return
+            if fault.raw is not None:
+                return self._send(fault.status, fault.raw, fault.headers)
             return self._json(fault.status, fault.body, fault.headers)
         parts = api_path.strip("/").split("/")
         if len(parts) == 3 and parts[2] == "repos" and parts[0] in ("orgs", "users"):
@@ -93,8 +104,34 @@ class Handler(BaseHTTPRequestHandler):
                 host = f"http://{self.headers['Host']}"
                 headers["Link"] = (f'<{host}{url.path}?per_page={st.per_page}&page={page + 1}>; '
                                    f'rel="next", <{host}{url.path}?page=1>; rel="first"')
+            if url.path in st.links:
+                headers["Link"] = st.links[url.path]
             return self._json(200, chunk, headers)
+        if len(parts) == 6 and parts[0] == "repos" and parts[3:5] == ["git", "trees"]:
+            return self._tree(parts[1], parts[2], parts[5])
         self._json(404, {"message": "Not Found"})
+
+    def _tree(self, owner: str, name: str, revision: str) -> None:
+        """GET /repos/OWNER/NAME/git/trees/REV?recursive=1, as GitHub answers it."""
+        if f"{owner}/{name}" in self.state.no_trees:
+            return self._json(500, {"message": "tree listing unavailable"})
+        bare = self.state.root / owner / f"{name}.git"
+        done = subprocess.run(["git", "--git-dir", str(bare), "ls-tree", "-r", "-l", "-z",
+                               "--full-tree", revision], capture_output=True)
+        if not bare.is_dir() or done.returncode != 0:
+            return self._json(404, {"message": "Not Found"})
+        tree = []
+        for record in done.stdout.decode("utf-8", "surrogateescape").split("\0"):
+            if record:
+                meta, path = record.split("\t", 1)
+                mode, kind, oid, size = meta.split()
+                entry = {"path": path.encode("utf-8", "surrogateescape").decode("utf-8",
+                                                                                "replace"),
+                         "mode": mode, "type": kind, "sha": oid}
+                if kind == "blob":
+                    entry["size"] = int(size)
+                tree.append(entry)
+        self._json(200, {"sha": revision, "tree": tree, "truncated": False})
 
     def _git(self, url: Any) -> None:
         st = self.state
@@ -104,7 +141,7 @@ class Handler(BaseHTTPRequestHandler):
         if repo in st.gone:
             return self._send(404, b"Repository not found\n", {"Content-Type": "text/plain"})
         if repo in st.stall:
-            time.sleep(30)
+            time.sleep(st.stall_seconds)
             return self._send(504, b"", {})
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
@@ -129,7 +166,11 @@ class Handler(BaseHTTPRequestHandler):
 
 
 class GitHubServer:
-    def __init__(self, root: Path) -> None:
+    """`host` is the name in its URLs: "127.0.0.1", or "localhost" for the same server under
+    another host name."""
+
+    def __init__(self, root: Path, host: str = "127.0.0.1") -> None:
+        self.host = host
         self.state = State(root)
         handler = type("BoundHandler", (Handler,), {"state": self.state})
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -138,7 +179,7 @@ class GitHubServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        return f"http://{self.host}:{self.httpd.server_address[1]}"
 
     def __enter__(self) -> GitHubServer:
         self.thread.start()

@@ -8,6 +8,8 @@ import io
 from html import escape
 from typing import Any
 
+from maturity_scan.github import printable
+
 
 def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
@@ -46,8 +48,12 @@ def markdown(summary: dict[str, Any]) -> str:
                        f"{m['hint']}")
     failed = [r for r in summary["repositories"] if r["status"] in ("failed", "skipped")]
     if failed:
-        out += ["", "## Not scanned", ""] + [f"- {r['repository']}: {r.get('reason', r['status'])}"
-                                             for r in failed]
+        out += ["", "## Not scanned", ""] + [
+            f"- {printable(r['repository'])}: {printable(r.get('reason', r['status']))}"
+            for r in failed]
+    if summary.get("listing_warnings"):
+        out += ["", "## Listing entries skipped", ""] + [f"- {printable(w)}"
+                                                          for w in summary["listing_warnings"]]
     if summary.get("rate_limit_wait_seconds"):
         out += ["", f"Waited {summary['rate_limit_wait_seconds']}s for GitHub rate limits."]
     return "\n".join(out) + "\n"
