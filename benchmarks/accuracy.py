@@ -20,8 +20,8 @@ from pathlib import Path
 
 import yaml
 
-from maturity_scan.scan import ScanOptions, scan_source
-from maturity_scan.source import GitRevisionSource
+from maturity_scan.engine.scan import ScanOptions, scan_source
+from maturity_scan.engine.source import GitRevisionSource
 
 TARGET_PRECISION, TARGET_RECALL, TARGET_PER_KIND = 0.97, 0.95, 0.9
 

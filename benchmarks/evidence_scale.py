@@ -26,8 +26,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from maturity_scan import api  # noqa: E402
-from maturity_scan.scan import ScanOptions  # noqa: E402
-from maturity_scan.source import WorkTreeSource  # noqa: E402
+from maturity_scan.engine.scan import ScanOptions  # noqa: E402
+from maturity_scan.engine.source import WorkTreeSource  # noqa: E402
 
 MANIFEST = "{{apiVersion: v1, kind: ConfigMap, metadata: {{name: cm-{i}}}, data: {{k: v}}}}\n"
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from maturity_scan import github, org  # noqa: E402
+from maturity_scan.org import github, run as org  # noqa: E402
 from tests.github_server import GitHubServer  # noqa: E402
 from tests.test_org import files_for  # noqa: E402
 

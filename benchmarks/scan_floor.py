@@ -18,11 +18,12 @@ from pathlib import Path
 
 import yaml
 
-from maturity_scan import api, registry
-from maturity_scan.globs import compile_globs
-from maturity_scan.pool import default_jobs
-from maturity_scan.scan import DEFAULT_MAX_FILE_BYTES, ScanOptions, scan_source
-from maturity_scan.source import open_source
+from maturity_scan import api
+from maturity_scan.engine import registry
+from maturity_scan.engine.pool import default_jobs
+from maturity_scan.engine.scan import DEFAULT_MAX_FILE_BYTES, ScanOptions, scan_source
+from maturity_scan.engine.source import open_source
+from maturity_scan.sdk.globs import compile_globs
 
 try:
     import pygohcl

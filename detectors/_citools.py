@@ -1,7 +1,7 @@
 """Shared by the security, supply-chain and release detectors: which CI steps use a tool.
 
 A tool is "in CI" when a step `uses:` its action (or a `docker://` image of it) or a script
-invokes its command (words as `maturity_scan.ci.commands` reads them, plus `docker run IMAGE`
+invokes its command (words as `maturity_scan.sdk.ci.commands` reads them, plus `docker run IMAGE`
 with options before the image). Broken CI YAML is not reported here (the CI detectors own
 that error). Hooks of the root `.pre-commit-config.yaml` are read here too, for the detectors
 that count them.
@@ -14,9 +14,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from maturity_scan.ci import (GITHUB_WORKFLOWS, GITLAB, Job, Pipeline, Step, commands, pipeline,
-                              split_words)
-from maturity_scan.document import Document, ParseError
+from maturity_scan.sdk import Document, ParseError
+from maturity_scan.sdk.ci import (GITHUB_WORKFLOWS, GITLAB, Job, Pipeline, Step, commands, pipeline,
+                                  split_words)
 
 CI_FILES: tuple[str, ...] = (*GITHUB_WORKFLOWS, *GITLAB)
 PRE_COMMIT = "/.pre-commit-config.yaml"

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import re
 
-from maturity_scan import k8s
-from maturity_scan.document import Document, ParseError
-from maturity_scan.yamlsafe import YamlMap
+from maturity_scan.sdk import Document, ParseError, k8s
+from maturity_scan.sdk.yamlsafe import YamlMap
 
 _API = re.compile(r"""^apiVersion:\s*["']?([\w.-]+(?:/[\w.-]+)?)["']?\s*(?:#.*)?$""")
 _KIND = re.compile(r"""^kind:\s*["']?([A-Za-z]\w*)["']?\s*(?:#.*)?$""")

@@ -6,9 +6,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from maturity_scan import ci
-from maturity_scan.detector import signal
-from maturity_scan.model import Signal
+from maturity_scan.sdk import Signal, ci, signal
 
 FACTS: dict[str, str] = {"jobs": "count", "runs_tests": "flag", "deploys": "flag",
                                     "environments": "set"}

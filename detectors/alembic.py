@@ -16,11 +16,8 @@ from typing import Any
 
 from maturity_scan.detectors.dockerfile import _NOT_DOCKERFILE, DockerfileDetector, instructions
 
-from maturity_scan import ci
-from maturity_scan.detector import RepoContext, signal
-from maturity_scan.document import Document, ParseError
-from maturity_scan.k8s import objects
-from maturity_scan.model import Signal, kind
+from maturity_scan.sdk import Document, ParseError, RepoContext, Signal, ci, kind, signal
+from maturity_scan.sdk.k8s import objects
 
 _ENV = re.compile(r"^\s*(from\s+alembic\s+import\s+[^\n]*\bcontext\b|import\s+alembic\b)", re.MULTILINE)
 _REV = re.compile(r"^revision\s*(?::\s*str\s*)?=\s*['\"]", re.MULTILINE)

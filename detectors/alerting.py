@@ -10,10 +10,7 @@ from typing import Any
 
 from maturity_scan.detectors import _kube as kube
 
-from maturity_scan import k8s, yamlsafe
-from maturity_scan.detector import signal
-from maturity_scan.document import Document
-from maturity_scan.model import Signal, kind
+from maturity_scan.sdk import Document, Signal, k8s, kind, signal, yamlsafe
 
 GROUP = "monitoring.coreos.com"
 _TEMPLATE_ALERT = re.compile(r"^\s*-?\s*alert:\s*[\"']?\w", re.MULTILINE)

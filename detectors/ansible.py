@@ -6,9 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Sequence
 
-from maturity_scan.detector import RepoContext, signal
-from maturity_scan.document import Document, ParseError
-from maturity_scan.model import Signal, kind
+from maturity_scan.sdk import Document, ParseError, RepoContext, Signal, kind, signal
 
 PLAY_KEYS = {"tasks", "roles", "pre_tasks", "post_tasks", "handlers", "gather_facts", "become"}
 _ROLE = re.compile(r"(?:^|/)roles/([^/]+)/tasks/main\.ya?ml$")

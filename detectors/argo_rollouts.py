@@ -9,9 +9,7 @@ from typing import Any
 
 from maturity_scan.detectors._kube import objects as _objects
 
-from maturity_scan.detector import signal
-from maturity_scan.document import Document
-from maturity_scan.model import Signal, kind
+from maturity_scan.sdk import Document, Signal, kind, signal
 
 GROUP = "argoproj.io"
 ANALYSIS_KINDS = {"AnalysisTemplate", "ClusterAnalysisTemplate"}

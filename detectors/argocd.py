@@ -11,10 +11,7 @@ from typing import Any
 
 from maturity_scan.detectors._kube import objects as _objects
 
-from maturity_scan import k8s
-from maturity_scan.detector import signal
-from maturity_scan.document import Document
-from maturity_scan.model import Signal, kind
+from maturity_scan.sdk import Document, Signal, k8s, kind, signal
 
 GROUP = "argoproj.io"
 KINDS = {"Application", "ApplicationSet", "AppProject"}

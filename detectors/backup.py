@@ -12,10 +12,7 @@ from typing import Any
 
 from maturity_scan.detectors import _kube as kube
 
-from maturity_scan import ci
-from maturity_scan.detector import signal
-from maturity_scan.document import Document
-from maturity_scan.model import Signal, kind
+from maturity_scan.sdk import Document, Signal, ci, kind, signal
 
 STASH_GROUPS = {"stash.appscode.com", "core.kubestash.com", "storage.kubestash.com"}
 STASH_KINDS = {"BackupConfiguration", "BackupBlueprint", "BackupSession", "RestoreSession",

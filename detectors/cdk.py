@@ -4,9 +4,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from maturity_scan.detector import signal
-from maturity_scan.document import Document
-from maturity_scan.model import Signal, kind
+from maturity_scan.sdk import Document, Signal, kind, signal
 
 LANGUAGES = ((r"\bpython3?\b|\.py\b", "python"), (r"\bts-node\b|\.ts\b|tsx\b", "typescript"),
              (r"\bnode\b|\.js\b", "javascript"), (r"\bmvn\b|\bjava\b|gradle", "java"),

@@ -4,10 +4,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from maturity_scan.detector import signal
+from maturity_scan.sdk import Document, Signal, kind, signal
 from maturity_scan.detectors.readme import headings
-from maturity_scan.document import Document
-from maturity_scan.model import Signal, kind
 
 NAMES = ("{CHANGELOG,Changelog,changelog,CHANGES,Changes,changes,HISTORY,History,history,NEWS,"
          "News,RELEASE_NOTES,RELEASE-NOTES,RELEASES,ReleaseNotes}")

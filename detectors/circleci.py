@@ -3,10 +3,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from maturity_scan import ci
+from maturity_scan.sdk import Document, Signal, ci, kind
 from maturity_scan.detectors._pipelines import FACTS, signals
-from maturity_scan.document import Document
-from maturity_scan.model import Signal, kind
 
 
 class CircleCIDetector:

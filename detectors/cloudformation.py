@@ -5,9 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from maturity_scan.detector import signal
-from maturity_scan.document import Document, ParseError
-from maturity_scan.model import Signal, kind
+from maturity_scan.sdk import Document, ParseError, Signal, kind, signal
 
 HINT = re.compile(r"AWSTemplateFormatVersion|Type['\"]?\s*:\s*['\"]?AWS::|Transform['\"]?\s*:\s*"
                   r"['\"]?AWS::Serverless")

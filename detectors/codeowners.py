@@ -5,9 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from maturity_scan.detector import signal
-from maturity_scan.document import Document
-from maturity_scan.model import Signal, kind
+from maturity_scan.sdk import Document, Signal, kind, signal
 
 # @user, @org/team, an e-mail; bare names too (invalid for GitHub, but the file still declares
 # ownership and a person reading it sees whose code it is)

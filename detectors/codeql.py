@@ -10,9 +10,7 @@ from typing import Any
 
 from maturity_scan.detectors._citools import CI_FILES, Hit, find, matrix_values
 
-from maturity_scan.detector import signal
-from maturity_scan.document import Document
-from maturity_scan.model import Signal, kind
+from maturity_scan.sdk import Document, Signal, kind, signal
 
 ACTIONS = ("github/codeql-action/init", "github/codeql-action/analyze",
            "github/codeql-action/autobuild")

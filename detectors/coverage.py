@@ -5,10 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from maturity_scan import ci
-from maturity_scan.detector import signal
-from maturity_scan.document import Document, ParseError
-from maturity_scan.model import Signal, kind
+from maturity_scan.sdk import Document, ParseError, Signal, ci, kind, signal
 
 THRESHOLD = re.compile(r"fail_under\s*=\s*\d|--cov-fail-under[= ]\s*\d+|--fail-under[= ]\s*\d+|"
                        r"coverageThreshold|\"?(lines|branches|statements|functions)\"?\s*:\s*\d+|"

@@ -7,9 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from maturity_scan.detector import signal
-from maturity_scan.document import Document
-from maturity_scan.model import Signal, kind
+from maturity_scan.sdk import Document, Signal, kind, signal
 
 _FLYWAY_SQL = re.compile(r"^[VRU]\d+(?:[._]\d+)*__\w[\w.-]*\.sql$")
 _GOMIGRATE = re.compile(r"^(\d+)_[\w.-]+\.(up|down)\.sql$")

@@ -8,9 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Sequence
 
-from maturity_scan.detector import RepoContext, signal
-from maturity_scan.document import Document
-from maturity_scan.model import Evidence, Signal, kind
+from maturity_scan.sdk import Document, Evidence, RepoContext, Signal, kind, signal
 
 _NOT_DOCKERFILE = re.compile(r"\.(md|markdown|rst|txt|adoc|html|json|ya?ml|sh|py|go|js|ts|orig|"
                              r"bak|swp|lock|dockerignore)$", re.IGNORECASE)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from maturity_scan.detector import RepoContext, signal
-from maturity_scan.document import Document
-from maturity_scan.model import Signal, kind
+from maturity_scan.sdk import Document, RepoContext, Signal, kind, signal
 
 CONFIGS = {"mkdocs.yml": "mkdocs", "mkdocs.yaml": "mkdocs", "antora.yml": "antora",
            "book.toml": "mdbook", ".readthedocs.yml": "readthedocs",

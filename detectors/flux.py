@@ -8,10 +8,7 @@ from collections.abc import Iterable
 
 from maturity_scan.detectors._kube import objects as _objects
 
-from maturity_scan import k8s
-from maturity_scan.detector import signal
-from maturity_scan.document import Document
-from maturity_scan.model import Signal, kind
+from maturity_scan.sdk import Document, Signal, k8s, kind, signal
 
 
 def is_flux(obj: k8s.K8sObject) -> bool:

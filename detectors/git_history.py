@@ -11,9 +11,8 @@ import re
 from collections.abc import Iterable, Sequence
 
 from maturity_scan import gitsafe
-from maturity_scan.detector import RepoContext, signal
 from maturity_scan.detectors.release_tags import head_commit, history_unavailable
-from maturity_scan.model import Signal, kind
+from maturity_scan.sdk import RepoContext, Signal, kind, signal
 
 WINDOW = 90 * 86400
 SAMPLE = 500  # first-parent commits looked at for shares

@@ -1,6 +1,6 @@
 """GitHub Actions: the workflows under the root `.github/workflows/`, read as jobs and steps.
 
-What a workflow does is read from its structure (maturity_scan.ci): a step that runs `pytest`
+What a workflow does is read from its structure (maturity_scan.sdk.ci): a step that runs `pytest`
 runs tests; a step that echoes "pytest" or a comment that mentions it does not.
 """
 from __future__ import annotations
@@ -9,10 +9,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from maturity_scan import ci
-from maturity_scan.detector import signal
-from maturity_scan.document import Document
-from maturity_scan.model import Signal, kind
+from maturity_scan.sdk import Document, Signal, ci, kind, signal
 
 DEPLOY_ACTIONS = ("azure/webapps-deploy", "azure/k8s-deploy", "azure/functions-action",
                   "aws-actions/amazon-ecs-deploy-task-definition", "aws-actions/aws-cloudformation-github-deploy",

@@ -6,11 +6,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from maturity_scan import ci
-from maturity_scan.detector import signal
+from maturity_scan.sdk import Document, Signal, ci, kind, signal
 from maturity_scan.detectors._pipelines import FACTS, signals
-from maturity_scan.document import Document
-from maturity_scan.model import Signal, kind
 
 SECURITY = re.compile(r"(?:^|/)(SAST|SAST-IaC|Secret-Detection|Dependency-Scanning|"
                       r"Container-Scanning|DAST|License-Scanning|Coverage-Fuzzing|API-Fuzzing)"

@@ -12,10 +12,7 @@ from typing import Any
 
 from maturity_scan.detectors import _kube as kube
 
-from maturity_scan import k8s
-from maturity_scan.detector import signal
-from maturity_scan.document import Document, ParseError
-from maturity_scan.model import Signal, kind
+from maturity_scan.sdk import Document, ParseError, Signal, k8s, kind, signal
 
 JSON = ("**/*dashboard*.json", "**/dashboards/**/*.json", "**/grafana/**/*.json")
 OPERATOR_GROUPS = ("grafana.integreatly.org", "integreatly.org")

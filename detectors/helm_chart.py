@@ -7,10 +7,7 @@ import posixpath
 import re
 from collections.abc import Iterable
 
-from maturity_scan import k8s
-from maturity_scan.detector import signal
-from maturity_scan.document import Document
-from maturity_scan.model import Signal, kind
+from maturity_scan.sdk import Document, Signal, k8s, kind, signal
 
 KIND_LINE = re.compile(r"^kind:\s*[\"']?([A-Z][A-Za-z0-9]*)[\"']?\s*$", re.M)
 PROBES = re.compile(r"^\s*(livenessProbe|readinessProbe|startupProbe):", re.M)

@@ -13,10 +13,8 @@ from maturity_scan.detectors._citools import (
     pre_commit_hooks,
 )
 
-from maturity_scan.ci import commands
-from maturity_scan.detector import signal
-from maturity_scan.document import Document
-from maturity_scan.model import Signal, kind
+from maturity_scan.sdk.ci import commands
+from maturity_scan.sdk import Document, Signal, kind, signal
 
 ACTIONS = {"bridgecrewio/checkov-action": "checkov", "aquasecurity/tfsec-action": "tfsec",
            "aquasecurity/tfsec-sarif-action": "tfsec", "aquasecurity/tfsec-pr-commenter-action":

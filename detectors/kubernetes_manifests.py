@@ -7,10 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from maturity_scan import k8s
-from maturity_scan.detector import signal
-from maturity_scan.document import Document, ParseError
-from maturity_scan.model import Signal, kind
+from maturity_scan.sdk import Document, ParseError, Signal, k8s, kind, signal
 
 BUILTIN_GROUPS = {"apps", "batch", "networking.k8s.io", "policy", "autoscaling",
                   "rbac.authorization.k8s.io", "storage.k8s.io", "apiextensions.k8s.io",

@@ -11,9 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from maturity_scan.detector import signal
-from maturity_scan.document import Document, ParseError
-from maturity_scan.model import Signal, kind
+from maturity_scan.sdk import Document, ParseError, Signal, kind, signal
 
 CONFIG_API = "k8.kubify.local/v1"
 ENV_API = "kubify.kubify.local/v1"

@@ -5,9 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from maturity_scan.detector import signal
-from maturity_scan.document import Document
-from maturity_scan.model import Signal, kind
+from maturity_scan.sdk import Document, Signal, kind, signal
 
 FILES = {  # file name (exact) -> tool
     "ruff.toml": "ruff", ".ruff.toml": "ruff", ".flake8": "flake8", ".pylintrc": "pylint",

@@ -10,9 +10,7 @@ from typing import Any
 
 from maturity_scan.detectors import _kube as kube
 
-from maturity_scan.detector import signal
-from maturity_scan.document import Document, ParseError
-from maturity_scan.model import Signal, kind
+from maturity_scan.sdk import Document, ParseError, Signal, kind, signal
 
 _FLUENT_BIT = re.compile(r"^\s*\[(?:INPUT|OUTPUT)\]\s*$", re.IGNORECASE | re.MULTILINE)
 _FLUENTD = re.compile(r"^\s*<(?:source|match\s+[^>]+)>\s*$", re.MULTILINE)

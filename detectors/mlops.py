@@ -8,9 +8,7 @@ from collections.abc import Iterable, Iterator
 
 from maturity_scan.detectors import _kube as kube
 
-from maturity_scan.detector import signal
-from maturity_scan.document import Document
-from maturity_scan.model import Signal, kind
+from maturity_scan.sdk import Document, Signal, kind, signal
 
 _AIRFLOW = re.compile(r"^\s*(from\s+airflow(\.[\w.]+)?\s+import\b|import\s+airflow\b)", re.MULTILINE)
 _DAG = re.compile(r"\bDAG\s*\(|@dag\b|\bwith\s+DAG\b|@(task\.)?dag\s*\(", re.MULTILINE)

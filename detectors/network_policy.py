@@ -6,9 +6,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from maturity_scan.detectors._families import FAMILY_PATTERNS, family
-from maturity_scan.document import Document
-from maturity_scan.k8s import K8sObject
-from maturity_scan.model import Signal, kind
+from maturity_scan.sdk import Document, Signal, kind
+from maturity_scan.sdk.k8s import K8sObject
 
 MEMBERS = {("networking.k8s.io", "NetworkPolicy"): "kubernetes",
            ("cilium.io", "CiliumNetworkPolicy"): "cilium",

@@ -8,10 +8,7 @@ from collections.abc import Iterable, Iterator
 
 from maturity_scan.detectors import _kube as kube
 
-from maturity_scan import ci, k8s
-from maturity_scan.detector import signal
-from maturity_scan.document import Document, ParseError
-from maturity_scan.model import Signal, kind
+from maturity_scan.sdk import Document, ParseError, Signal, ci, k8s, kind, signal
 
 _PACKAGE = re.compile(r"^\s*package\s+[\w.\[\]\"]+")
 GATEKEEPER = ("templates.gatekeeper.sh", "constraints.gatekeeper.sh", "mutations.gatekeeper.sh",

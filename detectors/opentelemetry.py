@@ -10,9 +10,7 @@ from typing import Any
 
 from maturity_scan.detectors import _kube as kube
 
-from maturity_scan.detector import signal
-from maturity_scan.document import Document, ParseError
-from maturity_scan.model import Signal, kind
+from maturity_scan.sdk import Document, ParseError, Signal, kind, signal
 
 # file name -> (language, regex of a line that declares an OpenTelemetry dependency)
 _OTEL_PY = r"""^\s*["']?opentelemetry[-_](?:api|sdk|distro|instrumentation|exporter)"""

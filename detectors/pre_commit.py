@@ -10,10 +10,8 @@ from typing import Any
 from maturity_scan.detectors import secret_scanning
 from maturity_scan.detectors._citools import PRE_COMMIT, pre_commit_hooks
 
-from maturity_scan.ci import commands
-from maturity_scan.detector import signal
-from maturity_scan.document import Document, ParseError
-from maturity_scan.model import Signal, kind
+from maturity_scan.sdk.ci import commands
+from maturity_scan.sdk import Document, ParseError, Signal, kind, signal
 
 GIT_HOOKS = {"pre-commit", "pre-push", "commit-msg", "prepare-commit-msg", "post-checkout",
              "post-merge", "post-commit", "pre-rebase", "pre-merge-commit", "post-rewrite"}

@@ -3,9 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from maturity_scan.detector import signal
-from maturity_scan.document import Document
-from maturity_scan.model import Signal, kind
+from maturity_scan.sdk import Document, Signal, kind, signal
 
 
 class PulumiDetector:

@@ -4,8 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from maturity_scan.detectors._families import FAMILY_PATTERNS, family
-from maturity_scan.document import Document
-from maturity_scan.model import Signal, kind
+from maturity_scan.sdk import Document, Signal, kind
 
 G = "rbac.authorization.k8s.io"
 MEMBERS = {(G, "Role"): "roles", (G, "ClusterRole"): "roles", (G, "RoleBinding"): "bindings",

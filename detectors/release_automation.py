@@ -8,12 +8,10 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from maturity_scan.ci import Job, Step
+from maturity_scan.sdk.ci import Job, Step
 from maturity_scan.detectors._citools import CI_FILES, Hit, ci, find
 
-from maturity_scan.detector import signal
-from maturity_scan.document import Document, ParseError
-from maturity_scan.model import Signal, kind
+from maturity_scan.sdk import Document, ParseError, Signal, kind, signal
 
 CONFIGS = [(re.compile(r"^\.releaserc(\.(json|ya?ml|c?js|mjs))?$|^release\.config\.(c?js|mjs|ts)$"),
             "semantic-release"),

@@ -9,8 +9,7 @@ import statistics
 from collections.abc import Iterable, Sequence
 
 from maturity_scan import gitsafe
-from maturity_scan.detector import RepoContext, signal
-from maturity_scan.model import Signal, kind
+from maturity_scan.sdk import RepoContext, Signal, kind, signal
 
 VERSION = re.compile(r"^(?:(?:[\w.-]+[/@])?v?|release[-_/]v?)(\d+)\.(\d+)(?:\.(\d+))?"
                      r"(?:[-+.][\w.-]*)?$", re.I)

@@ -8,10 +8,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from maturity_scan import yamlsafe
-from maturity_scan.detector import signal
-from maturity_scan.document import Document, ParseError
-from maturity_scan.model import Signal, kind
+from maturity_scan.sdk import Document, ParseError, Signal, kind, signal, yamlsafe
 
 _TOKENS = re.compile(r'"(?:\\.|[^"\\])*"|\'(?:\\.|[^\'\\])*\'|//[^\n]*|/\*.*?\*/|,(\s*[}\]])',
                      re.DOTALL)

@@ -7,9 +7,7 @@ from collections.abc import Iterable
 
 from maturity_scan.detectors._citools import CI_FILES, PRE_COMMIT, find, pre_commit_hooks
 
-from maturity_scan.detector import signal
-from maturity_scan.document import Document
-from maturity_scan.model import Signal, kind
+from maturity_scan.sdk import Document, Signal, kind, signal
 
 ACTIONS = ("returntocorp/semgrep-action", "semgrep/semgrep-action")
 IMAGES = ("returntocorp/semgrep", "semgrep/semgrep")

@@ -6,9 +6,7 @@ from collections.abc import Iterable
 
 from maturity_scan.detectors._citools import CI_FILES, find
 
-from maturity_scan.detector import signal
-from maturity_scan.document import Document
-from maturity_scan.model import Signal, kind
+from maturity_scan.sdk import Document, Signal, kind, signal
 
 SCANS = {"test", "monitor", "container", "iac", "code", "sbom", "ignore"}
 IMAGES = ("snyk/snyk",)

@@ -7,9 +7,7 @@ from collections.abc import Iterable
 
 from maturity_scan.detectors._citools import CI_FILES, find
 
-from maturity_scan.detector import signal
-from maturity_scan.document import Document
-from maturity_scan.model import Signal, kind
+from maturity_scan.sdk import Document, Signal, kind, signal
 
 ACTIONS = ("sonarsource/sonarqube-scan-action", "sonarsource/sonarcloud-github-action",
            "sonarsource/sonarcloud-github-c-cpp", "sonarsource/sonarqube-github-c-cpp")

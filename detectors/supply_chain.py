@@ -9,9 +9,7 @@ from collections.abc import Iterable, Iterator
 
 from maturity_scan.detectors._citools import CI_FILES, Hit, ci, find
 
-from maturity_scan.detector import signal
-from maturity_scan.document import Document, ParseError
-from maturity_scan.model import Signal, kind
+from maturity_scan.sdk import Document, ParseError, Signal, kind, signal
 
 # action prefix -> (fact, tool)
 ACTIONS = {

@@ -5,10 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
-from maturity_scan import ci
-from maturity_scan.detector import signal
-from maturity_scan.document import Document
-from maturity_scan.model import Signal, kind
+from maturity_scan.sdk import Document, Signal, ci, kind, signal
 
 SETUP = re.compile(r"^(setup|set-up|bootstrap|install|init|dev|develop|deps|prepare|onboard|"
                    r"up|start|local)([-_:.].*)?$", re.I)

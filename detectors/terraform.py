@@ -10,9 +10,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from maturity_scan.detector import RepoContext, signal
-from maturity_scan.document import Document
-from maturity_scan.model import Signal, kind
+from maturity_scan.sdk import Document, RepoContext, Signal, kind, signal
 
 BLOCKS = ("resource", "data", "module", "provider", "terraform", "variable", "output", "locals")
 LOCAL_BACKENDS = {"local"}

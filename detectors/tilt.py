@@ -4,9 +4,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from maturity_scan.detector import signal
-from maturity_scan.document import Document
-from maturity_scan.model import Signal, kind
+from maturity_scan.sdk import Document, Signal, kind, signal
 
 CALLS = ("k8s_yaml", "docker_build", "custom_build", "helm", "k8s_resource", "local_resource",
          "docker_compose", "dc_resource", "k8s_custom_deploy", "include", "load")

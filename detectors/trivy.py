@@ -7,9 +7,7 @@ from collections.abc import Iterable
 
 from maturity_scan.detectors._citools import CI_FILES, find, matrix_values
 
-from maturity_scan.detector import signal
-from maturity_scan.document import Document
-from maturity_scan.model import Signal, kind
+from maturity_scan.sdk import Document, Signal, kind, signal
 
 SCAN_TYPES = {"image": "image", "i": "image", "filesystem": "fs", "fs": "fs",
               "rootfs": "rootfs", "repository": "repo", "repo": "repo", "config": "config",

@@ -5,10 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from maturity_scan.detector import signal
-from maturity_scan.document import Document
-from maturity_scan.globs import compile_globs
-from maturity_scan.model import Signal, kind
+from maturity_scan.sdk import Document, Signal, kind, signal
+from maturity_scan.sdk.globs import compile_globs
 
 JS = "{js,jsx,ts,tsx,mjs,cjs,mts,cts}"
 # pattern -> language

@@ -5,9 +5,7 @@ from collections.abc import Iterable
 
 from maturity_scan.detectors._kube import objects as _objects
 
-from maturity_scan.detector import signal
-from maturity_scan.document import Document
-from maturity_scan.model import Signal, kind
+from maturity_scan.sdk import Document, Signal, kind, signal
 
 KINDS = {"Schedule", "Backup", "Restore", "BackupStorageLocation", "VolumeSnapshotLocation"}
 

@@ -6,18 +6,20 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from maturity_scan import registry, report, rulegraph, rulepacks
-from maturity_scan.assessment import Assessment
+from maturity_scan import report
+from maturity_scan.assess.graph import evaluate
+from maturity_scan.assess.packs import Pack, load_packs
+from maturity_scan.assess.results import Assessment
+from maturity_scan.engine import registry
+from maturity_scan.engine.scan import ScanOptions, ScanResult, scan_source
+from maturity_scan.engine.source import Source
 from maturity_scan.errors import UsageError
-from maturity_scan.rulepacks import Pack
-from maturity_scan.scan import ScanOptions, ScanResult, scan_source
-from maturity_scan.source import Source
 
 DEFAULT_PACK = "devops"
 
 
 def packs(rule_dirs: Sequence[Path] = ()) -> dict[str, Pack]:
-    return rulepacks.load_packs(registry.kind_specs(), rule_dirs)
+    return load_packs(registry.kind_specs(), rule_dirs)
 
 
 def get_pack(name: str, rule_dirs: Sequence[Path] = ()) -> Pack:
@@ -28,7 +30,7 @@ def get_pack(name: str, rule_dirs: Sequence[Path] = ()) -> Pack:
 
 
 def assess(scan: ScanResult, pack: Pack, waivers: Mapping[str, str] | None = None) -> Assessment:
-    return rulegraph.evaluate(pack, scan.signals, waivers)
+    return evaluate(pack, scan.signals, waivers)
 
 
 def scan_report(source: Source, pack: str = DEFAULT_PACK,

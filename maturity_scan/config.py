@@ -30,9 +30,9 @@ from typing import Any
 
 import yaml
 
-from maturity_scan import yamlsafe
+from maturity_scan.engine.scan import DEFAULT_MAX_FILE_BYTES
 from maturity_scan.errors import UsageError
-from maturity_scan.scan import DEFAULT_MAX_FILE_BYTES
+from maturity_scan.sdk import yamlsafe
 
 CONFIG_FILE = ".maturity-scan.yaml"
 KEYS = {"pack", "rules", "waive", "exclude", "gate"}

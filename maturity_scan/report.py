@@ -12,8 +12,8 @@ from typing import Any
 import jsonschema
 
 from maturity_scan import __version__
-from maturity_scan.assessment import Assessment, RequirementResult, level_json
-from maturity_scan.scan import ScanResult
+from maturity_scan.assess.results import Assessment, RequirementResult, level_json
+from maturity_scan.engine.scan import ScanResult
 
 SCHEMA_VERSION = 1
 MAX_SIGNAL_EVIDENCE = 25

@@ -20,8 +20,8 @@ from typing import Any
 
 import yaml
 
-from maturity_scan.scan import ScanOptions, ScanResult, scan_source
-from maturity_scan.source import WorkTreeSource
+from maturity_scan.engine.scan import ScanOptions, ScanResult, scan_source
+from maturity_scan.engine.source import WorkTreeSource
 
 EXPECTED = "expected.yaml"
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from maturity_scan import ci
+from maturity_scan.sdk import ci
 
 
 @pytest.mark.parametrize("script, first", [

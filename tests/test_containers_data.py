@@ -7,7 +7,7 @@ from maturity_scan.detectors.devcontainer import jsonc
 from maturity_scan.detectors.docker_compose import DATABASES, QUEUES, _engine
 from maturity_scan.detectors.dockerfile import _image_name, instructions
 
-from maturity_scan.document import ParseError
+from maturity_scan.sdk.document import ParseError
 
 
 @pytest.mark.parametrize("script, expected", [

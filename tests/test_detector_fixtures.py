@@ -26,7 +26,7 @@ def _expected(case: Path) -> dict:
 def test_every_kind_has_positive_negative_and_malformed_cases() -> None:
     """Per detector a malformed case; per kind a positive case that finds it and a near-miss
     negative case that asserts it is not found."""
-    from maturity_scan import registry
+    from maturity_scan.engine import registry
 
     missing = []
     for det in registry.all_detectors():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from maturity_scan.detectors import _kube, argocd, opentelemetry, prometheus
 
-from maturity_scan.document import Document, RepoView
+from maturity_scan.sdk.document import Document, RepoView
 
 
 def _doc(path: str, text: str, *others: str) -> Document:

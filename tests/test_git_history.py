@@ -4,8 +4,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from maturity_scan.scan import ScanOptions, ScanResult, scan_source
-from maturity_scan.source import GitRevisionSource, WorkTreeSource
+from maturity_scan.engine.scan import ScanOptions, ScanResult, scan_source
+from maturity_scan.engine.source import GitRevisionSource, WorkTreeSource
 from tests.gitrepo import commit, git, init
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from maturity_scan.scan import ScanOptions, scan_source
-from maturity_scan.source import WorkTreeSource
+from maturity_scan.engine.scan import ScanOptions, scan_source
+from maturity_scan.engine.source import WorkTreeSource
 
 SECRET = "AKIAIOSFODNN7EXAMPLEKEY"
 LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(

@@ -35,6 +35,8 @@ def plant(repo: Path, canaries: Path) -> dict[str, str]:
         files[f"src/{name}.py"] = body
     files["maturity_scan/__init__.py"] = files["maturity_scan.py"]
     files["maturity_scan/worker.py"] = files["maturity_scan.py"]
+    files["maturity_scan/engine/__init__.py"] = files["maturity_scan.py"]
+    files["maturity_scan/engine/worker.py"] = files["maturity_scan.py"]
     files["evil-1.0.dist-info/METADATA"] = "Metadata-Version: 2.1\nName: evil\nVersion: 1.0\n"
     files["evil-1.0.dist-info/entry_points.txt"] = (
         "[maturity_scan.detectors]\nevil = evil_plugin:DETECTOR\n")
@@ -101,7 +103,7 @@ def workers_of(parent: int) -> list[int]:
             argv = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if any(b"maturity_scan.worker" in a for a in argv) and str(parent).encode() in argv:
+        if any(b"maturity_scan.engine.worker" in a for a in argv) and str(parent).encode() in argv:
             found.append(int(entry.name))
     return found
 

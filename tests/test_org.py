@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from maturity_scan import github, org
+from maturity_scan.org import github, run as org
 from tests.github_server import Fault, GitHubServer
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from maturity_scan import api
-from maturity_scan.scan import ScanResult
+from maturity_scan.engine.scan import ScanResult
 from maturity_scan.testing import scan_fixture
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from maturity_scan.pool import Limits, run_isolated
-from maturity_scan.scan import ScanOptions, scan_source
-from maturity_scan.source import WorkTreeSource
+from maturity_scan.engine.pool import Limits, run_isolated
+from maturity_scan.engine.scan import ScanOptions, scan_source
+from maturity_scan.engine.source import WorkTreeSource
 
 TF = 'resource "aws_s3_bucket" "b" {\n  bucket = "b"\n}\n'
 DEEP_HCL = "a = " + "[" * 100_000 + "]" * 100_000 + "\n"  # aborts HashiCorp's Go parser

@@ -17,7 +17,7 @@ from maturity_scan.detectors import (
 )
 from maturity_scan.detectors._citools import action_name, find
 
-from maturity_scan.document import Document, ParseError
+from maturity_scan.sdk.document import Document, ParseError
 
 CI_DETECTORS = [trivy, codeql, semgrep, sonarqube, snyk, secret_scanning, iac_scanning,
                 supply_chain, release_automation]

@@ -16,14 +16,16 @@ from pathlib import Path
 
 import pytest
 
-from maturity_scan import api, gate, gitsafe, history
+from maturity_scan import api, gitsafe
 from maturity_scan.cli import main
-from maturity_scan.detector import RepoContext
 from maturity_scan.detectors import git_history
-from maturity_scan.document import RepoView
+from maturity_scan.engine.scan import ScanOptions
+from maturity_scan.engine.source import (FileTooLarge, GitRevisionSource, WorkTreeSource,
+                                         open_source)
 from maturity_scan.errors import UsageError
-from maturity_scan.scan import ScanOptions
-from maturity_scan.source import FileTooLarge, GitRevisionSource, WorkTreeSource, open_source
+from maturity_scan.gate import history, policy as gate
+from maturity_scan.sdk.detector import RepoContext
+from maturity_scan.sdk.document import RepoView
 from tests.gitrepo import ENV, commit, git, init
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -398,7 +400,7 @@ def test_a_blob_over_the_limit_is_never_read(tmp_path: Path) -> None:
 UNREADABLE = textwrap.dedent("""
     import json, sys
     from pathlib import Path
-    from maturity_scan.source import WorkTreeSource
+    from maturity_scan.engine.source import WorkTreeSource
     source = WorkTreeSource(Path(sys.argv[1]))
     paths = sorted(e.path for e in source.files())
     print(json.dumps({"paths": paths, "errors": [e.to_json() for e in source.errors]}))

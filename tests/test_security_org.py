@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from maturity_scan import clone, github, org
+from maturity_scan.org import clone, github, run as org
 from maturity_scan.reporters import html as html_report
 from tests.github_server import Fault, GitHubServer
 

@@ -18,13 +18,16 @@ import click
 import pytest
 import yaml
 
-from maturity_scan import api, ci, cli, explain, registry
-from maturity_scan.analysis import analyze
-from maturity_scan.document import Document
-from maturity_scan.globs import compile_globs
+from maturity_scan import api, cli
+from maturity_scan.assess import explain
+from maturity_scan.engine import registry
+from maturity_scan.engine.analysis import analyze
+from maturity_scan.engine.scan import ScanOptions
+from maturity_scan.engine.source import GitRevisionSource, WorkTreeSource
 from maturity_scan.reporters import html, markdown, text
-from maturity_scan.scan import ScanOptions
-from maturity_scan.source import GitRevisionSource, WorkTreeSource
+from maturity_scan.sdk import ci
+from maturity_scan.sdk.document import Document
+from maturity_scan.sdk.globs import compile_globs
 from tests.gitrepo import commit, init
 
 ROOT = Path(__file__).resolve().parent.parent

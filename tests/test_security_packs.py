@@ -17,16 +17,17 @@ from pathlib import Path
 
 import pytest
 
-from maturity_scan import cli  # noqa: F401  (before cli_gate, which it imports)
-from maturity_scan import api, config, registry, report, rulepacks
-from maturity_scan.cli_gate import _rules_at
+from maturity_scan import api, config, report
+from maturity_scan.assess import packs as rulepacks
+from maturity_scan.assess.graph import evaluate
+from maturity_scan.cli.diff import _rules_at
+from maturity_scan.engine import registry
+from maturity_scan.engine.merge import merge_signals
+from maturity_scan.engine.scan import ScanOptions, ScanResult, ScanStats, scan_source
+from maturity_scan.engine.source import WorkTreeSource
 from maturity_scan.errors import UsageError
-from maturity_scan.merge import merge_signals
 from maturity_scan.model import Evidence, FactType, Signal, kind
 from maturity_scan.reporters import text as text_report
-from maturity_scan.rulegraph import evaluate
-from maturity_scan.scan import ScanOptions, ScanResult, ScanStats, scan_source
-from maturity_scan.source import WorkTreeSource
 from tests.gitrepo import commit, git, init
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,7 +8,7 @@ import io
 from html import escape
 from typing import Any
 
-from maturity_scan.github import printable
+from maturity_scan.org.github import printable
 
 
 def _safe(name: str) -> str:

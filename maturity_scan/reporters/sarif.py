@@ -7,8 +7,8 @@ import json
 from typing import Any
 
 from maturity_scan import __version__
+from maturity_scan.assess.packs import Pack
 from maturity_scan.report import map_strings, valid_unicode
-from maturity_scan.rulepacks import Pack
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 INFO = "https://github.com/maturity-scan/maturity-scan"

@@ -9,14 +9,15 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from maturity_scan import gitsafe, pool, registry
-from maturity_scan.analysis import FileResult, checked, group_by_detector
-from maturity_scan.detector import Detector, RepoContext, conclude
-from maturity_scan.document import RepoView
-from maturity_scan.globs import compile_globs
-from maturity_scan.merge import merge_signals
+from maturity_scan import gitsafe
+from maturity_scan.engine import pool, registry
+from maturity_scan.engine.analysis import FileResult, checked, group_by_detector
+from maturity_scan.engine.merge import merge_signals
+from maturity_scan.engine.source import FileEntry, FileTooLarge, Source
 from maturity_scan.model import FileError, Signal
-from maturity_scan.source import FileEntry, FileTooLarge, Source
+from maturity_scan.sdk.detector import Detector, RepoContext, conclude
+from maturity_scan.sdk.document import RepoView
+from maturity_scan.sdk.globs import compile_globs
 
 DEFAULT_MAX_FILE_BYTES = 2 << 20
 

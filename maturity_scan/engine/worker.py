@@ -10,9 +10,9 @@ import sys
 from multiprocessing.connection import Connection
 from typing import Any
 
-from maturity_scan import registry
-from maturity_scan.analysis import FileResult, FileTimeout, analyze, failed
-from maturity_scan.document import Document, RepoView
+from maturity_scan.engine import registry
+from maturity_scan.engine.analysis import FileResult, FileTimeout, analyze, failed
+from maturity_scan.sdk.document import Document, RepoView
 
 PR_SET_PDEATHSIG = 1
 

@@ -11,12 +11,15 @@ from typing import Any
 
 import click
 
-from maturity_scan import __version__, api, config, gate, registry, report, rulegraph
+from maturity_scan import __version__, api, config, report
+from maturity_scan.assess import graph as rulegraph
+from maturity_scan.engine import registry
+from maturity_scan.engine.pool import Limits
+from maturity_scan.engine.scan import DEFAULT_MAX_FILE_BYTES, ScanOptions
+from maturity_scan.engine.source import open_source
 from maturity_scan.errors import ExitCode, GateFailed, ScanError, UsageError
-from maturity_scan.pool import Limits
+from maturity_scan.gate import policy as gate
 from maturity_scan.reporters import text
-from maturity_scan.scan import DEFAULT_MAX_FILE_BYTES, ScanOptions
-from maturity_scan.source import open_source
 
 FORMATS = ("text", "json", "html", "markdown", "sarif")
 ALL_PACKS = "all"
@@ -192,7 +195,7 @@ def rules_list(rule_dirs: tuple[Path, ...]) -> None:
 @click.argument("directory", required=False, type=click.Path(path_type=Path))
 def rules_validate(directory: Path | None) -> None:
     """Validate rule files (the built-in packs, or every pack in DIRECTORY)."""
-    from maturity_scan import rulepacks
+    from maturity_scan.assess import packs as rulepacks
 
     kinds = registry.kind_specs()
     if directory is None:
@@ -224,7 +227,7 @@ def rules_graph(pack: str, fmt: str, rule_dirs: tuple[Path, ...]) -> None:
 
 
 # Subcommands that live in modules of their own.
-from maturity_scan import cli_explain, cli_gate, cli_org  # noqa: E402
+from maturity_scan.cli import diff as cli_gate, explain as cli_explain, org as cli_org  # noqa: E402
 
 cli.add_command(cli_explain.explain_command)
 cli.add_command(cli_gate.diff_command)

@@ -5,9 +5,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from maturity_scan.detector import Detector
-from maturity_scan.document import Document, ParseError
 from maturity_scan.model import FactType, FileError, KindSpec, Signal
+from maturity_scan.sdk.detector import Detector
+from maturity_scan.sdk.document import Document, ParseError
 
 
 class FileTimeout(BaseException):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from maturity_scan.document import Document
+from maturity_scan.sdk.document import Document
 
 GITHUB_WORKFLOWS = (".github/workflows/*.yml", ".github/workflows/*.yaml")
 GITLAB = (".gitlab-ci.yml",)

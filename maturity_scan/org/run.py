@@ -21,12 +21,14 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from maturity_scan import api, clone, pool
+from maturity_scan import api
+from maturity_scan.engine import pool
+from maturity_scan.engine.scan import DEFAULT_MAX_FILE_BYTES, ScanOptions
 from maturity_scan.errors import UsageError
-from maturity_scan.github import (Client, Filters, GitHubError, Repository, clone_origin,
-                                  printable)
+from maturity_scan.org import clone
+from maturity_scan.org.github import (Client, Filters, GitHubError, Repository, clone_origin,
+                                      printable)
 from maturity_scan.reporters import html as html_report
-from maturity_scan.scan import DEFAULT_MAX_FILE_BYTES, ScanOptions
 
 STATE = "repos.json"  # the listing of this run, for --resume
 LOCK = ".lock"  # held (flock) by the run writing into a folder

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import click
 
-from maturity_scan import api, github, org
+from maturity_scan import api
+from maturity_scan.engine.scan import DEFAULT_MAX_FILE_BYTES
 from maturity_scan.errors import UsageError
-from maturity_scan.scan import DEFAULT_MAX_FILE_BYTES
+from maturity_scan.org import github, run as org
 
 _OWNER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 

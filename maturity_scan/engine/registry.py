@@ -8,10 +8,10 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from importlib.metadata import EntryPoint, distributions
 
-from maturity_scan import isolation
-from maturity_scan.detector import Detector
+from maturity_scan.engine import isolation
 from maturity_scan.errors import UsageError
 from maturity_scan.model import FactType, KindSpec
+from maturity_scan.sdk.detector import Detector
 
 ENTRY_POINT_GROUP = "maturity_scan.detectors"
 

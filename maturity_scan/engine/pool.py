@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import IO
 
-from maturity_scan import isolation, registry
-from maturity_scan.analysis import FileResult, analyze, failed
-from maturity_scan.document import Document, RepoView
+from maturity_scan.engine import isolation, registry
+from maturity_scan.engine.analysis import FileResult, analyze, failed
 from maturity_scan.errors import UsageError
+from maturity_scan.sdk.document import Document, RepoView
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class _Worker:
         self.stderr: IO[bytes] = tempfile.TemporaryFile()
         try:
             self.proc = subprocess.Popen(
-                isolation.python_command("maturity_scan.worker", str(theirs.fileno()),
+                isolation.python_command("maturity_scan.engine.worker", str(theirs.fileno()),
                                          str(os.getpid()), repr(limits.seconds_per_file),
                                          str(limits.memory_bytes)),
                 cwd="/", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,

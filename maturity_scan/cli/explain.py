@@ -6,11 +6,12 @@ from pathlib import Path
 
 import click
 
-from maturity_scan import api, explain
+from maturity_scan import api
+from maturity_scan.assess import explain
 from maturity_scan.cli import config_option, load_config, rules_dir_option
 from maturity_scan.errors import UsageError
-from maturity_scan.scan import ScanOptions
-from maturity_scan.source import open_source
+from maturity_scan.engine.scan import ScanOptions
+from maturity_scan.engine.source import open_source
 
 
 @click.command("explain")

@@ -24,9 +24,10 @@ import re2
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from maturity_scan import config, yamlsafe
+from maturity_scan import config
 from maturity_scan.errors import UsageError
 from maturity_scan.model import FactType, KindSpec
+from maturity_scan.sdk import yamlsafe
 
 OPERATORS = ("equals", "at_least", "at_most", "contains", "contains_any", "in", "matches")
 NUMERIC = {FactType.COUNT, FactType.NUMBER}

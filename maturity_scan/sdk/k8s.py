@@ -6,7 +6,7 @@ import posixpath
 from dataclasses import dataclass
 from typing import Any
 
-from maturity_scan.document import Document
+from maturity_scan.sdk.document import Document
 
 
 @dataclass(frozen=True)

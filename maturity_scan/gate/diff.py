@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from maturity_scan.assess.packs import Pack
 from maturity_scan.errors import UsageError
-from maturity_scan.rulepacks import Pack
 
 
 def _holding(dim: dict[str, Any], pack: Pack) -> dict[str, dict[str, Any]]:

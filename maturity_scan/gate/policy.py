@@ -16,9 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from maturity_scan import __version__, config, gitsafe, registry, rulegraph
+from maturity_scan import __version__, config, gitsafe
+from maturity_scan.assess.graph import compile_graph
+from maturity_scan.assess.packs import Pack
+from maturity_scan.engine import registry
 from maturity_scan.errors import UsageError
-from maturity_scan.rulepacks import Pack
 
 BASELINE_FORMAT = "maturity-scan-baseline"
 POLICY_MAX_BYTES = 2 << 20  # a committed config larger than this is not read
@@ -56,7 +58,7 @@ def load_baseline(path: Path) -> dict[str, Any]:
 
 def pack_kinds(pack: Pack) -> set[str]:
     """The signal kinds a pack's rules depend on."""
-    graph = rulegraph.compile_graph(pack)
+    graph = compile_graph(pack)
     return {n.split(":", 1)[1] for n in graph if n.startswith("signal:")}
 
 

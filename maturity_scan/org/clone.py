@@ -27,10 +27,11 @@ from pathlib import Path
 from typing import IO
 from urllib.parse import urlsplit
 
-from maturity_scan import gitsafe, registry
-from maturity_scan.github import TOKEN_VARIABLES, Origin, printable
-from maturity_scan.globs import compile_globs
-from maturity_scan.source import FileEntry, FileTooLarge, is_dependency_path
+from maturity_scan import gitsafe
+from maturity_scan.engine import registry
+from maturity_scan.engine.source import FileEntry, FileTooLarge, is_dependency_path
+from maturity_scan.org.github import TOKEN_VARIABLES, Origin, printable
+from maturity_scan.sdk.globs import compile_globs
 
 # Commands that talk to the server: https only (plain http is added for a loopback API), git's
 # own redirect following off (a redirect would carry the Authorization header to the new host),

@@ -8,12 +8,13 @@ from pathlib import Path
 import click
 import git
 
-from maturity_scan import api, config, diffing, gate, gitsafe, history
+from maturity_scan import api, config, gitsafe
+from maturity_scan.gate import diff as diffing, history, policy as gate
 from maturity_scan.cli import FORMATS, _emit, rules_dir_option
 from maturity_scan.errors import GateFailed, UsageError
 from maturity_scan.reporters import markdown, sarif
-from maturity_scan.scan import ScanOptions
-from maturity_scan.source import GitRevisionSource, WorkTreeSource
+from maturity_scan.engine.scan import ScanOptions
+from maturity_scan.engine.source import GitRevisionSource, WorkTreeSource
 
 
 RULE_SUFFIXES = (".yaml", ".yml")

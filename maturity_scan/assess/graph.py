@@ -8,10 +8,10 @@ from typing import Any
 
 import networkx as nx
 
-from maturity_scan.assessment import (Assessment, DimensionResult, LevelResult,
-                                      RequirementResult)
+from maturity_scan.assess.packs import Pack, rule_regex
+from maturity_scan.assess.results import (Assessment, DimensionResult, LevelResult,
+                                          RequirementResult)
 from maturity_scan.model import Evidence, Signal
-from maturity_scan.rulepacks import Pack, rule_regex
 
 MAX_EVIDENCE = 5  # per requirement in a report; the signal lists carry the rest
 MAX_RELATED = 3  # what an unmet requirement can already build on

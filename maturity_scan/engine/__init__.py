@@ -1,0 +1,2 @@
+"""Running a scan: sources, the detector registry, the parser pool and workers, analysis,
+merging."""

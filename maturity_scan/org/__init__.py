@@ -1,0 +1,1 @@
+"""Organization scans: the GitHub client, frugal clones, the run over every repository."""
