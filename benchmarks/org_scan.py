@@ -18,6 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from maturity_scan.org import github, run as org  # noqa: E402
+from maturity_scan.reporters import html, org as org_report  # noqa: E402
 from tests.github_server import GitHubServer  # noqa: E402
 from tests.test_org import files_for  # noqa: E402
 
@@ -37,20 +38,22 @@ def main() -> None:
                           for j in range(args.files)})
             srv.add_repo("bench", f"svc-{i:03d}", files)
         print(f"{args.repos} repositories, {args.files + 5} files each, {args.workers} workers")
+        outputs = org.Outputs(page=html.render, files=org_report.FILES)  # as the CLI writes
         for label, full in (("partial clone", False), ("full clone", True)):
             out = Path(tmp) / label.replace(" ", "-")
             settings = org.OrgSettings("bench", out, out / ".cache", workers=args.workers,
                                        full_clone=full)
             client = github.Client(f"{srv.url}/api", None)
             started = time.monotonic()
-            summary = org.run(settings, client, github.Filters(), log=lambda line: None)
+            summary = org.run(settings, client, github.Filters(), log=lambda line: None,
+                              outputs=outputs)
             took = time.monotonic() - started
             scanned = summary["counts"].get("scanned", 0)
             size = sum(p.stat().st_size for p in (out / ".cache").rglob("*") if p.is_file())
             print(f"{label:>14}: {scanned} scanned in {took:.1f}s = "
                   f"{scanned / took * 60:.0f} repositories/minute, cache {size / 1e6:.1f} MB")
             started = time.monotonic()
-            org.run(settings, client, github.Filters(), log=lambda line: None)
+            org.run(settings, client, github.Filters(), log=lambda line: None, outputs=outputs)
             print(f"{'re-run':>14}: nothing changed, {time.monotonic() - started:.1f}s "
                   "(no clone, no scan)")
 

@@ -37,6 +37,16 @@ def _escape_invisible(m: re.Match[str]) -> str:
     return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
+# Text from the GitHub API or a git server: controls escaped, for one line of a terminal or
+# a report (org scans).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """Text from the API or a server, safe for one line of a terminal or a report."""
+    return _CONTROL.sub(_escape_invisible, text)
+
+
 def valid_unicode(text: str) -> str:
     """`text` with each lone surrogate replaced by U+FFFD (see above)."""
     return _SURROGATE.sub("\ufffd", text)
@@ -131,6 +141,12 @@ def schema() -> dict[str, Any]:
 def validate(report: dict[str, Any]) -> None:
     """Raise jsonschema.ValidationError when a report breaks the published schema."""
     jsonschema.Draft202012Validator(schema()).validate(report)
+
+
+def safe_name(name: str) -> str:
+    """A repository's name as a file name (`acme/api` -> `acme_api`): its report is
+    `repos/<safe_name>.json` in an org run, and pages link to it by that name."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
 
 
 def dumps(report: dict[str, Any]) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from maturity_scan.org import clone, github, run as org
-from maturity_scan.reporters import html as html_report
+from maturity_scan.reporters import html as html_report, org as org_report
 from tests.github_server import Fault, GitHubServer
 
 CANARY = "ghp_CANARY0123456789abcdefCANARY"
@@ -49,7 +49,8 @@ def run_org(server: GitHubServer, tmp_path: Path, token: str | None = CANARY,
     settings = org.OrgSettings("acme", tmp_path / "out", tmp_path / "cache",
                                **kw)  # type: ignore[arg-type]
     return org.run(settings, client(server, token), github.Filters(), token=token,
-                   log=lambda line: None)
+                   log=lambda line: None,
+                   outputs=org.Outputs(page=html_report.render, files=org_report.FILES))
 
 
 def run_cli(server: GitHubServer, out: Path, *extra: str, env: dict[str, str] | None = None,

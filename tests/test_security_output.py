@@ -18,13 +18,13 @@ import click
 import pytest
 import yaml
 
-from maturity_scan import api, cli
-from maturity_scan.assess import explain
+from maturity_scan import api, reporters
+from maturity_scan.cli.options import emit
 from maturity_scan.engine import registry
 from maturity_scan.engine.analysis import analyze
 from maturity_scan.engine.scan import ScanOptions
 from maturity_scan.engine.source import GitRevisionSource, WorkTreeSource
-from maturity_scan.reporters import html, markdown, text
+from maturity_scan.reporters import explain, html, markdown, text
 from maturity_scan.sdk import ci
 from maturity_scan.sdk.document import Document
 from maturity_scan.sdk.globs import compile_globs
@@ -79,10 +79,10 @@ def test_undecodable_path_is_shown_escaped_in_every_format(undecodable: Path, tm
     paths = {e["path"] for s in rep["signals"] for e in s["evidence"]}
     assert ".github/workflows/bad\ufffd.yml" in paths  # one rule: the byte as U+FFFD
     for fmt in FORMATS:
-        content = cli._render(rep, fmt)
+        content = reporters.render(rep, fmt, pack=api.get_pack(rep["pack"]))
         content.encode("utf-8")  # strict: no lone surrogate left
         out = tmp_path / f"report.{fmt}"
-        cli._emit(content, out)  # `-o FILE`
+        emit(content, out)  # `-o FILE`
         written = out.read_bytes().decode("utf-8")
         if fmt in ("json", "sarif"):
             json.loads(written)
@@ -124,7 +124,7 @@ def escapes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 def _outputs(rep: dict[str, Any]) -> dict[str, str]:
-    return {"text": text.render(rep), "explain": explain.render(rep, "delivery"),
+    return {"text": text.render(rep), "explain": explain.render(rep, dimension_id="delivery"),
             "markdown": markdown.render(rep), "html": html.render(rep)}
 
 

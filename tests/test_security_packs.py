@@ -20,12 +20,12 @@ import pytest
 from maturity_scan import api, config, report
 from maturity_scan.assess import packs as rulepacks
 from maturity_scan.assess.graph import evaluate
-from maturity_scan.cli.diff import _rules_at
 from maturity_scan.engine import registry
 from maturity_scan.engine.merge import merge_signals
 from maturity_scan.engine.scan import ScanOptions, ScanResult, ScanStats, scan_source
 from maturity_scan.engine.source import WorkTreeSource
 from maturity_scan.errors import UsageError
+from maturity_scan.gate.policy import rules_at
 from maturity_scan.model import Evidence, FactType, Signal, kind
 from maturity_scan.reporters import text as text_report
 from tests.gitrepo import commit, git, init
@@ -102,7 +102,7 @@ def test_a_base_whose_rules_folder_is_a_symlink_is_a_usage_error(tmp_path: Path)
                           ".maturity-scan.yaml": POLICY})
     with pytest.raises(UsageError, match=r"rules: ci/rules: not a folder at HEAD \(a file or "
                                          "symbolic link\\)"):
-        _rules_at(repo, "HEAD", config.from_text(POLICY, "HEAD:.maturity-scan.yaml", repo),
+        rules_at(repo, "HEAD", config.from_text(POLICY, "HEAD:.maturity-scan.yaml", repo),
                   tmp_path, from_base=True)
 
 
@@ -113,7 +113,7 @@ def test_rule_files_are_read_from_git_objects_not_the_work_tree(gated: Path,
     into = tmp_path / "into"
     into.mkdir()
     policy = config.from_text(POLICY, "HEAD:.maturity-scan.yaml", gated)
-    [folder] = _rules_at(gated, "HEAD", policy, into, from_base=True)
+    [folder] = rules_at(gated, "HEAD", policy, into, from_base=True)
     assert sorted(p.name for p in folder.iterdir()) == ["strict.yaml"]
     assert (folder / "strict.yaml").read_text() == STRICT_PACK
 

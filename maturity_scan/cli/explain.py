@@ -1,17 +1,16 @@
 """`maturity-scan explain [PATH] DIMENSION`: why a dimension is at its level, and the road ahead."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
 from maturity_scan import api
-from maturity_scan.assess import explain
-from maturity_scan.cli import config_option, load_config, rules_dir_option
-from maturity_scan.errors import UsageError
-from maturity_scan.engine.scan import ScanOptions
+from maturity_scan.cli.options import (config_option, emit, load_config, rules_dir_option,
+                                       scan_options)
 from maturity_scan.engine.source import open_source
+from maturity_scan.errors import UsageError
+from maturity_scan.reporters import explain
 
 
 @click.command("explain")
@@ -38,9 +37,6 @@ def explain_command(args: tuple[str, ...], rev: str | None, pack: str | None, fm
     if dim not in {d.id for d in chosen.dimensions}:
         known = ", ".join(d.id for d in chosen.dimensions)
         raise UsageError(f"{dim}: no such dimension in pack {chosen.id} (dimensions: {known})")
-    options = ScanOptions(exclude=cfg.exclude, **({"jobs": jobs} if jobs is not None else {}))
-    rep = api.scan_report(source, chosen.id, options, rule_dirs=dirs, waivers=cfg.waivers)
-    if fmt == "json":
-        click.echo(json.dumps(explain.as_json(rep, dim), indent=2))
-    else:
-        click.echo(explain.render(rep, dim), nl=False)
+    rep = api.scan_report(source, chosen.id, scan_options(cfg, jobs), rule_dirs=dirs,
+                          waivers=cfg.waivers)
+    emit(explain.render(rep, dimension_id=dim, fmt=fmt), None)

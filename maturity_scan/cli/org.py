@@ -12,6 +12,7 @@ from maturity_scan import api
 from maturity_scan.engine.scan import DEFAULT_MAX_FILE_BYTES
 from maturity_scan.errors import UsageError
 from maturity_scan.org import github, run as org
+from maturity_scan.reporters import html, org as org_report
 
 _OWNER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 
@@ -81,7 +82,8 @@ def org_command(owner: str, api_url: str, out: Path, cache: Path | None, workers
             click.echo(("\n" if progress and line.startswith("done") else "") + line, err=True)
 
     try:
-        summary = org.run(settings, client, filters, executor=executor, token=token, log=log)
+        summary = org.run(settings, client, filters, executor=executor, token=token, log=log,
+                          outputs=org.Outputs(page=html.render, files=org_report.FILES))
     except github.GitHubError as e:
         raise UsageError(str(e)) from None
     click.echo(f"{summary['org']}: {len(summary['repositories'])} repositories -> {out}/org.html")

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import git
+
 from maturity_scan import __version__, config, gitsafe
 from maturity_scan.assess.graph import compile_graph
 from maturity_scan.assess.packs import Pack
@@ -117,6 +119,69 @@ def policy_at(repo_path: Path, rev: str) -> config.Config:
         if name != "pyproject.toml" or cfg != config.Config(origin=cfg.origin):
             return cfg
     return config.Config()
+
+
+RULE_SUFFIXES = (".yaml", ".yml")
+REGULAR_BLOB_MODES = ("100644", "100755")
+
+
+def _rule_tree(repo: git.Repo, rev: str, rel: str, into: Path, where: str) -> Path:
+    """The rule files of folder `rel` as committed at `rev`, copied into `into`: read from git
+    objects by a lexically normalized path, never through the work tree, whose symlinks the
+    change being judged controls. A folder that is missing or holds no rule file is an error:
+    the built-in pack silently judging instead would switch the base's rules off."""
+    spec = f"{rev}:" if rel == "." else f"{rev}:{rel}"
+    try:
+        kind = gitsafe.run(repo, "cat-file", "-t", spec).strip()
+    except UsageError:
+        kind = "missing"
+    if kind != "tree":
+        found = "a file or symbolic link" if kind == "blob" else "not found"
+        raise UsageError(f"{where}: not a folder at {rev} ({found})")
+    copied = 0
+    for entry in gitsafe.run(repo, "ls-tree", "-z", "-l", spec).split("\0"):
+        meta, _, name = entry.partition("\t")
+        if not name.endswith(RULE_SUFFIXES):
+            continue
+        mode, otype, obj, size = meta.split()
+        if otype != "blob":
+            continue
+        if mode not in REGULAR_BLOB_MODES:
+            raise UsageError(f"{where}/{name}: a symbolic link at {rev} (commit the rule file "
+                             "itself)")
+        if int(size) > config.MAX_BYTES:
+            raise UsageError(f"{where}/{name}: larger than {config.MAX_BYTES:,} bytes at {rev} "
+                             "(refused)")
+        text = gitsafe.run(repo, "cat-file", "blob", obj)
+        (into / name).write_text(text, encoding="utf-8", errors="surrogateescape")
+        copied += 1
+    if not copied:
+        raise UsageError(f"{where}: no rule files (*.yaml, *.yml) in this folder at {rev}")
+    return into
+
+
+def rules_at(path: Path, rev: str, policy: config.Config, into: Path, *,
+              from_base: bool) -> list[Path]:
+    """The policy's rule folders, as committed at `rev`: a change cannot edit (or, through a
+    symlink, switch off) the rules it is judged by. A policy read from the base revision names
+    folders of the repository; one from --config (the user's file) may also name folders
+    outside it, used as they are."""
+    repo = gitsafe.open_repo(path.resolve())
+    if repo is None:
+        raise UsageError(f"{path}: not a git repository")
+    top = Path(repo.working_tree_dir or path).resolve()
+    out = []
+    for n, (rel, folder) in enumerate(zip(policy.rule_paths, policy.rule_dirs)):
+        where = f"{policy.origin}: rules: {rel}"
+        if not from_base:
+            if not folder.is_relative_to(top):
+                out.append(folder)
+                continue
+            rel = folder.relative_to(top).as_posix() or "."
+        target = into / f"rules{n}"
+        target.mkdir()
+        out.append(_rule_tree(repo, rev, rel, target, where))
+    return out
 
 
 def revision_present(repo_path: Path, rev: str) -> bool:

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from maturity_scan.report import printable
+
 DEFAULT_API = "https://api.github.com"
 TOKEN_VARIABLES = ("GITHUB_TOKEN", "GH_TOKEN")
 _NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
@@ -33,7 +35,6 @@ MAX_WARNINGS = 20  # kept verbatim; the rest are counted
 _REDIRECTS = (301, 302, 303, 307, 308)
 # GitHub's own rules are narrower; these keep a name one path component in our output folders
 _FULL_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}")
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _BAD_REF = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//")
 
 
@@ -397,16 +398,6 @@ def _number(value: str | None) -> float:
     except ValueError:
         return 0.0
     return number if math.isfinite(number) else 1e12  # "forever": more than any budget
-
-
-def printable(text: str) -> str:
-    """Text from the API or a server, safe for one line of a terminal or a report."""
-    return _CONTROL.sub(_escape, text)
-
-
-def _escape(m: re.Match[str]) -> str:
-    code = ord(m.group())
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
 def _path(url: str) -> str:

@@ -3,6 +3,8 @@ as it finishes (so a run can resume), then aggregate into org.json, org.csv, org
 
 Per-repository work is a plain function of plain data (`scan_repository`), submitted to any
 `concurrent.futures.Executor`: threads by default, a Dask cluster with `--dask-scheduler`.
+The JSON files are written here; the pages and summaries beside them are rendered by the
+functions the caller hands in (`Outputs`: the CLI passes the reporters).
 """
 from __future__ import annotations
 
@@ -15,9 +17,9 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +30,22 @@ from maturity_scan.errors import UsageError
 from maturity_scan.org import clone
 from maturity_scan.org.github import (Client, Filters, GitHubError, Repository, clone_origin,
                                       printable)
-from maturity_scan.reporters import html as html_report
+from maturity_scan.report import safe_name
 
 STATE = "repos.json"  # the listing of this run, for --resume
 LOCK = ".lock"  # held (flock) by the run writing into a folder
 DEFAULT_REPO_TIMEOUT: float = 600
+Render = Callable[[dict[str, Any]], str]
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """What is written beside the JSON: `page` renders one repository's report (written as
+    repos/<name>.html; a module-level function, so that it can travel to a Dask worker), `files`
+    render the org summary (file name -> renderer, e.g. {"org.html": …})."""
+
+    page: Render | None = None
+    files: Mapping[str, Render] = field(default_factory=dict)
 
 
 @dataclass
@@ -49,11 +62,8 @@ class OrgSettings:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
 
 
-def _safe(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
-
-
-def scan_repository(spec: dict[str, Any], token: str | None = None) -> dict[str, Any]:
+def scan_repository(spec: dict[str, Any], token: str | None = None,
+                    page: Render | None = None) -> dict[str, Any]:
     """Clone, scan and write one repository's report within its time budget; never raises
     (failures are results)."""
     name, out = spec["full_name"], Path(spec["out"])
@@ -68,9 +78,9 @@ def scan_repository(spec: dict[str, Any], token: str | None = None) -> dict[str,
             return {**result, "status": "skipped", "reason": "empty repository"}
         previous = _previous(out, name)
         if previous and previous.get("target", {}).get("revision") == head:
-            _repair_html(out, name, previous)
+            _repair_page(out, name, previous, page)
             return {**result, "status": "unchanged", "revision": head, **_summary(previous)}
-        dest = Path(spec["cache"]) / f"{_safe(name)}.git"
+        dest = Path(spec["cache"]) / f"{safe_name(name)}.git"
         checkout = clone.fetch(url, branch, dest, git, full=spec["full_clone"],
                                max_file_bytes=spec["max_file_bytes"],
                                sizes=_tree_sizes(spec, token, budget))
@@ -83,7 +93,7 @@ def scan_repository(spec: dict[str, Any], token: str | None = None) -> dict[str,
             jobs=jobs, max_file_bytes=spec["max_file_bytes"], limits=limits))
         if budget.expired():  # a partial report is not kept: the next run scans it again
             return {**result, "status": "failed", "reason": budget.message("the scan")}
-        _write(out, name, report)
+        _write(out, name, report, page)
         return {**result, "status": "scanned", "revision": checkout.revision,
                 "seconds": round(time.monotonic() - budget.started, 2), **_summary(report)}
     except clone.OutOfTime as e:
@@ -114,7 +124,7 @@ def _tree_sizes(spec: dict[str, Any], token: str | None,
 
 
 def _report_path(out: Path, name: str) -> Path:
-    return out / "repos" / f"{_safe(name)}.json"
+    return out / "repos" / f"{safe_name(name)}.json"
 
 
 def _previous(out: Path, name: str) -> dict[str, Any] | None:
@@ -130,22 +140,25 @@ def _previous(out: Path, name: str) -> dict[str, Any] | None:
     return report
 
 
-def _write(out: Path, name: str, report: dict[str, Any]) -> None:
+def _write(out: Path, name: str, report: dict[str, Any], page: Render | None) -> None:
     path = _report_path(out, name)
     _write_text(path, json.dumps(report, indent=2, sort_keys=True) + "\n")
-    _write_text(path.with_suffix(".html"), html_report.render(report))
+    if page is not None:
+        _write_text(path.with_suffix(".html"), page(report))
 
 
-def _repair_html(out: Path, name: str, report: dict[str, Any]) -> None:
-    """A report kept from an earlier run gets its HTML back if that is missing or torn."""
-    page = _report_path(out, name).with_suffix(".html")
-    expected = html_report.render(report)
+def _repair_page(out: Path, name: str, report: dict[str, Any], page: Render | None) -> None:
+    """A report kept from an earlier run gets its page back if that is missing or torn."""
+    if page is None:
+        return
+    path = _report_path(out, name).with_suffix(".html")
+    expected = page(report)
     try:
-        if page.read_text(encoding="utf-8", errors="replace") == expected:
+        if path.read_text(encoding="utf-8", errors="replace") == expected:
             return
     except OSError:
         pass
-    _write_text(page, expected)
+    _write_text(path, expected)
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -206,17 +219,17 @@ def _load_state(state: Path) -> list[Repository]:
 
 def run(settings: OrgSettings, client: Client, filters: Filters, *,
         executor: Executor | None = None, token: str | None = None,
-        log: Callable[[str], None] | None = None) -> dict[str, Any]:
+        log: Callable[[str], None] | None = None, outputs: Outputs = Outputs()) -> dict[str, Any]:
     log = log or (lambda line: print(line, file=sys.stderr))
     out, cache = Path(os.path.abspath(settings.out)), Path(os.path.abspath(settings.cache))
     with _locked(out, "--out folder"), \
             (_locked(cache, "--cache folder") if cache != out else contextlib.nullcontext()):
         return _run(replace(settings, out=out, cache=cache), client, filters, executor, token,
-                    log)
+                    log, outputs)
 
 
 def _run(settings: OrgSettings, client: Client, filters: Filters, executor: Executor | None,
-         token: str | None, log: Callable[[str], None]) -> dict[str, Any]:
+         token: str | None, log: Callable[[str], None], outputs: Outputs) -> dict[str, Any]:
     state = settings.out / STATE
     if settings.resume and state.exists():
         repos = _load_state(state)
@@ -241,13 +254,13 @@ def _run(settings: OrgSettings, client: Client, filters: Filters, executor: Exec
         if prev is None:
             todo.append(s)
             continue
-        _repair_html(settings.out, s["full_name"], prev)
+        _repair_page(settings.out, s["full_name"], prev, outputs.page)
         results.append({"repository": s["full_name"], "status": "unchanged",
                         "revision": prev.get("target", {}).get("revision"), **_summary(prev)})
     own = executor is None
     pool_ = executor or ThreadPoolExecutor(max_workers=settings.workers)
     try:
-        futures = [pool_.submit(scan_repository, s, token) for s in todo]
+        futures = [pool_.submit(scan_repository, s, token, outputs.page) for s in todo]
         for n, fut in enumerate(as_completed(futures), len(results) + 1):
             r = fut.result()
             results.append(r)
@@ -262,7 +275,7 @@ def _run(settings: OrgSettings, client: Client, filters: Filters, executor: Exec
     if client.warnings:
         summary["listing_warnings"] = list(client.warnings)
         summary["listing_skipped"] = client.skipped
-    write_outputs(settings.out, summary)
+    write_outputs(settings.out, summary, outputs.files)
     counts = Counter(r["status"] for r in results)
     log("done: " + ", ".join(f"{v} {k}" + (" (no clone, no scan)" if k == "unchanged" else "")
                              for k, v in sorted(counts.items())))
@@ -294,10 +307,8 @@ def aggregate(settings: OrgSettings, results: Sequence[dict[str, Any]],
     }
 
 
-def write_outputs(out: Path, summary: dict[str, Any]) -> None:
-    from maturity_scan.reporters import org as org_report
-
+def write_outputs(out: Path, summary: dict[str, Any],
+                  files: Mapping[str, Render] | None = None) -> None:
     _write_text(out / "org.json", json.dumps(summary, indent=2, sort_keys=True) + "\n")
-    _write_text(out / "org.csv", org_report.csv_text(summary))
-    _write_text(out / "org.md", org_report.markdown(summary))
-    _write_text(out / "org.html", org_report.html(summary))
+    for name, render in (files or {}).items():
+        _write_text(out / name, render(summary))

@@ -1,0 +1,41 @@
+"""Reporters: each module renders one kind of data as text with one signature,
+`render(data, **opts) -> str`. The formats of a scan report are the `FORMATS` table: a new
+format is one module here plus one line in it.
+
+The other modules render what the commands built from reports: `explain` (one dimension),
+`diff` (two revisions), `history` (levels over time), `org` (an organization's summary) and
+`graph` (a pack's rule graph)."""
+from __future__ import annotations
+
+import inspect
+import json as _json
+from collections.abc import Mapping, Sequence
+from types import ModuleType
+from typing import Any
+
+from maturity_scan.reporters import html, json, markdown, sarif, text
+
+FORMATS: dict[str, ModuleType] = {
+    "text": text,
+    "json": json,
+    "html": html,
+    "markdown": markdown,
+    "sarif": sarif,
+}
+
+
+def render(report: dict[str, Any], fmt: str, **opts: Any) -> str:
+    """`report` in format `fmt`. Every format is handed the same options (`pack`, …) and takes
+    the ones its `render` names."""
+    fn = FORMATS[fmt].render
+    takes = inspect.signature(fn).parameters
+    taken = {k: v for k, v in opts.items() if k in takes}
+    return fn(report, **taken)  # type: ignore[no-any-return]
+
+
+def render_all(reports: Sequence[dict[str, Any]], fmt: str, packs: Mapping[str, Any]) -> str:
+    """Several reports of one scan (`--pack all`): JSON is a list of reports (each valid on its
+    own); the other formats put the reports one after another."""
+    if fmt == "json":
+        return _json.dumps(list(reports), indent=2, sort_keys=True) + "\n"
+    return "\n".join(render(r, fmt, pack=packs[r["pack"]]) for r in reports)

@@ -23,7 +23,7 @@ def _label(g: nx.DiGraph, node: str) -> str:
     return node.split(":", 1)[1]
 
 
-def render(g: nx.DiGraph, fmt: str) -> str:
+def render(g: nx.DiGraph, *, fmt: str = "mermaid") -> str:
     if fmt == "json":
         return json.dumps(nx.node_link_data(g, edges="edges"), indent=2, sort_keys=True) + "\n"
     nodes = sorted(g.nodes)

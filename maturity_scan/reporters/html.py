@@ -6,6 +6,7 @@ from html import escape
 from typing import Any
 
 from maturity_scan.report import for_display
+from maturity_scan.reporters.text import where
 
 STYLE = """
 body{font:14px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:60rem;color:#1f2328}
@@ -19,7 +20,7 @@ li{margin:.2rem 0}
 
 
 def _where(e: dict[str, Any]) -> str:
-    loc = f"{e['path']}:{e['line']}" if e.get("line") else e["path"]
+    loc = where(e, detail=False)
     detail = f" <span class=muted>{escape(e['detail'])}</span>" if e.get("detail") else ""
     return f"<code>{escape(loc)}</code>{detail}"
 

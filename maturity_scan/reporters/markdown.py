@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from maturity_scan.report import for_display, map_strings, visible
+from maturity_scan.reporters.text import where
 
 # Characters that open emphasis, links, code, HTML, entities or a table cell, escaped with a
 # backslash in prose (CommonMark: any ASCII punctuation may be).
@@ -33,7 +34,7 @@ def _code(text: str) -> str:
 
 
 def _where(e: dict[str, Any]) -> str:
-    return _code(f"{e['path']}:{e['line']}" if e.get("line") else e["path"])
+    return _code(where(e, detail=False))
 
 
 def _bar(level: float, top: float) -> str:

@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from html import escape
 from typing import Any
 
-from maturity_scan.org.github import printable
-
-
-def _safe(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+from maturity_scan.report import printable, safe_name
 
 
 def csv_text(summary: dict[str, Any]) -> str:
@@ -77,7 +74,7 @@ def html(summary: dict[str, Any]) -> str:
     rows = []
     for r in summary["repositories"]:
         levels = r.get("levels") or {}
-        page = f"repos/{escape(_safe(r['repository']))}.html"
+        page = f"repos/{escape(safe_name(r['repository']))}.html"
         cells = []
         for d in dims:
             if d["id"] in levels:
@@ -99,3 +96,13 @@ def html(summary: dict[str, Any]) -> str:
             f"opens the evidence behind it.</p>"
             f"<table><thead><tr><th>repository</th>{head}<th>total</th><th>status</th></tr>"
             f"</thead><tbody>{''.join(rows)}</tbody></table><script>{SORT}</script>\n")
+
+
+# The files of an org run beside org.json, each rendered from the summary.
+FILES: dict[str, Callable[[dict[str, Any]], str]] = {
+    "org.csv": csv_text, "org.md": markdown, "org.html": html}
+
+
+def render(summary: dict[str, Any], *, fmt: str = "html") -> str:
+    """`fmt`: csv, md or html."""
+    return FILES[f"org.{fmt}"](summary)

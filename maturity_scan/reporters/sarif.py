@@ -24,7 +24,7 @@ def _location(evidence: list[dict[str, Any]], fallback: str = "") -> list[dict[s
     return [{"physicalLocation": physical}]
 
 
-def render(report: dict[str, Any], pack: Pack, diff: dict[str, Any] | None = None) -> str:
+def render(report: dict[str, Any], *, pack: Pack, diff: dict[str, Any] | None = None) -> str:
     rules = [{"id": r.id, "name": r.id.replace(".", "_"), "shortDescription": {"text": r.title},
               "help": {"text": r.hint}, "properties": {"pack": pack.id}}
              for r in sorted(pack.requirements.values(), key=lambda r: r.id)]

@@ -17,9 +17,10 @@ def _bar(level: float, top: float) -> str:
     return "█" * filled + "·" * (BAR_WIDTH - filled)
 
 
-def where(e: dict[str, Any]) -> str:
+def where(e: dict[str, Any], *, detail: bool = True) -> str:
+    """A piece of evidence as `path:line  detail` (every reporter's location, in its own dress)."""
     loc = f"{e['path']}:{e['line']}" if e.get("line") else e["path"]
-    return f"{loc}  {e['detail']}" if e.get("detail") else loc
+    return f"{loc}  {e['detail']}" if detail and e.get("detail") else loc
 
 
 def render(report: dict[str, Any], *, evidence_per_requirement: int = 3) -> str:

@@ -1,0 +1,51 @@
+"""What the commands share: click options, reading the configuration, writing output."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from maturity_scan import config, report
+from maturity_scan.engine.scan import ScanOptions
+
+ALL_PACKS = "all"
+
+rules_dir_option = click.option(
+    "--rules", "rule_dirs", multiple=True, type=click.Path(path_type=Path),
+    help="Extra directory of rule packs (adds or replaces packs by id). Repeatable.")
+
+config_option = click.option(
+    "--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
+    help="Config file (default: .maturity-scan.yaml or [tool.maturity-scan] in pyproject.toml "
+         "at PATH).")
+
+
+def emit(content: str, output: Path | None) -> None:
+    """The command's result, to stdout or to `-o FILE`."""
+    # Reports hold valid Unicode only (report.valid_unicode: a byte of a name that is not UTF-8
+    # shows as U+FFFD); other texts (the diff text, history) get the same rule here, so writing
+    # to stdout or to a file never fails on such a name.
+    content = report.valid_unicode(content)
+    if output is None:
+        click.echo(content, nl=False)
+    else:
+        output.write_text(content, encoding="utf-8")
+
+
+def load_config(path: Path, config_file: Path | None) -> config.Config:
+    """`--config FILE`, else the scanned repository's own config, else defaults."""
+    if config_file is not None:
+        return config.load_file(config_file)
+    return config.discover(path) if path.is_dir() else config.Config()
+
+
+def scan_options(cfg: config.Config, jobs: int | None, **more: Any) -> ScanOptions:
+    """Scan options from the configuration, `-j` (when given) and other command-line values."""
+    return ScanOptions(exclude=cfg.exclude, **more, **({"jobs": jobs} if jobs is not None else {}))
+
+
+def floors(cfg: config.Config, fail_under: str | None) -> dict[str, float]:
+    """The gate's floors: the configuration's, overridden by `--fail-under`."""
+    return {**cfg.gate.fail_under,
+            **(config.parse_fail_under("--fail-under", fail_under) if fail_under else {})}

@@ -1,0 +1,41 @@
+"""Two revisions compared (`maturity-scan diff`, data: `maturity_scan.gate.diff`): levels before
+and after, what was lost with the evidence it had, what was gained, and the gate's verdict."""
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from maturity_scan.reporters import markdown
+from maturity_scan.reporters.text import where
+
+
+def _text(diff: dict[str, Any], failures: Sequence[str]) -> str:
+    out = [f"{diff['pack_title']}: {(diff['base'].get('revision') or '')[:12]} -> "
+           f"{(diff['head'].get('revision') or 'working tree')[:12]}"]
+    for d in diff["dimensions"]:
+        arrow = {"down": "  REGRESSED", "up": "  improved", "same": ""}[d["change"]]
+        out.append(f"  {d['title']:<32} {d['before']:>3g} -> {d['after']:<3g}{arrow}")
+        for r in d["requirements_lost"]:
+            was = ", ".join(where(e, detail=False) for e in r["evidence"][:3])
+            out.append(f"      lost: {r['title']} [{r['requirement']}]" +
+                       (f" (was {was})" if was else ""))
+        for r in d["requirements_gained"]:
+            out.append(f"      gained: {r['title']} [{r['requirement']}]")
+    for s in diff["signals_lost"]:
+        paths = list(dict.fromkeys(e["path"] for e in s["evidence"]))
+        out.append(f"  evidence removed: {s['kind']} ({', '.join(paths[:3])})")
+    for s in diff["signals_gained"]:
+        out.append(f"  evidence added: {s['kind']}")
+    out.append("gate: " + ("FAILED\n  " + "\n  ".join(failures) if failures else "passed"))
+    return "\n".join(out) + "\n"
+
+
+def render(diff: dict[str, Any], *, failures: Sequence[str] = (), fmt: str = "text") -> str:
+    """`fmt`: text, json (the comparison with the gate's verdict) or markdown."""
+    if fmt == "json":
+        return json.dumps({**diff, "gate": {"passed": not failures, "failures": list(failures)}},
+                          indent=2, sort_keys=True) + "\n"
+    if fmt == "markdown":
+        return markdown.render_diff(diff, list(failures))
+    return _text(diff, failures)

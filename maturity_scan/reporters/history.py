@@ -1,0 +1,68 @@
+"""Levels over time (`maturity-scan history`, data: `maturity_scan.gate.history`) as a table,
+CSV, JSON or an SVG chart."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from maturity_scan.errors import UsageError
+
+
+def render(hist: dict[str, Any], *, fmt: str = "text") -> str:
+    """`fmt`: text, csv or json."""
+    return {"text": as_text, "csv": as_csv, "json": as_json}[fmt](hist)
+
+
+def as_text(hist: dict[str, Any]) -> str:
+    ids = [d["id"] for d in hist["dimensions"]]
+    width = max([len(r["label"]) for r in hist["rows"]] + [8])
+    out = [f"{'revision':<{width}}  {'date':<10}  " + "  ".join(f"{i:>{max(len(i), 3)}}" for i in ids)]
+    for r in hist["rows"]:
+        out.append(f"{r['label']:<{width}}  {r['date'][:10]:<10}  " +
+                   "  ".join(f"{r['levels'].get(i, ''):>{max(len(i), 3)}g}" for i in ids))
+    return "\n".join(out) + "\n"
+
+
+def as_csv(hist: dict[str, Any]) -> str:
+    ids = [d["id"] for d in hist["dimensions"]]
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["revision", "label", "date", *ids])
+    for r in hist["rows"]:
+        w.writerow([r["revision"], r["label"], r["date"], *(f"{r['levels'][i]:g}" for i in ids)])
+    return buf.getvalue()
+
+
+def as_json(hist: dict[str, Any]) -> str:
+    return json.dumps(hist, indent=2, sort_keys=True) + "\n"
+
+
+def chart(hist: dict[str, Any], out: Path) -> None:
+    """An SVG line chart: one series per dimension, levels over the revisions."""
+    try:
+        import matplotlib
+    except ImportError:
+        raise UsageError("--chart needs matplotlib: pip install 'maturity-scan[chart]'") from None
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    labels = [r["label"] for r in hist["rows"]]
+    top = max((d["max_level"] for d in hist["dimensions"]), default=5)
+    fig, ax = plt.subplots(figsize=(max(6, len(labels) * 0.8), 4.5))
+    for n, d in enumerate(hist["dimensions"]):
+        offset = (n - len(hist["dimensions"]) / 2) * 0.03  # keep equal lines apart
+        ax.plot(range(len(labels)), [r["levels"][d["id"]] + offset for r in hist["rows"]],
+                marker="o", label=d["title"], gid=f"series-{d['id']}")
+    ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
+    ax.set_ylim(0.5, top + 0.5)
+    ax.set_xlabel("revision")
+    ax.set_ylabel("level")
+    ax.set_title(f"maturity over time ({hist['pack']})")
+    ax.legend(loc="upper left", fontsize="small", frameon=False)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(out, format="svg")
+    plt.close(fig)
