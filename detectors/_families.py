@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from maturity_scan.sdk import Document, Signal, signal
 from maturity_scan.detectors._kube import objects
+from maturity_scan.sdk import Document, Signal, signal
 from maturity_scan.sdk.k8s import K8sObject
 
 FAMILY_PATTERNS = ("*.y{a,}ml",)

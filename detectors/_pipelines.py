@@ -1,15 +1,16 @@
 """Shared by the CI-system detectors other than GitHub Actions (GitLab CI, Jenkins, CircleCI,
-Azure Pipelines, Bitbucket Pipelines): the same structural reading of tests and deploys."""
+Azure Pipelines, Bitbucket Pipelines): one `PipelineDetector` each, the same structural reading
+of jobs, tests, deploys and environments, plus what a system has of its own."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from maturity_scan.sdk import Signal, ci, signal
+from maturity_scan.sdk import Document, Signal, ci, kind, shell, signal
 
 FACTS: dict[str, str] = {"jobs": "count", "runs_tests": "flag", "deploys": "flag",
-                                    "environments": "set"}
+                         "environments": "set"}
 # Tasks and orbs that run tests or deploy, for systems whose steps name them (Azure, CircleCI).
 TEST_STEPS = re.compile(r"^(VSTest|DotNetCoreCLI|Maven|Gradle|Npm|PublishTestResults)@|"
                         r"(^|/)(test|run-tests|python/test|node/test)$", re.I)
@@ -37,11 +38,36 @@ def signals(p: ci.Pipeline, **facts: Any) -> Iterator[Signal]:
             yield signal(p.system, p.path, job.line, f"job {job.id} -> environment {env}",
                          deploys=True, environments=[env])
         for step in job.steps:
-            test = ci.runs(step.run, ci.TESTS) if step.run else ""
+            test = shell.runs(step.run, shell.TESTS) if step.run else ""
             if test or _task_tests(step):
                 yield signal(p.system, p.path, step.line,
                              f"job {job.id} runs {test or step.uses}", runs_tests=True)
-            deploy = ci.runs(step.run, ci.DEPLOYS) if step.run else ""
+            deploy = shell.runs(step.run, shell.DEPLOYS) if step.run else ""
             if deploy or (step.uses and DEPLOY_STEPS.search(step.uses)):
                 yield signal(p.system, p.path, step.line,
                              f"job {job.id} deploys ({deploy or step.uses})", deploys=True)
+
+
+class PipelineDetector:
+    """The detector of one CI system: its files read as a `ci.Pipeline` (`ci.pipeline` knows
+    each system's format) and reported by `signals`; `facts` of the system's own (declared in
+    `own_facts`) join the file's signal, `more` adds signals of its own."""
+
+    def __init__(self, system: str, description: str, meaning: str, patterns: Sequence[str], *,
+                 own_facts: Mapping[str, str] | None = None,
+                 facts: Callable[[ci.Pipeline], dict[str, Any]] | None = None,
+                 more: Callable[[Document, ci.Pipeline], Iterable[Signal]] | None = None) -> None:
+        self.id = system
+        self.description = description
+        self.kinds = {system: kind(meaning, **FACTS, **(own_facts or {}))}
+        self.patterns = tuple(patterns)
+        self._facts = facts
+        self._more = more
+
+    def analyze(self, doc: Document) -> Iterable[Signal]:
+        p = ci.pipeline(doc)
+        if p is None:
+            return
+        yield from signals(p, **(self._facts(p) if self._facts else {}))
+        if self._more:
+            yield from self._more(doc, p)

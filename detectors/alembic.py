@@ -14,9 +14,9 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from maturity_scan.detectors.dockerfile import _NOT_DOCKERFILE, DockerfileDetector, instructions
-
-from maturity_scan.sdk import Document, ParseError, RepoContext, Signal, ci, kind, signal
+from maturity_scan.detectors._dockerfile import (NOT_DOCKERFILE, PATTERNS as DOCKERFILES,
+                                                 instructions)
+from maturity_scan.sdk import Document, ParseError, RepoContext, Signal, ci, kind, shell, signal
 from maturity_scan.sdk.k8s import objects
 
 _ENV = re.compile(r"^\s*(from\s+alembic\s+import\s+[^\n]*\bcontext\b|import\s+alembic\b)", re.MULTILINE)
@@ -30,7 +30,7 @@ _CONTAINER_KINDS = {"Job", "CronJob", "Deployment", "StatefulSet", "DaemonSet", 
 
 def runs_upgrade(script: str, depth: int = 0) -> bool:
     """Whether a shell script runs `alembic … upgrade` or `flask db upgrade` (also in `sh -c`)."""
-    for words in ci.commands(script):
+    for words in shell.commands(script):
         if words[0] == "alembic" and "upgrade" in words[1:]:
             return True
         if words[0] == "flask" and words[1:3] == ["db", "upgrade"]:
@@ -77,7 +77,7 @@ class AlembicDetector:
         revisions="count", downgrade="flag", runs_in="set", config="flag",
     )}
     patterns = ("alembic.ini", "env.py", "**/versions/*.py", *ci.CI_PATTERNS,
-                *DockerfileDetector.patterns, "*.sh", "**/*.y{a,}ml")
+                *DOCKERFILES, "*.sh", "**/*.y{a,}ml")
 
     def analyze(self, doc: Document) -> Iterable[Signal]:
         name = doc.name
@@ -109,7 +109,7 @@ class AlembicDetector:
                              f"{name} runs alembic upgrade", runs_in=["container"])
         elif name.endswith((".yaml", ".yml")):
             yield from self._yaml(doc)
-        elif not _NOT_DOCKERFILE.search(name):  # what is left is a Dockerfile
+        elif not NOT_DOCKERFILE.search(name):  # what is left is a Dockerfile
             for ln, op, args in instructions(doc.lines):
                 if op in ("RUN", "CMD", "ENTRYPOINT") and runs_upgrade(_command_text(args)):
                     yield signal("alembic", doc.path, ln, f"{op} runs alembic upgrade",

@@ -10,7 +10,6 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from maturity_scan.detectors._kube import objects as _objects
-
 from maturity_scan.sdk import Document, Signal, k8s, kind, signal
 
 GROUP = "argoproj.io"

@@ -11,8 +11,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from maturity_scan.detectors import _kube as kube
-
-from maturity_scan.sdk import Document, Signal, ci, kind, signal
+from maturity_scan.sdk import Document, Signal, kind, shell, signal
 
 STASH_GROUPS = {"stash.appscode.com", "core.kubestash.com", "storage.kubestash.com"}
 STASH_KINDS = {"BackupConfiguration", "BackupBlueprint", "BackupSession", "RestoreSession",
@@ -27,7 +26,7 @@ _HEADING = re.compile(r"^#{1,4}\s+.*\b(restor\w*|recover\w*|disaster)\b", re.IGN
 
 
 def _runs_dump(script: str) -> str:
-    for words in ci.commands(script):
+    for words in shell.commands(script):
         prog = words[0]
         if prog in ("sh", "bash", "ash") and "-c" in words[:-1]:
             inner = _runs_dump(words[words.index("-c") + 1])

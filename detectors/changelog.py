@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from maturity_scan.detectors._headings import headings
 from maturity_scan.sdk import Document, Signal, kind, signal
-from maturity_scan.detectors.readme import headings
 
 NAMES = ("{CHANGELOG,Changelog,changelog,CHANGES,Changes,changes,HISTORY,History,history,NEWS,"
          "News,RELEASE_NOTES,RELEASE-NOTES,RELEASES,ReleaseNotes}")

@@ -1,24 +1,17 @@
-"""CircleCI: `.circleci/config.yml`, its jobs' `run` steps read structurally."""
+"""CircleCI: `.circleci/config.yml`, its jobs' `run` steps read structurally, and its orbs."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from typing import Any
 
-from maturity_scan.sdk import Document, Signal, ci, kind
-from maturity_scan.detectors._pipelines import FACTS, signals
+from maturity_scan.detectors._pipelines import PipelineDetector
+from maturity_scan.sdk import ci
 
 
-class CircleCIDetector:
-    id = "circleci"
-    description = "CircleCI pipelines (.circleci/config.yml)"
-    kinds = {"circleci": kind("CI/CD pipelines on CircleCI", **FACTS, orbs="set")}
-    patterns = ci.CIRCLECI
+def _orbs(p: ci.Pipeline) -> dict[str, Any]:
+    orbs = p.raw.get("orbs") if isinstance(p.raw, dict) else None
+    return {"orbs": sorted(str(k) for k in orbs) if isinstance(orbs, dict) else []}
 
-    def analyze(self, doc: Document) -> Iterable[Signal]:
-        p = ci.pipeline(doc)
-        if p is None:
-            return
-        orbs = p.raw.get("orbs") if isinstance(p.raw, dict) else None
-        names = sorted(str(k) for k in orbs) if isinstance(orbs, dict) else []
-        yield from signals(p, orbs=names)
 
-DETECTOR = CircleCIDetector()
+DETECTOR = PipelineDetector("circleci", "CircleCI pipelines (.circleci/config.yml)",
+                            "CI/CD pipelines on CircleCI", ci.CIRCLECI,
+                            own_facts={"orbs": "set"}, facts=_orbs)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from maturity_scan.detectors._kube import objects as _objects
-
 from maturity_scan.sdk import Document, Signal, kind, signal
 
 GROUP = "cluster.x-k8s.io"

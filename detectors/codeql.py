@@ -8,9 +8,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from maturity_scan.detectors._citools import CI_FILES, Hit, find, matrix_values
-
 from maturity_scan.sdk import Document, Signal, kind, signal
+from maturity_scan.sdk.ci import CI_FILES, Hit, find, matrix_values
 
 ACTIONS = ("github/codeql-action/init", "github/codeql-action/analyze",
            "github/codeql-action/autobuild")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from maturity_scan.sdk import Document, ParseError, Signal, ci, kind, signal
+from maturity_scan.sdk import Document, ParseError, Signal, ci, kind, shell, signal
 
 THRESHOLD = re.compile(r"fail_under\s*=\s*\d|--cov-fail-under[= ]\s*\d+|--fail-under[= ]\s*\d+|"
                        r"coverageThreshold|\"?(lines|branches|statements|functions)\"?\s*:\s*\d+|"
@@ -53,7 +53,7 @@ def _ci(doc: Document) -> Iterable[Signal]:
     except ParseError:
         return  # the CI detectors report broken pipelines
     for job, step in p.steps() if p else ():
-        for words in ci.commands(step.run):
+        for words in shell.commands(step.run):
             joined = " ".join(words)
             if re.search(r"--cov-fail-under|--fail-under|--check-coverage|--coverage-threshold",
                          joined) or (words[0] in ("coverage",) and "--fail-under" in joined):

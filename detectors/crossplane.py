@@ -13,7 +13,6 @@ import re
 from collections.abc import Iterable
 
 from maturity_scan.detectors._kube import objects as _objects
-
 from maturity_scan.sdk import Document, Signal, k8s, kind, signal
 
 CORE = {"apiextensions.crossplane.io", "pkg.crossplane.io", "meta.pkg.crossplane.io"}

@@ -8,44 +8,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Sequence
 
+from maturity_scan.detectors._dockerfile import NOT_DOCKERFILE, PATTERNS, instructions
 from maturity_scan.sdk import Document, Evidence, RepoContext, Signal, kind, signal
 
-_NOT_DOCKERFILE = re.compile(r"\.(md|markdown|rst|txt|adoc|html|json|ya?ml|sh|py|go|js|ts|orig|"
-                             r"bak|swp|lock|dockerignore)$", re.IGNORECASE)
-_INSTR = re.compile(r"^\s*([A-Za-z]+)\s+(.*)$", re.DOTALL)
-_ESCAPE = re.compile(r"^#\s*escape\s*=\s*(\S)", re.IGNORECASE)
 _ARG_REF = re.compile(r"\$\{(\w+)\}|\$(\w+)")
 ROOT_USERS = {"root", "0", "0:0", "root:root"}
-
-
-def instructions(lines: list[str]) -> Iterator[tuple[int, str, str]]:
-    """(line, INSTRUCTION, arguments) with continuations joined and comments skipped."""
-    escape = "\\"
-    buf: list[str] = []
-    start = 0
-    for i, raw in enumerate(lines, 1):
-        if not buf and i <= 5 and _ESCAPE.match(raw.strip()):
-            escape = _ESCAPE.match(raw.strip()).group(1)  # type: ignore[union-attr]
-            continue
-        stripped = raw.strip()
-        if stripped.startswith("#") or (not stripped and buf):
-            continue  # comments and blank lines inside a continuation are dropped
-        if not stripped:
-            continue
-        if not buf:
-            start = i
-        if stripped.endswith(escape):
-            buf.append(stripped[:-1])
-            continue
-        buf.append(stripped)
-        m = _INSTR.match(" ".join(buf))
-        buf = []
-        if m:
-            yield start, m.group(1).upper(), m.group(2).strip()
-    if buf:
-        m = _INSTR.match(" ".join(buf))
-        if m:
-            yield start, m.group(1).upper(), m.group(2).strip()
 
 
 def _image_name(ref: str) -> str:
@@ -65,11 +32,10 @@ class DockerfileDetector:
         pinned_by_digest="flag", files_pinned="count", non_root_user="flag",
         healthcheck="flag",
     )}
-    patterns = ("Dockerfile", "*.Dockerfile", "*.dockerfile", "Dockerfile.*", "Containerfile",
-                "Containerfile.*", "dockerfile")
+    patterns = PATTERNS
 
     def analyze(self, doc: Document) -> Iterable[Signal]:
-        if _NOT_DOCKERFILE.search(doc.name):
+        if NOT_DOCKERFILE.search(doc.name):
             return
         instrs = list(instructions(doc.lines))
         froms = [(ln, args) for ln, op, args in instrs if op == "FROM"]

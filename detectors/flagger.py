@@ -5,7 +5,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from maturity_scan.detectors._kube import objects as _objects
-
 from maturity_scan.sdk import Document, Signal, kind, signal
 
 GROUP = "flagger.app"

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from maturity_scan.detectors._kube import objects as _objects
-
 from maturity_scan.sdk import Document, Signal, k8s, kind, signal
 
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from maturity_scan import gitsafe
-from maturity_scan.detectors.release_tags import head_commit, history_unavailable
-from maturity_scan.sdk import RepoContext, Signal, kind, signal
+from maturity_scan.sdk import RepoContext, Signal, git, kind, signal
+from maturity_scan.sdk.git import head_commit, history_unavailable
 
 WINDOW = 90 * 86400
 SAMPLE = 500  # first-parent commits looked at for shares
@@ -28,9 +27,8 @@ LOG = ("log", "--no-show-signature", "--no-ext-diff", "--no-textconv", "--no-mai
 
 def _log(repo: RepoContext, fmt: str, *args: str, count: int, width: int) -> list[str]:
     """One line per commit in `fmt`; fields are fixed-width, so the output is bounded."""
-    assert repo.git is not None
-    out = gitsafe.run(repo.git, *LOG, f"--max-count={count}", f"--format={fmt}", *args,
-                      max_bytes=count * (width * 4 + 8) + 4096)  # 4: UTF-8 bytes per column
+    out = git.run(repo, *LOG, f"--max-count={count}", f"--format={fmt}", *args,
+                  max_bytes=count * (width * 4 + 8) + 4096)  # 4: UTF-8 bytes per column
     return out.splitlines()
 
 

@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from maturity_scan.sdk import Document, Signal, ci, kind, signal
+from maturity_scan.sdk import Document, Signal, ci, kind, shell, signal
 
 DEPLOY_ACTIONS = ("azure/webapps-deploy", "azure/k8s-deploy", "azure/functions-action",
                   "aws-actions/amazon-ecs-deploy-task-definition", "aws-actions/aws-cloudformation-github-deploy",
@@ -67,7 +67,7 @@ def _scanners(step: ci.Step) -> set[str]:
     for name, (actions, programs) in SCANNERS.items():
         if any(step.action == a or step.action.startswith(a + "/") for a in actions):
             found.add(name)
-        elif step.run and any(ci.invokes(step.run, p) for p in programs):
+        elif step.run and any(shell.invokes(step.run, p) for p in programs):
             found.add(name)
     return found
 
@@ -139,38 +139,38 @@ def _step(doc: Document, job: ci.Job, step: ci.Step, on_pr: bool,
           scheduled: bool) -> Iterator[Signal]:
     where = f"job {job.id}"
     run = step.run
-    test = ci.runs(run, ci.TESTS) if run else ""
+    test = shell.runs(run, shell.TESTS) if run else ""
     if test:
         yield signal("github_actions", doc.path, step.line, f"{where} runs {test}",
                      runs_tests=True, tests_on_pull_request=on_pr, scheduled_tests=scheduled)
-    deploy = ci.runs(run, ci.DEPLOYS) if run else ""
+    deploy = shell.runs(run, shell.DEPLOYS) if run else ""
     if deploy or any(step.action.startswith(a) for a in DEPLOY_ACTIONS):
         yield signal("github_actions", doc.path, step.line,
                      f"{where} deploys ({deploy or step.action})", deploys=True)
     builds = step.action == "docker/build-push-action" or any(
         w[0] in ("docker", "podman", "buildah") and ("build" in w[1:3] or "bud" in w[1:2])
-        or w[0] == "ko" and w[1:2] in (["build"], ["publish"]) for w in ci.commands(run))
+        or w[0] == "ko" and w[1:2] in (["build"], ["publish"]) for w in shell.commands(run))
     pushes = (step.action == "docker/build-push-action" and _truthy(step.inputs.get("push"))) or \
         any(w[0] in ("docker", "podman") and ("push" in w[1:2] or "--push" in w)
-            for w in ci.commands(run))
+            for w in shell.commands(run))
     if builds or pushes:
         yield signal("github_actions", doc.path, step.line,
                      f"{where} {'builds and pushes' if pushes else 'builds'} an image",
                      builds_images=builds, publishes_images=pushes)
-    iac = ci.runs(run, IAC_CHECKS) if run else ""
+    iac = shell.runs(run, IAC_CHECKS) if run else ""
     if iac:
         drift = scheduled and (iac.startswith(("terraform plan", "tofu plan")) and
                                "-detailed-exitcode" in run)
         yield signal("github_actions", doc.path, step.line, f"{where} checks IaC ({iac})",
                      iac_checks=True, drift_detection=drift)
-    if run and (ci.invokes(run, "driftctl", "scan") and scheduled):
+    if run and (shell.invokes(run, "driftctl", "scan") and scheduled):
         yield signal("github_actions", doc.path, step.line, f"{where} detects drift",
                      drift_detection=True)
     if any(w[0] in ("docker-compose", "docker") and ("up" in w[1:3] or "run" in w[1:3])
-           and (w[0] == "docker-compose" or w[1] == "compose") for w in ci.commands(run)):
+           and (w[0] == "docker-compose" or w[1] == "compose") for w in shell.commands(run)):
         yield signal("github_actions", doc.path, step.line, f"{where} starts docker compose",
                      compose_in_ci=True)
-    if step.action in CLUSTER_ACTIONS or (run and ci.runs(run, CLUSTER_COMMANDS)):
+    if step.action in CLUSTER_ACTIONS or (run and shell.runs(run, CLUSTER_COMMANDS)):
         yield signal("github_actions", doc.path, step.line, f"{where} starts a cluster",
                      cluster_in_ci=True)
     scanners = _scanners(step)

@@ -3,11 +3,11 @@ structurally; security templates from `include:` (templates and CI/CD components
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterator
 from typing import Any
 
-from maturity_scan.sdk import Document, Signal, ci, kind, signal
-from maturity_scan.detectors._pipelines import FACTS, signals
+from maturity_scan.detectors._pipelines import PipelineDetector
+from maturity_scan.sdk import Document, Signal, ci, signal
 
 SECURITY = re.compile(r"(?:^|/)(SAST|SAST-IaC|Secret-Detection|Dependency-Scanning|"
                       r"Container-Scanning|DAST|License-Scanning|Coverage-Fuzzing|API-Fuzzing)"
@@ -21,30 +21,26 @@ def _includes(cfg: Any) -> list[Any]:
     return inc if isinstance(inc, list) else [inc] if inc else []
 
 
-class GitLabCIDetector:
-    id = "gitlab_ci"
-    description = "GitLab CI pipelines (.gitlab-ci.yml at the root)"
-    kinds = {"gitlab_ci": kind("CI/CD pipelines on GitLab", **FACTS, stages="set",
-                               security_templates="set", includes="count")}
-    patterns = ci.GITLAB
-
-    def analyze(self, doc: Document) -> Iterable[Signal]:
-        p = ci.pipeline(doc)
-        if p is None:
-            return
-        cfg = p.raw
-        stages = cfg.get("stages") if isinstance(cfg.get("stages"), list) else []
-        includes = _includes(cfg)
-        yield from signals(p, stages=sorted(str(s) for s in stages), includes=len(includes))
-        for item in includes:
-            ref = item.get("template") or item.get("component") if isinstance(item, dict) else None
-            if not isinstance(ref, str):
-                continue
-            m = SECURITY.search(ref) or COMPONENT.search(ref)
-            if m:
-                name = m.group(1).lower()
-                yield signal("gitlab_ci", doc.path, getattr(item, "line", 1),
-                             f"include {ref.rsplit('/', 1)[-1]}", security_templates=[name])
+def _facts(p: ci.Pipeline) -> dict[str, Any]:
+    cfg = p.raw
+    stages = cfg.get("stages") if isinstance(cfg.get("stages"), list) else []
+    return {"stages": sorted(str(s) for s in stages), "includes": len(_includes(cfg))}
 
 
-DETECTOR = GitLabCIDetector()
+def _security_includes(doc: Document, p: ci.Pipeline) -> Iterator[Signal]:
+    for item in _includes(p.raw):
+        ref = item.get("template") or item.get("component") if isinstance(item, dict) else None
+        if not isinstance(ref, str):
+            continue
+        m = SECURITY.search(ref) or COMPONENT.search(ref)
+        if m:
+            name = m.group(1).lower()
+            yield signal("gitlab_ci", doc.path, getattr(item, "line", 1),
+                         f"include {ref.rsplit('/', 1)[-1]}", security_templates=[name])
+
+
+DETECTOR = PipelineDetector("gitlab_ci", "GitLab CI pipelines (.gitlab-ci.yml at the root)",
+                            "CI/CD pipelines on GitLab", ci.GITLAB,
+                            own_facts={"stages": "set", "security_templates": "set",
+                                       "includes": "count"},
+                            facts=_facts, more=_security_includes)

@@ -4,17 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from maturity_scan.detectors._citools import (
-    CI_FILES,
-    PRE_COMMIT,
-    find,
-    gitlab_includes,
-    include_detail,
-    pre_commit_hooks,
-)
-
-from maturity_scan.sdk.ci import commands
+from maturity_scan.detectors._citools import PRE_COMMIT, hook_signals
 from maturity_scan.sdk import Document, Signal, kind, signal
+from maturity_scan.sdk.ci import CI_FILES, find, gitlab_includes, include_detail
 
 ACTIONS = {"bridgecrewio/checkov-action": "checkov", "aquasecurity/tfsec-action": "tfsec",
            "aquasecurity/tfsec-sarif-action": "tfsec", "aquasecurity/tfsec-pr-commenter-action":
@@ -28,13 +20,6 @@ HOOKS = {"checkov": "checkov", "checkov_diff": "checkov", "checkov_secrets": "ch
          "terrascan": "terrascan", "terraform_terrascan": "terrascan", "kics": "kics"}
 CONFIGS = {".checkov.yml": "checkov", ".checkov.yaml": "checkov", "kics.config": "kics",
            ".tfsec/config.yml": "tfsec", ".tfsec/config.yaml": "tfsec", ".tfsec/config.json": "tfsec"}
-
-
-def hook_tool(hook_id: str, entry: str = "") -> str | None:
-    """The scanner a pre-commit hook runs: by its id, or a local hook's `entry` command."""
-    if hook_id in HOOKS:
-        return HOOKS[hook_id]
-    return next((PROGRAMS[w[0]] for w in commands(entry) if w[0] in PROGRAMS), None)
 
 
 class IacScanningDetector:
@@ -56,10 +41,7 @@ class IacScanningDetector:
                 yield signal("iac_scanning", doc.path, 1, f"{CONFIGS[key]} configuration",
                              tools=[CONFIGS[key]])
         elif doc.path == PRE_COMMIT.lstrip("/"):
-            for hook in pre_commit_hooks(doc):
-                if (tool := hook_tool(hook.id, hook.entry)) is not None:
-                    yield signal("iac_scanning", doc.path, hook.line,
-                                 f"pre-commit hook {hook.id}", tools=[tool], pre_commit=True)
+            yield from hook_signals(doc, "iac_scanning", HOOKS, PROGRAMS)
         else:
             for hit in find(doc, actions=tuple(ACTIONS), programs=tuple(PROGRAMS), images=IMAGES):
                 if hit.via == "run":

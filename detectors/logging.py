@@ -9,7 +9,6 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from maturity_scan.detectors import _kube as kube
-
 from maturity_scan.sdk import Document, ParseError, Signal, kind, signal
 
 _FLUENT_BIT = re.compile(r"^\s*\[(?:INPUT|OUTPUT)\]\s*$", re.IGNORECASE | re.MULTILINE)

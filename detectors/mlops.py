@@ -7,7 +7,6 @@ import re
 from collections.abc import Iterable, Iterator
 
 from maturity_scan.detectors import _kube as kube
-
 from maturity_scan.sdk import Document, Signal, kind, signal
 
 _AIRFLOW = re.compile(r"^\s*(from\s+airflow(\.[\w.]+)?\s+import\b|import\s+airflow\b)", re.MULTILINE)

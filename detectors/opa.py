@@ -7,8 +7,7 @@ import re
 from collections.abc import Iterable, Iterator
 
 from maturity_scan.detectors import _kube as kube
-
-from maturity_scan.sdk import Document, ParseError, Signal, ci, k8s, kind, signal
+from maturity_scan.sdk import Document, ParseError, Signal, ci, k8s, kind, shell, signal
 
 _PACKAGE = re.compile(r"^\s*package\s+[\w.\[\]\"]+")
 GATEKEEPER = ("templates.gatekeeper.sh", "constraints.gatekeeper.sh", "mutations.gatekeeper.sh",
@@ -47,7 +46,7 @@ class OPADetector:
     def _ci(doc: Document) -> Iterator[Signal]:
         pipe = ci.pipeline(doc)
         for job, step in pipe.steps() if pipe else ():
-            if ci.invokes(step.run, "conftest") or "conftest" in step.action or \
+            if shell.invokes(step.run, "conftest") or "conftest" in step.action or \
                     step.uses.startswith("docker://openpolicyagent/conftest"):
                 yield signal("opa", doc.path, step.line, f"job {job.id} runs conftest",
                              conftest=True)

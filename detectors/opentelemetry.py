@@ -9,7 +9,6 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from maturity_scan.detectors import _kube as kube
-
 from maturity_scan.sdk import Document, ParseError, Signal, kind, signal
 
 # file name -> (language, regex of a line that declares an OpenTelemetry dependency)

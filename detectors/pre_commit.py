@@ -7,11 +7,10 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from maturity_scan.detectors import secret_scanning
 from maturity_scan.detectors._citools import PRE_COMMIT, pre_commit_hooks
-
-from maturity_scan.sdk.ci import commands
+from maturity_scan.detectors._secrets import HOOKS as SECRET_HOOKS, PROGRAMS as SECRET_TOOLS
 from maturity_scan.sdk import Document, ParseError, Signal, kind, signal
+from maturity_scan.sdk.shell import commands
 
 GIT_HOOKS = {"pre-commit", "pre-push", "commit-msg", "prepare-commit-msg", "post-checkout",
              "post-merge", "post-commit", "pre-rebase", "pre-merge-commit", "post-rewrite"}
@@ -28,7 +27,7 @@ _TEST_PROGRAMS = {"pytest", "tox", "nox", "jest", "vitest", "mocha", "phpunit", 
                   "karma", "playwright", "unittest"}
 _TEST_VIA = {"go": "test", "cargo": "test", "dotnet": "test", "mvn": "test", "mvnw": "test",
              "gradle": "test", "gradlew": "test", "deno": "test", "bun": "test"}
-SECRET_PROGRAMS = set(secret_scanning.PROGRAMS)
+SECRET_PROGRAMS = set(SECRET_TOOLS)
 
 
 def runs_tests(script: str) -> bool:
@@ -55,7 +54,7 @@ def facts_for(hook_id: str, repo: str = "", script: str = "") -> dict[str, Any]:
             "formatters": sorted({t for n in (hook_id, *programs) for t in _tools(n, FORMATTERS)}),
             "terraform_hooks": bool(_TERRAFORM.search(hook_id)) or "pre-commit-terraform" in repo,
             "helm_hooks": "helm" in hook_id or "chart-testing" in hook_id,
-            "secret_scanning": secret_scanning.hook_tool(hook_id) is not None or
+            "secret_scanning": hook_id in SECRET_HOOKS or
             hook_id in SECRET_PROGRAMS or any(w[0] in SECRET_PROGRAMS for w in commands(script)),
             "runs_tests": (bool(_TEST_ID.search(hook_id)) and hook_id != "name-tests-test") or
             bool(script and runs_tests(script))}

@@ -8,10 +8,8 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from maturity_scan.sdk.ci import Job, Step
-from maturity_scan.detectors._citools import CI_FILES, Hit, ci, find
-
 from maturity_scan.sdk import Document, ParseError, Signal, kind, signal
+from maturity_scan.sdk.ci import CI_FILES, Hit, Job, Step, find, lenient_pipeline
 
 CONFIGS = [(re.compile(r"^\.releaserc(\.(json|ya?ml|c?js|mjs))?$|^release\.config\.(c?js|mjs|ts)$"),
             "semantic-release"),
@@ -169,7 +167,7 @@ class ReleaseAutomationDetector:
                 what = f"uses {hit.step.action}"
             yield signal("release_automation", doc.path, hit.line, f"job {hit.job.id} {what}",
                          tools=[tool])
-        p = ci(doc)
+        p = lenient_pipeline(doc)
         if p is None:
             return
         if p.system == "github_actions":

@@ -4,47 +4,23 @@ commit's point of view: only tags on its history count, and cadence is measured 
 date, so a report is reproducible."""
 from __future__ import annotations
 
-import re
 import statistics
 from collections.abc import Iterable, Sequence
 
-from maturity_scan import gitsafe
-from maturity_scan.sdk import RepoContext, Signal, kind, signal
+from maturity_scan.sdk import RepoContext, Signal, git, kind, signal
+from maturity_scan.sdk.git import VERSION, head_commit, history_unavailable
 
-VERSION = re.compile(r"^(?:(?:[\w.-]+[/@])?v?|release[-_/]v?)(\d+)\.(\d+)(?:\.(\d+))?"
-                     r"(?:[-+.][\w.-]*)?$", re.I)
 YEAR = 365 * 86400
 MAX_TAG_LISTING = 16 << 20  # bytes of tag listing read at most
 
 
-def history_unavailable(repo: RepoContext) -> bool:
-    """No git, or a shallow clone: no history facts (not an error)."""
-    if repo.git is None:
-        return True
-    try:
-        out = gitsafe.run(repo.git, "rev-parse", "--is-shallow-repository", max_bytes=64)
-    except Exception:
-        return True
-    return out.strip() == "true"
-
-
-def head_commit(repo: RepoContext) -> tuple[str, int]:
-    """The scanned commit (HEAD for a working tree) and its commit time."""
-    assert repo.git is not None
-    out = gitsafe.run(repo.git, "log", "--no-show-signature", "-1", "--format=%H %ct",
-                      "--end-of-options", repo.revision or "HEAD", max_bytes=256)
-    sha, when = out.split()
-    return sha, int(when)
-
-
 def release_tags(repo: RepoContext, head: str | None = None) -> list[tuple[str, int]]:
     """(tag, commit time) of the version tags reachable from the scanned commit, newest first."""
-    assert repo.git is not None
     head = head or head_commit(repo)[0]
-    out = gitsafe.run(repo.git, "for-each-ref", f"--merged={head}",
-                      "--format=%(refname:short)\t%(creatordate:unix)\t"
-                      "%(*committerdate:unix)\t%(committerdate:unix)", "refs/tags",
-                      max_bytes=MAX_TAG_LISTING)
+    out = git.run(repo, "for-each-ref", f"--merged={head}",
+                  "--format=%(refname:short)\t%(creatordate:unix)\t"
+                  "%(*committerdate:unix)\t%(committerdate:unix)", "refs/tags",
+                  max_bytes=MAX_TAG_LISTING)
     tags = []
     for line in out.splitlines():
         name, *dates = line.split("\t")

@@ -5,39 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from maturity_scan.detectors._citools import (
-    CI_FILES,
-    PRE_COMMIT,
-    find,
-    gitlab_includes,
-    include_detail,
-    pre_commit_hooks,
-)
-
-from maturity_scan.sdk.ci import commands
+from maturity_scan.detectors._citools import PRE_COMMIT, hook_signals
+from maturity_scan.detectors._secrets import HOOKS, PROGRAMS
 from maturity_scan.sdk import Document, Signal, kind, signal
+from maturity_scan.sdk.ci import CI_FILES, find, gitlab_includes, include_detail
 
 ACTIONS = {"gitleaks/gitleaks-action": "gitleaks", "zricethezav/gitleaks-action": "gitleaks",
            "trufflesecurity/trufflehog": "trufflehog", "gitguardian/ggshield-action": "ggshield",
            "gitguardian/ggshield/actions": "ggshield",
            "reviewdog/action-detect-secrets": "detect-secrets"}
-PROGRAMS = {"gitleaks": "gitleaks", "trufflehog": "trufflehog", "detect-secrets": "detect-secrets",
-            "detect-secrets-hook": "detect-secrets", "ggshield": "ggshield", "talisman": "talisman"}
 IMAGES = ("zricethezav/gitleaks", "gitleaks/gitleaks", "trufflesecurity/trufflehog")
-HOOKS = {"gitleaks": "gitleaks", "gitleaks-docker": "gitleaks", "gitleaks-system": "gitleaks",
-         "detect-secrets": "detect-secrets", "trufflehog": "trufflehog", "ggshield": "ggshield",
-         "talisman-commit": "talisman", "talisman-push": "talisman", "secretlint": "secretlint"}
 CONFIGS = {".gitleaks.toml": "gitleaks", "gitleaks.toml": "gitleaks", ".gitleaksignore": "gitleaks",
            ".secrets.baseline": "detect-secrets", ".gitguardian.yaml": "ggshield",
            ".gitguardian.yml": "ggshield", ".talismanrc": "talisman",
            ".secretlintrc.json": "secretlint"}
-
-
-def hook_tool(hook_id: str, entry: str = "") -> str | None:
-    """The scanner a pre-commit hook runs: by its id, or a local hook's `entry` command."""
-    if hook_id in HOOKS:
-        return HOOKS[hook_id]
-    return next((PROGRAMS[w[0]] for w in commands(entry) if w[0] in PROGRAMS), None)
 
 
 class SecretScanningDetector:
@@ -51,10 +32,7 @@ class SecretScanningDetector:
         if doc.name in CONFIGS and not doc.path.startswith(".github/workflows/"):
             yield from self._config(doc)
         elif doc.path == PRE_COMMIT.lstrip("/"):
-            for hook in pre_commit_hooks(doc):
-                if (tool := hook_tool(hook.id, hook.entry)) is not None:
-                    yield signal("secret_scanning", doc.path, hook.line,
-                                 f"pre-commit hook {hook.id}", tools=[tool], pre_commit=True)
+            yield from hook_signals(doc, "secret_scanning", HOOKS, PROGRAMS)
         else:
             for hit in find(doc, actions=tuple(ACTIONS), programs=tuple(PROGRAMS), images=IMAGES):
                 if hit.via == "run":

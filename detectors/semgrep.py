@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from maturity_scan.detectors._citools import CI_FILES, PRE_COMMIT, find, pre_commit_hooks
-
+from maturity_scan.detectors._citools import PRE_COMMIT, pre_commit_hooks
 from maturity_scan.sdk import Document, Signal, kind, signal
+from maturity_scan.sdk.ci import CI_FILES, find
 
 ACTIONS = ("returntocorp/semgrep-action", "semgrep/semgrep-action")
 IMAGES = ("returntocorp/semgrep", "semgrep/semgrep")

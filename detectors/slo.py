@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from maturity_scan.detectors import _kube as kube
-
 from maturity_scan.sdk import Document, Signal, k8s, kind, signal
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from maturity_scan.detectors._citools import CI_FILES, find
-
 from maturity_scan.sdk import Document, Signal, kind, signal
+from maturity_scan.sdk.ci import CI_FILES, find
 
 SCANS = {"test", "monitor", "container", "iac", "code", "sbom", "ignore"}
 IMAGES = ("snyk/snyk",)

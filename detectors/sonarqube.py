@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from maturity_scan.detectors._citools import CI_FILES, find
-
 from maturity_scan.sdk import Document, Signal, kind, signal
+from maturity_scan.sdk.ci import CI_FILES, find
 
 ACTIONS = ("sonarsource/sonarqube-scan-action", "sonarsource/sonarcloud-github-action",
            "sonarsource/sonarcloud-github-c-cpp", "sonarsource/sonarqube-github-c-cpp")

@@ -7,9 +7,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
-from maturity_scan.detectors._citools import CI_FILES, Hit, ci, find
-
 from maturity_scan.sdk import Document, ParseError, Signal, kind, signal
+from maturity_scan.sdk.ci import CI_FILES, Hit, find, lenient_pipeline
 
 # action prefix -> (fact, tool)
 ACTIONS = {
@@ -104,7 +103,7 @@ class SupplyChainDetector:
             for fact, tool, what in self._judge(hit):
                 yield signal("supply_chain", doc.path, hit.line, f"job {hit.job.id} {what}",
                              tools=[tool], **_flags(fact))
-        p = ci(doc)
+        p = lenient_pipeline(doc)
         for job in p.jobs if p is not None else ():
             # a shared Scorecard workflow (open-telemetry/shared-workflows/…/scorecard.yml)
             name = job.uses.split("@")[0].rsplit("/", 1)[-1].lower()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
-from maturity_scan.sdk import Document, Signal, ci, kind, signal
+from maturity_scan.sdk import Document, Signal, kind, shell, signal
 
 SETUP = re.compile(r"^(setup|set-up|bootstrap|install|init|dev|develop|deps|prepare|onboard|"
                    r"up|start|local)([-_:.].*)?$", re.I)
@@ -93,7 +93,7 @@ class TaskRunnerDetector:
 
 def _stack(script: str) -> bool:
     """Whether a recipe brings the whole stack up locally (compose, a local cluster, Tilt…)."""
-    for w in ci.commands(script):
+    for w in shell.commands(script):
         if (w[0] == "docker-compose" and "up" in w[1:]) or \
                 (w[0] == "docker" and w[1:2] == ["compose"] and "up" in w[2:]) or \
                 (w[0] in ("kind", "ctlptl") and "create" in w[1:2]) or \

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from maturity_scan.detectors._citools import CI_FILES, find, matrix_values
-
 from maturity_scan.sdk import Document, Signal, kind, signal
+from maturity_scan.sdk.ci import CI_FILES, find, matrix_values
 
 SCAN_TYPES = {"image": "image", "i": "image", "filesystem": "fs", "fs": "fs",
               "rootfs": "rootfs", "repository": "repo", "repo": "repo", "config": "config",

@@ -4,7 +4,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from maturity_scan.detectors._kube import objects as _objects
-
 from maturity_scan.sdk import Document, Signal, kind, signal
 
 KINDS = {"Schedule", "Backup", "Restore", "BackupStorageLocation", "VolumeSnapshotLocation"}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from maturity_scan.sdk import ci
+from maturity_scan.sdk import shell
 
 
 @pytest.mark.parametrize("script, first", [
@@ -16,7 +16,7 @@ from maturity_scan.sdk import ci
     ("cd app && \\\n  go test ./...", ["cd", "app"]),
 ])
 def test_commands(script: str, first: list[str]) -> None:
-    assert next(iter(ci.commands(script))) == first
+    assert next(iter(shell.commands(script))) == first
 
 
 @pytest.mark.parametrize("script, tests, deploys", [
@@ -29,5 +29,5 @@ def test_commands(script: str, first: list[str]) -> None:
     ("x=$(go test ./...)", "go test", ""),
 ])
 def test_runs(script: str, tests: str, deploys: str) -> None:
-    assert ci.runs(script, ci.TESTS) == tests
-    assert ci.runs(script, ci.DEPLOYS) == deploys
+    assert shell.runs(script, shell.TESTS) == tests
+    assert shell.runs(script, shell.DEPLOYS) == deploys

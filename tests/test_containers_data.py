@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import pytest
+from maturity_scan.detectors._dockerfile import instructions
 from maturity_scan.detectors.alembic import runs_upgrade
 from maturity_scan.detectors.devcontainer import jsonc
 from maturity_scan.detectors.docker_compose import DATABASES, QUEUES, _engine
-from maturity_scan.detectors.dockerfile import _image_name, instructions
-
+from maturity_scan.detectors.dockerfile import _image_name
 from maturity_scan.sdk.document import ParseError
 
 

@@ -3,7 +3,6 @@ chart-template resources, edge shapes of specs, dependency manifests."""
 from __future__ import annotations
 
 from maturity_scan.detectors import _kube, argocd, opentelemetry, prometheus
-
 from maturity_scan.sdk.document import Document, RepoView
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from maturity_scan.errors import UsageError
-from maturity_scan.model import Evidence, KindSpec, Signal, kind
 from maturity_scan.assess.graph import compile_graph, evaluate
 from maturity_scan.assess.packs import load_pack
+from maturity_scan.errors import UsageError
+from maturity_scan.model import Evidence, KindSpec, Signal, kind
 
 KINDS: dict[str, KindSpec] = {
     "terraform": kind("tf", remote_state="flag", backends="set", modules="count",

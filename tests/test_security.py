@@ -2,21 +2,9 @@
 from __future__ import annotations
 
 import pytest
-from maturity_scan.detectors import (
-    codeql,
-    iac_scanning,
-    pre_commit,
-    release_automation,
-    renovate,
-    secret_scanning,
-    semgrep,
-    snyk,
-    sonarqube,
-    supply_chain,
-    trivy,
-)
-from maturity_scan.detectors._citools import action_name, find
-
+from maturity_scan.detectors import (codeql, iac_scanning, pre_commit, release_automation, renovate,
+                                     secret_scanning, semgrep, snyk, sonarqube, supply_chain, trivy)
+from maturity_scan.sdk.ci import action_name, find
 from maturity_scan.sdk.document import Document, ParseError
 
 CI_DETECTORS = [trivy, codeql, semgrep, sonarqube, snyk, secret_scanning, iac_scanning,

@@ -25,7 +25,7 @@ from maturity_scan.engine.analysis import analyze
 from maturity_scan.engine.scan import ScanOptions
 from maturity_scan.engine.source import GitRevisionSource, WorkTreeSource
 from maturity_scan.reporters import explain, html, markdown, text
-from maturity_scan.sdk import ci
+from maturity_scan.sdk import ci, shell
 from maturity_scan.sdk.document import Document
 from maturity_scan.sdk.globs import compile_globs
 from tests.gitrepo import commit, init
@@ -336,7 +336,7 @@ def test_shell_words_are_read_as_shlex_reads_them() -> None:
             except ValueError:
                 expected = ValueError
             try:
-                got: Any = ci.split_words(line, operators)
+                got: Any = shell.split_words(line, operators)
             except ValueError:
                 got = ValueError
             assert got == expected, (line, operators)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from maturity_scan.errors import UsageError
 from maturity_scan.engine.scan import ScanOptions, scan_source
 from maturity_scan.engine.source import GitRevisionSource, WorkTreeSource, open_source
+from maturity_scan.errors import UsageError
 from tests.gitrepo import commit, init, write
 
 TF = 'resource "aws_s3_bucket" "b" {\n  bucket = "b"\n}\n'

@@ -8,7 +8,7 @@ from typing import Any
 
 import networkx as nx
 
-from maturity_scan.assess.packs import Pack, rule_regex
+from maturity_scan.assess.packs import Pack, rule_regex, walk
 from maturity_scan.assess.results import (Assessment, DimensionResult, LevelResult,
                                           RequirementResult)
 from maturity_scan.model import Evidence, Signal
@@ -16,15 +16,6 @@ from maturity_scan.model import Evidence, Signal
 MAX_EVIDENCE = 5  # per requirement in a report; the signal lists carry the rest
 MAX_RELATED = 3  # what an unmet requirement can already build on
 RELATED_PER_KIND = 2
-
-
-def _conditions(cond: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
-    yield cond
-    for op in ("all", "any"):
-        for sub in cond.get(op) or []:
-            yield from _conditions(sub)
-    if "not" in cond:
-        yield from _conditions(cond["not"])
 
 
 def node(kind: str, *parts: Any) -> str:
@@ -38,7 +29,7 @@ def compile_graph(pack: Pack) -> nx.DiGraph:
     for req in pack.requirements.values():
         rnode = node("requirement", req.id)
         g.add_node(rnode, type="requirement", id=req.id, title=req.title, hint=req.hint)
-        for cond in _conditions(req.when):
+        for cond, _ in walk(req.when):
             if "kind" in cond:
                 g.add_edge(node("signal", cond["kind"]), rnode)
             if "fact" in cond:

@@ -144,13 +144,16 @@ def _schema_error(problems: _Problems, data: Any, err: jsonschema.ValidationErro
     problems.fail(f"{rule}: {key}", msg, _line(target) or _line(node))
 
 
-def _walk(cond: Mapping[str, Any], where: str) -> Iterator[tuple[Mapping[str, Any], str]]:
+def walk(cond: Mapping[str, Any],
+         where: str = "when") -> Iterator[tuple[Mapping[str, Any], str]]:
+    """Every condition of a rule's `when`, itself first, each with its place
+    (`when.all[0].not`)."""
     yield cond, where
     for op in ("all", "any"):
         for i, sub in enumerate(cond.get(op) or []):
-            yield from _walk(sub, f"{where}.{op}[{i}]")
+            yield from walk(sub, f"{where}.{op}[{i}]")
     if "not" in cond:
-        yield from _walk(cond["not"], f"{where}.not")
+        yield from walk(cond["not"], f"{where}.not")
 
 
 def _check_condition(problems: _Problems, rid: str, cond: Mapping[str, Any], where: str,
@@ -298,7 +301,7 @@ def _validated(path: Path, text: str, kinds: Mapping[str, KindSpec]) -> Pack:
     ids = set(reqs) | set(aliases)
     refs = nx.DiGraph()
     for raw in data["requirements"]:
-        for cond, where in _walk(raw["when"], "when"):
+        for cond, where in walk(raw["when"]):
             _check_condition(problems, raw["id"], cond, where, kinds, ids)
             if "requirement" in cond:
                 refs.add_edge(aliases.get(cond["requirement"], cond["requirement"]), raw["id"])

@@ -1,17 +1,19 @@
 """Which detectors exist: the built-ins in `maturity_scan.detectors` (one module each, exposing
-`DETECTOR`) plus third-party ones from the entry-point group `maturity_scan.detectors`."""
+`DETECTOR`) plus third-party ones from the entry-point group `maturity_scan.detectors`; and how
+each runs (`partition`)."""
 from __future__ import annotations
 
 import importlib
 import pkgutil
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib.metadata import EntryPoint, distributions
 
 from maturity_scan.engine import isolation
 from maturity_scan.errors import UsageError
 from maturity_scan.model import FactType, KindSpec
-from maturity_scan.sdk.detector import Detector
+from maturity_scan.sdk.detector import Concluding, Detector
 
 ENTRY_POINT_GROUP = "maturity_scan.detectors"
 
@@ -69,6 +71,29 @@ def all_detectors() -> tuple[Detector, ...]:
         seen[det.id] = det
     kind_specs(tuple(seen.values()))  # validates that kinds agree
     return tuple(sorted(seen.values(), key=lambda d: d.id))
+
+
+@dataclass(frozen=True)
+class Partition:
+    """Detectors sorted once by how they run, each group in registry order."""
+
+    file: tuple[Detector, ...]  # analyse the files they claim; what they find stands
+    concluding: tuple[Detector, ...]  # analyse their files, then `conclude` over the repository
+    history: tuple[Detector, ...]  # no files: `conclude` only, reading git history
+
+    @property
+    def claiming(self) -> tuple[Detector, ...]:
+        """The detectors that claim files (file and concluding ones)."""
+        return self.file + self.concluding
+
+
+def partition(detectors: Sequence[Detector] | None = None) -> Partition:
+    dets = detectors if detectors is not None else all_detectors()
+    concluding = [d for d in dets if isinstance(d, Concluding)]
+    return Partition(
+        file=tuple(d for d in dets if not isinstance(d, Concluding)),
+        concluding=tuple(d for d in concluding if d.patterns),
+        history=tuple(d for d in concluding if not d.patterns))
 
 
 def by_id(ids: Sequence[str]) -> list[Detector]:

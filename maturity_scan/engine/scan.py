@@ -62,11 +62,10 @@ def _size_text(n: int) -> str:
 
 def _conclude_all(dets: Sequence[Detector], found: Mapping[str, list[Signal]],
                   ctx: RepoContext) -> tuple[list[Signal], list[FileError]]:
+    """`conclude` of each concluding detector, with what its `analyze` found."""
     concluded: list[Signal] = []
     errors: list[FileError] = []
     for det in dets:
-        if not getattr(det, "conclude", None) and det.id not in found:
-            continue
         try:
             concluded += [checked(det, s) for s in conclude(det, found.get(det.id, []), ctx)]
         except Exception as e:  # a detector bug must not end the scan
@@ -88,6 +87,7 @@ def scan_source(source: Source, options: ScanOptions | None = None,
 def _scan(source: Source, options: ScanOptions, detectors: Sequence[Detector] | None,
           workers: pool.Pool | None) -> ScanResult:
     dets = list(detectors if detectors is not None else registry.all_detectors())
+    groups = registry.partition(dets)
     start = time.monotonic()
     excluded = compile_globs(options.exclude)
     entries: list[FileEntry] = [e for e in source.files() if not excluded.match(e.path)]
@@ -131,13 +131,12 @@ def _scan(source: Source, options: ScanOptions, detectors: Sequence[Detector] | 
     # Detectors that read only git history (no file patterns) run while the files are parsed,
     # on their own Repo object: gitpython's object readers are not shared between threads. A
     # daemon thread: ^C ends the command even while git is stuck.
-    history = [d for d in dets if not d.patterns and getattr(d, "conclude", None)]
     background: dict[str, tuple[list[Signal], list[FileError]]] = {}
     thread = None
-    if history and ctx.git is not None:
+    if groups.history and ctx.git is not None:
         own = RepoContext(view, gitsafe.open_repo(Path(ctx.git.git_dir)), source.revision)
         thread = threading.Thread(
-            target=lambda: background.setdefault("done", _conclude_all(history, {}, own)),
+            target=lambda: background.setdefault("done", _conclude_all(groups.history, {}, own)),
             name="history", daemon=True)
         thread.start()
 
@@ -150,8 +149,10 @@ def _scan(source: Source, options: ScanOptions, detectors: Sequence[Detector] | 
     for r in results:
         errors.extend(r.errors)
     found = group_by_detector(results)
-    rest = [d for d in dets if thread is None or d not in history]
-    concluded, failures = _conclude_all(rest, found, ctx)
+    concluded = [s for det in groups.file for s in found.get(det.id, [])]  # they stand as found
+    more, failures = _conclude_all(
+        groups.concluding + (groups.history if thread is None else ()), found, ctx)
+    concluded += more
     if thread is not None:
         thread.join()
         more, more_failures = background.get("done", ([], [FileError(

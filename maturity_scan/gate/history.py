@@ -10,10 +10,10 @@ from typing import Any
 import git
 
 from maturity_scan import api, gitsafe
-from maturity_scan.detectors.release_tags import VERSION
 from maturity_scan.engine.scan import ScanOptions
 from maturity_scan.engine.source import GitRevisionSource
 from maturity_scan.errors import UsageError
+from maturity_scan.sdk.git import VERSION
 
 
 # One line per version tag: name, then the commit it names (directly, or peeled once from an

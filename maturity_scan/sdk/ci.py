@@ -1,6 +1,7 @@
 """CI pipelines read structurally: jobs and steps, each step an action it uses and/or a shell
-script it runs. A tool counts as "run in CI" when a step uses its action or a script line
-invokes its command, never because its name appears in a comment or an unrelated string.
+script it runs (GitHub Actions, GitLab CI, CircleCI, Azure Pipelines, Bitbucket Pipelines,
+Jenkins). A tool counts as "run in CI" when a step uses its action or a script line invokes its
+command (`find`), never because its name appears in a comment or an unrelated string.
 
 Only the places each platform reads count (SIGNALS.md): workflows under the root
 `.github/workflows/`, `.gitlab-ci.yml` at the root, and so on.
@@ -8,12 +9,13 @@ Only the places each platform reads count (SIGNALS.md): workflows under the root
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
-from maturity_scan.sdk.document import Document
+from maturity_scan.sdk.document import Document, ParseError
+from maturity_scan.sdk.shell import commands, container_runs, image_name
 
 GITHUB_WORKFLOWS = (".github/workflows/*.yml", ".github/workflows/*.yaml")
 GITLAB = (".gitlab-ci.yml",)
@@ -24,6 +26,7 @@ BITBUCKET = ("bitbucket-pipelines.yml",)
 JENKINS = ("Jenkinsfile", "Jenkinsfile.*", "*.jenkinsfile")
 CI_PATTERNS: tuple[str, ...] = (*GITHUB_WORKFLOWS, *GITLAB, *CIRCLECI, *AZURE_PATTERNS,
                                 *BITBUCKET, *JENKINS)
+CI_FILES: tuple[str, ...] = (*GITHUB_WORKFLOWS, *GITLAB)  # where tool detectors look for steps
 
 
 @dataclass(frozen=True)
@@ -301,262 +304,197 @@ def _is_jenkinsfile(path: str) -> bool:
 NOT_JENKINS = {"md", "txt", "rst", "adoc", "html", "png", "svg", "json", "yaml", "yml", "bak"}
 
 
+def _read(doc: Document) -> Pipeline | None:
+    path = doc.path
+    if path.startswith(".github/workflows/") and path.count("/") == 2:
+        return _github(doc, doc.yaml)
+    if path == ".gitlab-ci.yml":
+        return _gitlab(doc, doc.yaml)
+    if path == ".circleci/config.yml":
+        return _circleci(doc, doc.yaml)
+    if path in AZURE or path.startswith(".azure-pipelines/"):
+        return _azure(doc, doc.yaml)
+    if path == "bitbucket-pipelines.yml":
+        return _bitbucket(doc, doc.yaml)
+    if _is_jenkinsfile(path):
+        return _jenkins(doc)
+    return None
+
+
 def pipeline(doc: Document) -> Pipeline | None:
-    """The CI pipeline a file defines, or None when it is not one (memoised on the Document).
+    """The CI pipeline a file defines, or None when it is not one (read once per Document).
     Parse errors propagate as ParseError."""
-    if "ci" not in doc._memo:
-        p = None
-        path = doc.path
-        if path.startswith(".github/workflows/") and path.count("/") == 2:
-            p = _github(doc, doc.yaml)
-        elif path == ".gitlab-ci.yml":
-            p = _gitlab(doc, doc.yaml)
-        elif path == ".circleci/config.yml":
-            p = _circleci(doc, doc.yaml)
-        elif path in AZURE or path.startswith(".azure-pipelines/"):
-            p = _azure(doc, doc.yaml)
-        elif path == "bitbucket-pipelines.yml":
-            p = _bitbucket(doc, doc.yaml)
-        elif _is_jenkinsfile(path):
-            p = _jenkins(doc)
-        doc._memo["ci"] = p
-    return doc._memo["ci"]  # type: ignore[no-any-return]
+    return doc.cached("ci", lambda: _read(doc))  # type: ignore[no-any-return]
 
 
-# --- shell commands -------------------------------------------------------------------------
-# Always a prefix to the real command, and prefixes only before a subcommand (`poetry run X`).
-_WRAPPERS = {"sudo", "env", "time", "exec", "npx", "pnpx", "bunx", "uvx", "nohup"}
-# (`npm run X` runs a package.json script named X, not a program X, so it is not unwrapped.)
-_RUNNERS = {"poetry": {"run"}, "pdm": {"run"}, "hatch": {"run"}, "pipenv": {"run"},
-            "uv": {"run"}, "rye": {"run"}, "pipx": {"run"}, "bundle": {"exec"},
-            "npm": {"exec", "x"}, "yarn": {"dlx", "exec"}, "pnpm": {"dlx", "exec"},
-            "bun": {"x"}}
-
-
-_BLANKS = " \t\r\n"
-_OPERATORS = ";&|()"
-_PLAIN = re.compile(r"[^ \t\r\n'\"\\#;&|()]+")
-_PLAIN_WITHOUT_OPERATORS = re.compile(r"[^ \t\r\n'\"\\#]+")
-_OPERATOR_RUN = re.compile(r"[;&|()]+")
-_DOUBLE_QUOTED_STOP = re.compile(r'["\\]')
-
-
-def split_words(line: str, operators: bool = True) -> list[str]:
-    """`shlex` in POSIX mode with `whitespace_split` (and `punctuation_chars=";&|()"` when
-    `operators`: runs of them are tokens of their own), comments dropped, but in linear time
-    (shlex grows each token a character at a time, quadratic in a long word). Unbalanced
-    quotes or a trailing backslash raise ValueError, as shlex does."""
-    plain = _PLAIN if operators else _PLAIN_WITHOUT_OPERATORS
-    tokens: list[str] = []
-    i, n = 0, len(line)
-    while i < n:
-        c = line[i]
-        if c in _BLANKS:
-            i += 1
-        elif c == "#":
-            break
-        elif operators and c in _OPERATORS:
-            m = _OPERATOR_RUN.match(line, i)
-            assert m is not None
-            tokens.append(m.group())
-            i = m.end()
-        else:
-            i = _word(line, i, tokens, plain, operators)
-    return tokens
-
-
-def _word(line: str, i: int, tokens: list[str], plain: re.Pattern[str], operators: bool) -> int:
-    """Read the word at `i` (quotes and escapes resolved) into `tokens`; the offset after it."""
-    parts: list[str] = []
-    n = len(line)
-    while i < n:
-        c = line[i]
-        if c in _BLANKS or (operators and c in _OPERATORS):
-            break
-        if c == "#":  # shlex starts a comment even inside a word
-            i = n
-            break
-        if c == "'":
-            close = line.find("'", i + 1)
-            if close < 0:
-                raise ValueError("No closing quotation")
-            parts.append(line[i + 1:close])
-            i = close + 1
-        elif c == '"':
-            i = _double_quoted(line, i + 1, parts)
-        elif c == "\\":
-            if i + 1 >= n:
-                raise ValueError("No escaped character")
-            parts.append(line[i + 1])
-            i += 2
-        else:
-            m = plain.match(line, i)
-            assert m is not None
-            parts.append(m.group())
-            i = m.end()
-    tokens.append("".join(parts))
-    return i
-
-
-def _double_quoted(line: str, i: int, parts: list[str]) -> int:
-    """The rest of a double-quoted string from `i` into `parts`; the offset after its quote.
-    A backslash escapes only `"` and `\\` (kept before anything else), as in shlex."""
-    while True:
-        m = _DOUBLE_QUOTED_STOP.search(line, i)
-        if m is None:
-            raise ValueError("No closing quotation")
-        parts.append(line[i:m.start()])
-        if m.group() == '"':
-            return m.end()
-        if m.end() >= len(line):
-            raise ValueError("No escaped character")
-        escaped = line[m.end()]
-        parts.append(escaped if escaped in '"\\' else "\\" + escaped)
-        i = m.end() + 1
-
-
-def _simple_commands(line: str) -> Iterator[list[str]]:
-    """A line split into simple commands at `;`, `&&`, `||`, `|`, `&` and parentheses outside
-    quotes, comments dropped: `echo "a; docker build"` stays one command."""
+def lenient_pipeline(doc: Document) -> Pipeline | None:
+    """The pipeline, or None also when the file is broken: for detectors that look at CI files
+    for their own tool (the CI system's detector owns the file's errors)."""
     try:
-        tokens = split_words(line)
-    except ValueError:  # unbalanced quotes: fall back to words
-        tokens = line.split()
-    words: list[str] = []
-    for token in tokens:
-        if token and set(token) <= set(_OPERATORS):
-            if words:
-                yield words
-            words = []
-        else:
-            words.append(token)
-    if words:
-        yield words
+        return pipeline(doc)
+    except ParseError:
+        return None
+    except (TypeError, AttributeError, ValueError):
+        return None  # odd shapes (`steps: 5`) in hostile YAML: the CI detector's business
 
 
-_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
-_PYTHON = re.compile(r"^python[\d.]*$")
+# --- which steps use a tool ------------------------------------------------------------------
+@dataclass(frozen=True)
+class Hit:
+    job: Job
+    step: Step
+    line: int
+    via: str  # "action" (incl. docker:// images), "run", "workflow" (a job-level `uses:`)
+    words: list[str] = field(default_factory=list)  # the matched command (run hits)
+
+    @property
+    def inputs(self) -> dict[str, Any]:
+        return dict(self.step.inputs) if self.via == "action" else {}
 
 
-def _program_start(words: list[str]) -> int:
-    """Where the program's own name is among `words`: after `FOO=bar`, wrappers (sudo, npx)
-    and runners (`poetry run`) with their options. Index arithmetic, not repeated slicing: a
-    line of ten thousand `A=1` stays linear."""
-    i, n = 0, len(words)
-    while i < n and _ASSIGNMENT.match(words[i]):
-        i += 1
-    while i < n and (words[i] in _WRAPPERS or
-                     i + 1 < n and words[i + 1] in _RUNNERS.get(words[i], ())):
-        i += 2 if words[i] in _RUNNERS else 1
-        while i < n and words[i].startswith("-"):
-            i += 2 if words[i] in _RUNNER_VALUE_OPTIONS else 1
-    return i
+def action_name(uses: str) -> str:
+    """`owner/repo/path@ref` -> `owner/repo/path`; `docker://img:tag` -> `docker://img`."""
+    uses = uses.strip().lower()
+    if uses.startswith("docker://"):
+        return "docker://" + re.split(r"[:@]", uses[9:], maxsplit=1)[0]
+    return uses.split("@", 1)[0]
 
 
-def commands(script: str) -> Iterator[list[str]]:
-    """Each simple command of a shell script as words, wrappers (sudo, npx, `python -m`,
-    `docker run IMAGE`) unwrapped so the tool's own name comes first."""
-    for words in _commands(script):
-        yield list(words)  # a copy: callers may rewrite words[0]
+def _search(doc: Document, rx: re.Pattern[str], start: int, end: int) -> int | None:
+    """The first line in [start, end) matching `rx`. Searches stay inside one step (or job),
+    so a file of many steps, or a step of many commands, is read in linear time."""
+    lines = doc.lines
+    for i in range(max(start, 1) - 1, min(end - 1, len(lines))):
+        if rx.search(lines[i]):
+            return i + 1
+    return None
 
 
-@lru_cache(maxsize=4)
-def _commands(script: str) -> tuple[tuple[str, ...], ...]:
-    # Detectors ask about the same step's script once per tool they know: read it once.
-    out = []
-    script = re.sub(r"\\\n", " ", script)
-    for line in script.splitlines():
-        for words in _simple_commands(line.replace("$(", "; ").replace("`", " ; ")):
-            words = words[_program_start(words):]
-            if len(words) >= 3 and _PYTHON.match(words[0]) and words[1] == "-m":
-                words = words[2:]
-            if words and words[0] in ("docker", "podman") and "run" in words[1:3]:
-                words = _container_command(words[words.index("run") + 1:])
-            if words:
-                words[0] = words[0].rsplit("/", 1)[-1]  # ./bin/trivy -> trivy
-                if words[0].find("@") > 0:
-                    words[0] = words[0].split("@", 1)[0]  # npx semantic-release@25 -> semantic-release
-                out.append(tuple(words))
-    return tuple(out)
+def _text_line(doc: Document, text: str, start: int, end: int) -> int:
+    if not text:
+        return start
+    return _search(doc, re.compile(re.escape(text)), start, end) or start
 
 
-# Options of wrappers and runners that take a value (`uv run --group dev tox`: dev is not the
-# program).
-_RUNNER_VALUE_OPTIONS = {"--group", "--only-group", "--with", "--python", "-p", "--extra",
-                         "--env-file", "--package", "--directory", "--project", "--from",
-                         "--index", "--index-url", "-e", "--env", "-u", "--user", "-C",
-                         "--workspace", "--filter", "-w", "--prefix", "-c", "--config"}
-# `docker run` options that take a value as the next word (`-v a:b` is not the image).
-_RUN_VALUE_OPTIONS = {"-v", "--volume", "-e", "--env", "--env-file", "-w", "--workdir", "--name",
-                      "--network", "--net", "-p", "--publish", "--entrypoint", "-u", "--user",
-                      "--mount", "--platform", "-l", "--label", "--add-host", "--cpus", "-m",
-                      "--memory", "--pull", "--hostname", "-h", "--shm-size", "--ulimit",
-                      "--cap-add", "--cap-drop", "--security-opt", "--device", "--tmpfs",
-                      "--restart", "--log-driver", "--gpus", "--ipc", "--pid", "--group-add"}
+class _Spans:
+    """Where each job (and, in GitHub workflows, each step) of a pipeline starts: a search
+    that begins in one stops where the next begins."""
+
+    def __init__(self, doc: Document, p: Pipeline) -> None:
+        starts = {job.line for job in p.jobs}
+        if p.system == "github_actions":
+            starts |= {step.line for job in p.jobs for step in job.steps}
+        self.starts = sorted(starts)
+        self.last = len(doc.lines) + 1
+
+    def end(self, start: int) -> int:
+        i = bisect_right(self.starts, start)
+        return self.starts[i] if i < len(self.starts) else self.last
 
 
-def _container_command(args: list[str]) -> list[str]:
-    """`docker run [OPTIONS] IMAGE [COMMAND…]` as `[image-name, COMMAND…]`."""
-    i = 0
-    while i < len(args) and args[i].startswith("-"):
-        i += 2 if args[i] in _RUN_VALUE_OPTIONS else 1
-    if i >= len(args):
+_RUN_KEY = re.compile(r"^\s*(-\s+)?run\s*:")
+
+
+def _script_line(doc: Document, p: Pipeline, job: Job, step: Step, end: int) -> int:
+    """Where a step's script starts (so a tool's name in `image:` above it is not taken)."""
+    if p.system == "gitlab_ci" and isinstance(job.raw, dict):
+        keys = [k for k in ("before_script", "script") if k in job.raw]
+        return min((int(job.raw.line_of(k)) for k in keys), default=step.line) \
+            if hasattr(job.raw, "line_of") else step.line
+    return _search(doc, _RUN_KEY, step.line, end) or step.line
+
+
+def _program_patterns(name: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """How a program's name is found on a line: as a command word (maybe with a path), else
+    as a word at all."""
+    name = re.escape(name)
+    return (re.compile(r"(?:^|[\s;&|(`'\"])(?:[\w.~$-]*/)*" + name + r"(?=[\s;&|)`'\":]|$)"),
+            re.compile(r"(?<![\w.-])" + name + r"(?![\w-])"))
+
+
+def find(doc: Document, actions: Iterable[str] = (), programs: Iterable[str] = (),
+         images: Iterable[str] = ()) -> Iterator[Hit]:
+    """Steps of this CI file that use one of `actions` (prefixes, lower-case, e.g.
+    "snyk/actions/"), run one of `programs` (as `shell.commands` reads scripts, plus
+    `docker run IMAGE`), or are `docker://` steps of `images` (`org/name`). A broken file
+    has none (`lenient_pipeline`)."""
+    p = lenient_pipeline(doc)
+    if p is None:
+        return
+    actions, programs, images = tuple(actions), set(programs), set(images)
+    spans = _Spans(doc, p)
+    for job in p.jobs:
+        if job.uses and actions and action_name(job.uses).startswith(actions):
+            yield Hit(job, Step(job.line, job.id, job.uses),
+                      _text_line(doc, job.uses, job.line, spans.end(job.line)), "workflow")
+        for step in job.steps:
+            end = spans.end(step.line)
+            if p.system == "github_actions" and step.uses:
+                name = action_name(step.uses)
+                if (actions and name.startswith(actions)) or \
+                        (name.startswith("docker://") and image_name(name[9:]) in images):
+                    yield Hit(job, step, _text_line(doc, step.uses, step.line, end), "action")
+            if step.run and programs:
+                yield from _run_hits(doc, p, job, step, programs, end)
+
+
+def _run_hits(doc: Document, p: Pipeline, job: Job, step: Step, programs: set[str],
+              end: int) -> Iterator[Hit]:
+    """The commands of a step's script that run one of `programs`, each at the first line of
+    the step's script naming it (looked up once per program, not once per command)."""
+    start = _script_line(doc, p, job, step, end)
+    end = max(end, start + 1)
+    where: dict[str, int] = {}
+    seen: set[tuple[int, tuple[str, ...]]] = set()
+    for words in [*commands(step.run), *container_runs(step.run)]:
+        words[0] = re.sub(r"(?<=.)@[\w.^~-]*$", "", words[0])  # npx tool@1.2
+        if words[0] not in programs:
+            continue
+        if words[0] not in where:
+            command, word = _program_patterns(words[0])
+            where[words[0]] = _search(doc, command, start, end) or \
+                _search(doc, word, start, end) or step.line
+        line = where[words[0]]
+        if (line, tuple(words[:3])) not in seen:
+            seen.add((line, tuple(words[:3])))
+            yield Hit(job, step, line, "run", words)
+
+
+_MATRIX = re.compile(r"\$\{\{\s*matrix\.([\w-]+)\s*}}")
+
+
+def matrix_values(job: Job, value: Any) -> list[Any] | None:
+    """The values a `${{ matrix.x }}` input takes in the job's matrix (with `include`), or
+    None when `value` is not a matrix expression."""
+    m = _MATRIX.search(value) if isinstance(value, str) else None
+    if m is None:
+        return None
+    strategy = job.raw.get("strategy") if isinstance(job.raw, dict) else None
+    matrix = strategy.get("matrix") if isinstance(strategy, dict) else None
+    if not isinstance(matrix, dict):
         return []
-    image = args[i].rsplit("/", 1)[-1].split("@", 1)[0].split(":", 1)[0]
-    return [image, *args[i + 1:]]
+    axis = matrix.get(m.group(1))
+    found = list(axis) if isinstance(axis, list) else []
+    include = matrix.get("include")
+    for inc in include if isinstance(include, list) else []:
+        if isinstance(inc, dict) and m.group(1) in inc:
+            found.append(inc[m.group(1)])
+    return found
 
 
-def invokes(script: str, program: str, *subcommand: str) -> bool:
-    """Whether a script runs `program` (optionally with a first argument among `subcommand`)."""
-    for words in commands(script):
-        if words[0] == program and (not subcommand or any(w in subcommand for w in words[1:2])):
-            return True
-    return False
+def gitlab_includes(doc: Document) -> Iterator[tuple[str, int]]:
+    """`include: template:` names and `include: component:` paths of `.gitlab-ci.yml`, with
+    their lines (CI/CD components replace templates: `…/components/secret-detection/…@1`)."""
+    p = lenient_pipeline(doc)
+    if p is None or p.system != "gitlab_ci" or not isinstance(p.raw, dict):
+        return
+    inc = p.raw.get("include")
+    items = inc if isinstance(inc, list) else [inc]
+    for item in items:
+        for key in ("template", "component"):
+            if isinstance(item, dict) and isinstance(item.get(key), str):
+                yield item[key], getattr(item, "line", 0) or p.raw.line_of("include")
 
 
-# --- what a script does ---------------------------------------------------------------------
-# program -> first arguments that make it a test run (empty: any invocation)
-TESTS: dict[str, tuple[str, ...]] = {
-    "pytest": (), "py.test": (), "tox": (), "nox": (), "unittest": (), "jest": (), "vitest": (),
-    "mocha": (), "karma": (), "ava": (), "rspec": (), "phpunit": (), "bats": (), "ctest": (),
-    "go": ("test",), "cargo": ("test", "nextest"), "dotnet": ("test",), "swift": ("test",),
-    "deno": ("test",), "mix": ("test",), "sbt": ("test",), "lein": ("test",),
-    "flutter": ("test",), "rake": ("test", "spec"), "rails": ("test",), "helm": ("unittest",),
-    "mvn": ("test", "verify", "install", "package"), "mvnw": ("test", "verify", "install"),
-    "gradle": ("test", "check", "build"), "gradlew": ("test", "check", "build"),
-    "npm": ("test", "t"), "yarn": ("test",), "pnpm": ("test",), "bun": ("test",),
-    "make": ("test", "tests", "check", "unit", "unittest", "unit-test", "test-unit"),
-    "just": ("test",), "task": ("test",), "hatch": ("test",), "playwright": ("test",),
-    "cypress": ("run",),
-}
-_NPM_TEST_SCRIPT = re.compile(r"^test(:|$|-)")
-DEPLOYS: dict[str, tuple[str, ...]] = {
-    "helm": ("upgrade", "install"), "helmfile": ("apply", "sync"),
-    "kubectl": ("apply", "rollout", "set", "replace", "create"),
-    "terraform": ("apply",), "tofu": ("apply",), "terragrunt": ("apply", "run-all"),
-    "pulumi": ("up",), "cdk": ("deploy",), "serverless": ("deploy",), "sls": ("deploy",),
-    "sam": ("deploy",), "flyctl": ("deploy",), "fly": ("deploy",), "vercel": ("deploy", "--prod"),
-    "netlify": ("deploy",), "firebase": ("deploy",), "argocd": ("app",), "kamal": ("deploy",),
-    "skaffold": ("run", "deploy"), "eb": ("deploy",), "copilot": ("deploy", "svc"),
-    "wrangler": ("deploy", "publish"),
-}
-
-def runs(script: str, table: dict[str, tuple[str, ...]]) -> str:
-    """The first command of `script` found in `table` (program -> first arguments that count,
-    empty for any), as "program arg"; "" when none. `npm run test*` counts for TESTS."""
-    for words in commands(script):
-        allowed = table.get(words[0])
-        if allowed is None:
-            continue
-        if words[0] in ("npm", "yarn", "pnpm", "bun") and words[1:2] == ["run"]:
-            if len(words) > 2 and _NPM_TEST_SCRIPT.match(words[2]) and table is TESTS:
-                return " ".join(words[:3])
-            continue
-        positional = [w for w in words[1:] if not w.startswith("-")][:2]  # `make -C d test`
-        hit = next((w for w in positional if w in allowed), None) if allowed else \
-            (words[1] if len(words) > 1 else "")
-        if hit is not None:
-            if "-DskipTests" in words or "-x" in words and "test" in words:
-                continue
-            return f"{words[0]} {hit}".strip()
-    return ""
+def include_detail(name: str) -> str:
+    return f"component {name.split('@')[0]}" if "@" in name else f"template {name}"

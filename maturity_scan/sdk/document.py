@@ -1,7 +1,8 @@
 """A file as detectors see it: its bytes and, on first use, each parse of them, memoised.
 
 However many detectors look at a file, each format is parsed at most once (a failure is
-remembered too). Every parse error is a `ParseError` whose message never quotes the file.
+remembered too), and so is anything derived from it through `cached` (its CI pipeline, its
+Kubernetes objects). Every parse error is a `ParseError` whose message never quotes the file.
 """
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ import posixpath
 import re
 import tomllib
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from maturity_scan.sdk import yamlsafe
 from maturity_scan.sdk.globs import compile_globs
+
+T = TypeVar("T")
 
 
 class ParseError(ValueError):
@@ -126,32 +129,33 @@ class Document:
     def dir(self) -> str:
         return posixpath.dirname(self.path)
 
-    def _parse(self, fmt: str, parse: Callable[[str], Any]) -> Any:
-        if fmt not in self._memo:
+    def cached(self, key: str, compute: Callable[[], T]) -> T:
+        """`compute()` once per file, whoever asks: the value, or the `ParseError` it raised,
+        is kept under `key` (a name of the reader's own, e.g. "ci", "k8s")."""
+        if key not in self._memo:
             try:
-                self._memo[fmt] = (True, parse(self.text))
+                self._memo[key] = (True, compute())
             except ParseError as e:
-                self._memo[fmt] = (False, e)
-        ok, value = self._memo[fmt]
-        if not ok:
-            raise value
-        return value
-
-    @property
-    def text(self) -> str:
-        if "text" not in self._memo:
-            if b"\0" in self.data[:8192]:
-                self._memo["text"] = (False, ParseError("binary file"))
-            else:
-                try:
-                    self._memo["text"] = (True, self.data.decode("utf-8-sig"))
-                except UnicodeDecodeError as e:
-                    self._memo["text"] = (False, ParseError(
-                        f"not valid UTF-8 (byte offset {e.start})"))
-        ok, value = self._memo["text"]
+                self._memo[key] = (False, e)
+        ok, value = self._memo[key]
         if not ok:
             raise value
         return value  # type: ignore[no-any-return]
+
+    def _parse(self, fmt: str, parse: Callable[[str], Any]) -> Any:
+        return self.cached(fmt, lambda: parse(self.text))
+
+    def _decode(self) -> str:
+        if b"\0" in self.data[:8192]:
+            raise ParseError("binary file")
+        try:
+            return self.data.decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            raise ParseError(f"not valid UTF-8 (byte offset {e.start})") from None
+
+    @property
+    def text(self) -> str:
+        return self.cached("text", self._decode)
 
     @property
     def yaml_documents(self) -> list[Any]:
@@ -182,9 +186,7 @@ class Document:
 
     @property
     def lines(self) -> list[str]:
-        if "lines" not in self._memo:
-            self._memo["lines"] = (True, self.text.splitlines())
-        return self._memo["lines"][1]  # type: ignore[no-any-return]
+        return self.cached("lines", lambda: self.text.splitlines())
 
     def line_of(self, pattern: str | re.Pattern[str], start: int = 1) -> int | None:
         """1-based number of the first line at or after `start` matching a regex."""
