@@ -30,7 +30,6 @@ from typing import Any
 
 import yaml
 
-from maturity_scan.engine.scan import DEFAULT_MAX_FILE_BYTES
 from maturity_scan.errors import UsageError
 from maturity_scan.sdk import yamlsafe
 
@@ -39,10 +38,12 @@ KEYS = {"pack", "rules", "waive", "exclude", "gate"}
 GATE_KEYS = {"fail_under", "allow_incomplete"}
 RULE_FILES = ("*.yaml", "*.yml")
 
+# The size cap of repository files: a scan skips larger ones (`engine.scan`, --max-file-size).
+MAX_FILE_BYTES = 2 << 20
 # Limits for configuration and rule packs, parsed in the main process: the size cap of
 # repository files; nesting and node counts far above any real pack (devops.yaml: depth 9,
 # 1,523 nodes) and far below what would cost the validators seconds.
-MAX_BYTES = DEFAULT_MAX_FILE_BYTES
+MAX_BYTES = MAX_FILE_BYTES
 MAX_DEPTH = 64
 MAX_NODES = 100_000
 

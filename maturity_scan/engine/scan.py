@@ -9,7 +9,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from maturity_scan import gitsafe
+from maturity_scan import config, gitsafe
 from maturity_scan.engine import pool, registry
 from maturity_scan.engine.analysis import FileResult, checked, group_by_detector
 from maturity_scan.engine.merge import merge_signals
@@ -19,7 +19,7 @@ from maturity_scan.sdk.detector import Detector, RepoContext, conclude
 from maturity_scan.sdk.document import RepoView
 from maturity_scan.sdk.globs import compile_globs
 
-DEFAULT_MAX_FILE_BYTES = 2 << 20
+DEFAULT_MAX_FILE_BYTES = config.MAX_FILE_BYTES
 
 
 @dataclass(frozen=True)
