@@ -29,28 +29,33 @@ def get_pack(name: str, rule_dirs: Sequence[Path] = ()) -> Pack:
     return available[name]
 
 
-def assess(scan: ScanResult, pack: Pack, waivers: Mapping[str, str] | None = None) -> Assessment:
-    return evaluate(pack, scan.signals, waivers)
+def assess(scan: ScanResult, pack: Pack, waivers: Mapping[str, str] | None = None,
+           archetypes: Sequence[str] | None = None) -> Assessment:
+    """`archetypes` (the config's `archetype:`) overrides the inferred ones."""
+    return evaluate(pack, scan.signals, waivers, archetypes)
 
 
 def scan_report(source: Source, pack: str = DEFAULT_PACK,
                 options: ScanOptions | None = None, *, timings: bool = True,
                 rule_dirs: Sequence[Path] = (),
-                waivers: Mapping[str, str] | None = None) -> dict[str, Any]:
+                waivers: Mapping[str, str] | None = None,
+                archetypes: Sequence[str] | None = None) -> dict[str, Any]:
     """The JSON report (schema_version 1, DESIGN.md) of one source under one pack."""
     return scan_reports(source, [pack], options, timings=timings, rule_dirs=rule_dirs,
-                        waivers=waivers)[0]
+                        waivers=waivers, archetypes=archetypes)[0]
 
 
 def scan_reports(source: Source, pack_names: Sequence[str],
                  options: ScanOptions | None = None, *, timings: bool = True,
                  rule_dirs: Sequence[Path] = (),
-                 waivers: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+                 waivers: Mapping[str, str] | None = None,
+                 archetypes: Sequence[str] | None = None) -> list[dict[str, Any]]:
     """One scan, assessed by several packs (`--pack all`): one report per pack."""
     chosen = [get_pack(name, rule_dirs) for name in pack_names]  # bad names fail before scanning
     start = time.monotonic()
     result = scan_source(source, options)
-    reps = [report.build(result, assess(result, p, waivers), timings=timings) for p in chosen]
+    reps = [report.build(result, assess(result, p, waivers, archetypes), timings=timings)
+            for p in chosen]
     if timings:  # the whole command's work, assessment included, not only the parsing
         for rep in reps:
             rep["stats"]["seconds"] = round(time.monotonic() - start, 3)

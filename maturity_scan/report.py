@@ -12,7 +12,8 @@ from typing import Any
 import jsonschema
 
 from maturity_scan import __version__
-from maturity_scan.assess.results import Assessment, RequirementResult, level_json
+from maturity_scan.assess.results import (Assessment, DimensionResult, RequirementResult,
+                                          level_json)
 from maturity_scan.engine.scan import ScanResult
 
 SCHEMA_VERSION = 1
@@ -88,11 +89,32 @@ def _requirement(r: RequirementResult, with_evidence: bool) -> dict[str, Any]:
     return out
 
 
+def _every_rung(d: DimensionResult) -> list[dict[str, Any]]:
+    """Every requirement of a dimension once (at the lowest level needing it) with its status,
+    those above the level reached too."""
+    out = []
+    for level, r in d.requirements:
+        entry: dict[str, Any] = {"id": r.id, "title": r.title, "level": level_json(level),
+                                 "status": "not_applicable" if d.not_applicable else r.status,
+                                 "evidence": [e.to_json() for e in r.evidence]}
+        reason = d.not_applicable or r.not_applicable or r.waived
+        if reason and entry["status"] != "met":
+            entry["reason"] = reason
+        out.append(entry)
+    return out
+
+
 def build(scan: ScanResult, assessment: Assessment, *, timings: bool = True) -> dict[str, Any]:
     dims = []
     for d in assessment.dimensions:
+        if d.not_applicable:
+            dims.append({"id": d.id, "title": d.title, "level": None, "status": "not_applicable",
+                         "reason": d.not_applicable, "max_level": level_json(d.max_level),
+                         "met": [], "next": None, "road": [], "next_steps": [],
+                         "requirements": _every_rung(d), **({"note": d.note} if d.note else {})})
+            continue
         met = [{"level": level_json(lv.level), **_requirement(r, True)}
-               for lv in d.met for r in lv.requirements]
+               for lv in d.met for r in lv.requirements if not r.not_applicable]
         road = [{"level": level_json(lv.level), "name": lv.name,
                  "missing": [_requirement(r, False) for r in lv.missing]} for lv in d.road]
         dim: dict[str, Any] = {
@@ -101,6 +123,7 @@ def build(scan: ScanResult, assessment: Assessment, *, timings: bool = True) -> 
             "met": met, "next": road[0] if road else None, "road": road,
             "next_steps": [{"unlocks": level_json(st.unlocks), **_requirement(st.requirement, False)}
                            for st in d.next_steps()],
+            "status": "assessed", "requirements": _every_rung(d),
         }
         if d.note:
             dim["note"] = d.note

@@ -58,3 +58,43 @@ def test_requirements_cite_the_seed_where_the_model_says_so() -> None:
     for pack in ("kmm", "devex"):
         reqs = api.get_pack(pack).requirements.values()
         assert all(r.ref for r in reqs), [r.id for r in reqs if not r.ref]
+
+
+def test_every_rung_is_reported_with_its_status_those_above_the_level_too() -> None:
+    import click
+
+    from maturity_scan import report
+    from maturity_scan.reporters import text
+
+    repo = ROOT / "fixtures" / "repos" / "platform-service"
+    pack = api.get_pack("devops")
+    rep = report.build(scanned(repo), api.assess(scanned(repo), pack), timings=False)
+    report.validate(rep)
+    security = next(d for d in rep["dimensions"] if d["id"] == "security")
+    assert security["level"] == 2 and security["status"] == "assessed"
+    rungs = {r["id"]: r for r in security["requirements"]}
+    # every requirement of the dimension, once, at the lowest level that needs it
+    wanted = {rid for lv in pack.dimension("security").levels for rid in lv.requires}
+    assert set(rungs) == wanted
+    assert rungs["security.hygiene"]["status"] == "met" and rungs["security.hygiene"]["level"] == 2
+    above = rungs["security.workflow_hardening"]
+    assert above["level"] == 4 and above["status"] == "met" and above["evidence"]
+    assert all(r["status"] in ("met", "missing") for r in rungs.values())
+    assert all(not r["evidence"] for r in rungs.values() if r["status"] == "missing")
+    shown = click.unstyle(text.render(rep))
+    block = shown.split("Security and compliance (security): level 2")[1].split("\n\n")[0]
+    assert "also met above: L4 security.workflow_hardening" in block
+    assert block.count("also met above") == 1
+
+
+def test_a_waived_rung_says_so_and_why() -> None:
+    from maturity_scan import report
+
+    repo = ROOT / "fixtures" / "repos" / "bare-library"
+    rep = report.build(scanned(repo), api.assess(scanned(repo), api.get_pack("devops"),
+                                                 {"iac.defined_as_code": "no cloud here"}),
+                       timings=False)
+    report.validate(rep)
+    iac = next(d for d in rep["dimensions"] if d["id"] == "iac")
+    rung = next(r for r in iac["requirements"] if r["id"] == "iac.defined_as_code")
+    assert rung["status"] == "waived" and rung["reason"] == "no cloud here"

@@ -3,7 +3,7 @@ evaluation against a scan's signals."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
 import networkx as nx
@@ -78,12 +78,41 @@ def _first_per_file(evidence: Sequence[Evidence], files: int) -> list[Evidence]:
     return list(first.values())
 
 
+ARTICLE = {"infrastructure": "an infrastructure (IaC) repository", "gitops": "a GitOps "
+           "configuration repository", "examples": "an examples collection",
+           "docs": "a documentation site", "library": "a library", "cli": "a command-line tool",
+           "service": "a service", "operator": "an operator"}
+
+
+def archetypes_of(signals: Sequence[Signal]) -> tuple[str, ...]:
+    """The archetypes the `archetype` signal inferred, or () when none was (then every
+    dimension and requirement applies: not knowing is no reason to excuse anything)."""
+    sig = next((s for s in signals if s.kind == "archetype"), None)
+    types = sig.facts.get("types") if sig else None
+    return tuple(types) if isinstance(types, (list, tuple)) else ()
+
+
+def not_applicable_reason(applies_to: Sequence[str], archetypes: Collection[str],
+                          overridden: bool = False) -> str:
+    """Why something limited to `applies_to` does not apply to a repository of `archetypes`,
+    or "" when it does (or the archetype is unknown)."""
+    if not applies_to or not archetypes or set(applies_to) & set(archetypes):
+        return ""
+    what = " and ".join(ARTICLE.get(a, a) for a in sorted(archetypes))
+    source = "as configured (archetype:)" if overridden else "inferred from its files"
+    return (f"applies to {', '.join(applies_to)}; this repository is {what} ({source})")
+
+
 class _Evaluator:
-    def __init__(self, pack: Pack, signals: Sequence[Signal], waivers: Mapping[str, str]):
+    def __init__(self, pack: Pack, signals: Sequence[Signal], waivers: Mapping[str, str],
+                 archetypes: Collection[str] = (), overridden: bool = False):
         self.pack = pack
         self.signals = {s.kind: s for s in signals}
         self.waivers = waivers
+        self.archetypes = archetypes
+        self.overridden = overridden
         self.results: dict[str, tuple[bool, tuple[Evidence, ...]]] = {}
+        self._own: dict[str, tuple[Evidence, ...]] = {}
 
     def fact_holds(self, cond: Mapping[str, Any], value: Any) -> bool:
         if value is None:
@@ -121,15 +150,23 @@ class _Evaluator:
         if "requirement" in cond:
             return self.requirement(cond["requirement"])
         if "kind" in cond:
-            sig = self.signals.get(cond["kind"])
-            ok = sig is not None and len(sig.evidence) >= cond.get("min_evidence", 1)
-            return ok, sig.evidence if ok and sig else ()
+            own = self.own(cond["kind"])
+            ok = len(own) >= cond.get("min_evidence", 1)
+            return ok, own if ok else ()
         kind, _, fact = cond["fact"].partition(".")
-        sig = self.signals.get(kind)
-        if sig is None or not self.fact_holds(cond, sig.facts.get(fact)):
+        sig, own = self.signals.get(kind), self.own(kind)
+        if sig is None or not own or not self.fact_holds(cond, sig.facts.get(fact)):
             return False, ()
-        backing = tuple(e for e in sig.evidence if fact in e.supports)
-        return True, backing or sig.evidence
+        backing = tuple(e for e in own if fact in e.supports)
+        return True, backing or own
+
+    def own(self, kind: str) -> tuple[Evidence, ...]:
+        """A kind's evidence that is the repository's own: set-aside evidence (a `scope`: test
+        data, vendored copies) satisfies no requirement."""
+        if kind not in self._own:
+            ev = self.signals[kind].evidence if kind in self.signals else ()
+            self._own[kind] = tuple(e for e in ev if not e.scope)
+        return self._own[kind]
 
     def requirement(self, rid: str) -> tuple[bool, tuple[Evidence, ...]]:
         rid = (self.pack.aliases or {}).get(rid, rid)
@@ -153,25 +190,34 @@ class _Evaluator:
             yield from self.related(self.pack.requirements[rid].when, depth + 1)
         kind = cond.get("kind") or cond.get("fact", "").partition(".")[0]
         if kind in self.signals:
-            yield from _first_per_file(self.signals[kind].evidence, RELATED_PER_KIND)
+            yield from _first_per_file(self.own(kind), RELATED_PER_KIND)
 
     def result(self, rid: str) -> RequirementResult:
         req = self.pack.requirements[rid]
         ok, evidence = self.requirement(rid)
         waived = self.waivers.get(rid, "") if not ok else ""
+        excused = "" if ok or waived else \
+            not_applicable_reason(req.applies_to, self.archetypes, self.overridden)
         related: tuple[Evidence, ...] = ()
-        if not ok:
+        if not ok and not excused:
             related = tuple(dict.fromkeys(self.related(req.when)))[:MAX_RELATED]
-        return RequirementResult(req.id, req.title, req.hint, ok or bool(waived),
-                                 evidence[:MAX_EVIDENCE], req.ref, waived, related)
+        return RequirementResult(req.id, req.title, req.hint, ok or bool(waived or excused),
+                                 evidence[:MAX_EVIDENCE], req.ref, waived, related, excused)
 
 
 def evaluate(pack: Pack, signals: Sequence[Signal],
-             waivers: Mapping[str, str] | None = None) -> Assessment:
+             waivers: Mapping[str, str] | None = None,
+             archetypes: Sequence[str] | None = None) -> Assessment:
     """Levels are cumulative: a dimension is at the highest level whose requirements, and those
     of every level below it, all hold. Requirements are evaluated in the graph's topological
-    order, each once, however many levels share it."""
-    ev = _Evaluator(pack, signals, waivers or {})
+    order, each once, however many levels share it.
+
+    A dimension or requirement with `applies_to` that names none of the repository's
+    archetypes (`archetypes` when configured, else the `archetype` signal's) is not
+    applicable: a requirement then holds like a waived one, a dimension has no level."""
+    overridden = bool(archetypes)
+    ev = _Evaluator(pack, signals, waivers or {},
+                    tuple(archetypes) if archetypes else archetypes_of(signals), overridden)
     graph = compile_graph(pack)
     for n in nx.topological_sort(graph):
         if n.startswith("requirement:"):
@@ -185,6 +231,9 @@ def evaluate(pack: Pack, signals: Sequence[Signal],
             if not lv.met:
                 break
             reached = lv
+        excused = not_applicable_reason(dim.applies_to, ev.archetypes, overridden)
+        if excused:
+            reached = levels[0]
         dims.append(DimensionResult(dim.id, dim.title, reached.level, reached.name,
-                                    dim.max_level, levels, dim.note))
+                                    dim.max_level, levels, dim.note, excused))
     return Assessment(pack.id, pack.title, tuple(dims), pack.note)

@@ -29,6 +29,9 @@ from maturity_scan.errors import UsageError
 from maturity_scan.model import FactType, KindSpec
 from maturity_scan.sdk import yamlsafe
 
+# Repository archetypes (the `archetype` signal's `types`), which `applies_to` names.
+ARCHETYPES = ("library", "cli", "service", "operator", "infrastructure", "gitops",
+              "examples", "docs")
 OPERATORS = ("equals", "at_least", "at_most", "contains", "contains_any", "in", "matches")
 NUMERIC = {FactType.COUNT, FactType.NUMBER}
 
@@ -40,6 +43,7 @@ class Requirement:
     hint: str
     when: Mapping[str, Any]
     ref: str = ""
+    applies_to: tuple[str, ...] = ()  # archetypes it applies to; empty: every repository
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,7 @@ class Dimension:
     title: str
     levels: tuple[Level, ...]
     note: str = ""
+    applies_to: tuple[str, ...] = ()  # archetypes it applies to; empty: every repository
 
     @property
     def max_level(self) -> float:
@@ -295,7 +300,8 @@ def _validated(path: Path, text: str, kinds: Mapping[str, KindSpec]) -> Pack:
         rid = raw["id"]
         if rid in reqs or rid in aliases:
             problems.fail(f"requirement {rid}", "duplicate id", _line(raw))
-        reqs[rid] = Requirement(rid, raw["title"], raw["hint"], raw["when"], raw.get("ref", ""))
+        reqs[rid] = Requirement(rid, raw["title"], raw["hint"], raw["when"], raw.get("ref", ""),
+                                tuple(raw.get("applies_to") or ()))
         for alias in raw.get("aliases") or []:
             aliases[alias] = rid
     ids = set(reqs) | set(aliases)
@@ -341,7 +347,7 @@ def _validated(path: Path, text: str, kinds: Mapping[str, KindSpec]) -> Pack:
         dims.append(Dimension(did, raw["title"], tuple(
             Level(float(lv["level"]), lv.get("name", ""),
                   tuple(aliases.get(r, r) for r in lv.get("requires") or []))
-            for lv in levels), raw.get("note", "")))
+            for lv in levels), raw.get("note", ""), tuple(raw.get("applies_to") or ())))
     return Pack(data["pack"], data["title"], data.get("description", ""), tuple(dims), reqs,
                 str(path), step, data.get("note", ""), aliases)
 

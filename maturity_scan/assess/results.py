@@ -27,6 +27,18 @@ class RequirementResult:
     # When unmet: evidence of what the repository already has toward it (the kinds the
     # requirement names that were found), so advice can point at specific files.
     related: tuple[Evidence, ...] = ()
+    # Why it does not apply to this repository (its archetype), when it does not: it then
+    # counts as held, like a waiver, and is never advice.
+    not_applicable: str = ""
+
+    @property
+    def status(self) -> str:
+        """met, missing, waived or not_applicable."""
+        if self.not_applicable:
+            return "not_applicable"
+        if self.waived:
+            return "waived"
+        return "met" if self.met else "missing"
 
 
 @dataclass(frozen=True)
@@ -53,6 +65,26 @@ class DimensionResult:
     max_level: float
     levels: tuple[LevelResult, ...]
     note: str = ""
+    not_applicable: str = ""  # why the whole dimension does not apply (then it has no level)
+
+    @property
+    def applicable(self) -> bool:
+        return not self.not_applicable
+
+    @property
+    def requirements(self) -> tuple[tuple[float, RequirementResult], ...]:
+        """Every requirement of the dimension once, at the lowest level that needs it."""
+        seen: dict[str, tuple[float, RequirementResult]] = {}
+        for lv in self.levels:
+            for r in lv.requirements:
+                seen.setdefault(r.id, (lv.level, r))
+        return tuple(seen.values())
+
+    @property
+    def also_met_above(self) -> tuple[tuple[float, RequirementResult], ...]:
+        """Requirements of levels above the one reached that hold on their own evidence."""
+        return tuple((lv, r) for lv, r in self.requirements
+                     if lv > self.level and r.status == "met")
 
     @property
     def met(self) -> tuple[LevelResult, ...]:
@@ -61,6 +93,8 @@ class DimensionResult:
     @property
     def road(self) -> tuple[LevelResult, ...]:
         """The levels above the one reached, each with what it still misses."""
+        if self.not_applicable:
+            return ()
         return tuple(lv for lv in self.levels if lv.level > self.level)
 
     @property

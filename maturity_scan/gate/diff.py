@@ -35,7 +35,8 @@ def compare(base: dict[str, Any], head: dict[str, Any], pack: Pack) -> dict[str,
         dims.append({
             "id": d["id"], "title": d["title"], "before": b["level"], "after": d["level"],
             "max_level": d["max_level"],
-            "change": "down" if d["level"] < b["level"] else "up" if d["level"] > b["level"]
+            "change": "same" if d["level"] is None or b["level"] is None  # not applicable
+            else "down" if d["level"] < b["level"] else "up" if d["level"] > b["level"]
             else "same",
             "requirements_gained": [{k: after[r][k] for k in ("requirement", "title", "evidence")}
                                     for r in sorted(set(after) - set(before))],

@@ -84,5 +84,6 @@ def levels_over_time(path: Path, revs: Sequence[tuple[str, str, str]], pack: str
         dims = [{"id": d["id"], "title": d["title"], "max_level": d["max_level"]}
                 for d in rep["dimensions"]]
         rows.append({"revision": commit, "label": label, "date": date,
-                     "levels": {d["id"]: d["level"] for d in rep["dimensions"]}})
+                     "levels": {d["id"]: d["level"] for d in rep["dimensions"]
+                                if d["level"] is not None}})  # not applicable: no level
     return {"pack": pack, "dimensions": dims, "rows": rows}

@@ -41,7 +41,8 @@ class Verdict:
 def write_baseline(report: dict[str, Any], path: Path) -> None:
     body = {"format": BASELINE_FORMAT, "version": 1, "tool_version": __version__,
             "pack": report["pack"], "revision": report["target"].get("revision"),
-            "levels": {d["id"]: d["level"] for d in report["dimensions"]}}
+            "levels": {d["id"]: d["level"] for d in report["dimensions"]
+                       if d["level"] is not None}}  # a dimension not applicable has no level
     path.write_text(json.dumps(body, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
@@ -86,14 +87,14 @@ def judge(report: dict[str, Any], pack: Pack, *, baseline: Mapping[str, Any] | N
             raise UsageError(f"baseline is for pack {baseline.get('pack')}, the scan used "
                              f"{report['pack']}")
         for dim, was in sorted(baseline["levels"].items()):
-            if dim in levels and levels[dim] < was:
+            if levels.get(dim) is not None and levels[dim] < was:
                 verdict.failures.append(f"{dim}: level {levels[dim]:g} is below the baseline "
                                         f"{was:g}")
     for dim in regressions or []:
         verdict.failures.append(f"{dim}: level dropped from {(base_levels or {})[dim]:g} to "
                                 f"{levels[dim]:g}")
     for dim, floor in sorted((fail_under or {}).items()):
-        if levels[dim] < floor:
+        if levels[dim] is not None and levels[dim] < floor:  # None: not applicable
             verdict.failures.append(f"{dim}: level {levels[dim]:g} is below the floor {floor:g}")
     verdict.incomplete = incomplete_files(report, pack)
     if verdict.incomplete and not allow_incomplete:

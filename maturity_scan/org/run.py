@@ -179,7 +179,8 @@ def _write_text(path: Path, text: str) -> None:
 
 
 def _summary(report: dict[str, Any]) -> dict[str, Any]:
-    return {"levels": {d["id"]: d["level"] for d in report["dimensions"]},
+    return {"levels": {d["id"]: d["level"] for d in report["dimensions"]
+                       if d["level"] is not None},  # not applicable: out of the aggregates
             "missing": [m["requirement"] for d in report["dimensions"]
                         for m in (d.get("next") or {}).get("missing", [])],
             "errors": len(report["errors"])}
@@ -296,8 +297,9 @@ def aggregate(settings: OrgSettings, results: Sequence[dict[str, Any]],
         "org": settings.owner, "pack": settings.pack, "pack_title": pack.title,
         "dimensions": dims, "repositories": list(results),
         "distribution": distribution,
-        "mean": {d["id"]: round(sum(r["levels"][d["id"]] for r in scored) / len(scored), 2)
-                 if scored else None for d in dims},
+        "mean": {d["id"]: round(sum(r["levels"][d["id"]] for r in rated) / len(rated), 2)
+                 if (rated := [r for r in scored if d["id"] in r["levels"]]) else None
+                 for d in dims},
         "weakest": [{"repository": r["repository"], "levels": r["levels"]} for r in weakest],
         "common_missing": [{"requirement": rid, "title": pack.requirements[rid].title,
                             "hint": pack.requirements[rid].hint, "repositories": n}

@@ -16,13 +16,18 @@ def render(hist: dict[str, Any], *, fmt: str = "text") -> str:
     return {"text": as_text, "csv": as_csv, "json": as_json}[fmt](hist)
 
 
+def _level(row: dict[str, Any], dim: str) -> str:
+    """A row's level of a dimension, `n/a` where it was not applicable."""
+    return f"{row['levels'][dim]:g}" if dim in row["levels"] else "n/a"
+
+
 def as_text(hist: dict[str, Any]) -> str:
     ids = [d["id"] for d in hist["dimensions"]]
     width = max([len(r["label"]) for r in hist["rows"]] + [8])
     out = [f"{'revision':<{width}}  {'date':<10}  " + "  ".join(f"{i:>{max(len(i), 3)}}" for i in ids)]
     for r in hist["rows"]:
         out.append(f"{r['label']:<{width}}  {r['date'][:10]:<10}  " +
-                   "  ".join(f"{r['levels'].get(i, ''):>{max(len(i), 3)}g}" for i in ids))
+                   "  ".join(f"{_level(r, i):>{max(len(i), 3)}}" for i in ids))
     return "\n".join(out) + "\n"
 
 
@@ -32,7 +37,7 @@ def as_csv(hist: dict[str, Any]) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["revision", "label", "date", *ids])
     for r in hist["rows"]:
-        w.writerow([r["revision"], r["label"], r["date"], *(f"{r['levels'][i]:g}" for i in ids)])
+        w.writerow([r["revision"], r["label"], r["date"], *(_level(r, i) for i in ids)])
     return buf.getvalue()
 
 
@@ -54,7 +59,8 @@ def chart(hist: dict[str, Any], out: Path) -> None:
     fig, ax = plt.subplots(figsize=(max(6, len(labels) * 0.8), 4.5))
     for n, d in enumerate(hist["dimensions"]):
         offset = (n - len(hist["dimensions"]) / 2) * 0.03  # keep equal lines apart
-        ax.plot(range(len(labels)), [r["levels"][d["id"]] + offset for r in hist["rows"]],
+        ax.plot(range(len(labels)), [r["levels"].get(d["id"], float("nan")) + offset
+                                        for r in hist["rows"]],
                 marker="o", label=d["title"], gid=f"series-{d['id']}")
     ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
     ax.set_ylim(0.5, top + 0.5)

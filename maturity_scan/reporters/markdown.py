@@ -48,6 +48,9 @@ def render(report: dict[str, Any]) -> str:
            f"{_code(report['target']['path'])}", "",
            "| dimension | level | next step |", "|---|---|---|"]
     for d in report["dimensions"]:
+        if d["level"] is None:
+            out.append(f"| {_md(d['title'])} | n/a | not applicable: {_md(d.get('reason', ''))} |")
+            continue
         step = (d.get("next_steps") or [None])[0]
         nxt = f"{_md(step['title'])} (→ {step['unlocks']:g})" if step else "top level reached"
         out.append(f"| {_md(d['title'])} | {d['level']:g} / {d['max_level']:g} "

@@ -37,11 +37,19 @@ def render(report: dict[str, Any], *, evidence_per_requirement: int = 3) -> str:
     out.append(click.style(f"{'DIMENSION':<{width}}  LEVEL", bold=True))
     for d in report["dimensions"]:
         label = f"{d['title']} ({d['id']})"
+        if d["level"] is None:
+            out.append(f"{label:<{width}}  {'n/a':>3} / {d['max_level']:g}  " +
+                       click.style("not applicable", dim=True))
+            continue
         name = f"  {d['level_name']}" if d.get("level_name") else ""
         out.append(f"{label:<{width}}  {d['level']:>3g} / {d['max_level']:g}  "
                    + click.style(_bar(d["level"], d["max_level"]), fg="green") + name)
     for d in report["dimensions"]:
         out.append("")
+        if d["level"] is None:
+            out.append(click.style(f"{d['title']} ({d['id']}): n/a", bold=True))
+            out.append("  " + click.style(f"not applicable: {d.get('reason', '')}", dim=True))
+            continue
         out.append(click.style(f"{d['title']} ({d['id']}): level {d['level']:g} of "
                                f"{d['max_level']:g}", bold=True))
         if d.get("note"):
@@ -55,6 +63,15 @@ def render(report: dict[str, Any], *, evidence_per_requirement: int = 3) -> str:
                 out.append(f"      waived: {m['waived']}")
             for e in m["evidence"][:evidence_per_requirement]:
                 out.append(f"      {where(e)}")
+        rungs = d.get("requirements") or []
+        excused = [r for r in rungs if r["status"] == "not_applicable"]
+        if excused:
+            out.append("  " + click.style("n/a: " + ", ".join(r["id"] for r in excused)
+                                          + f" ({excused[0].get('reason', '')})", dim=True))
+        above = [r for r in rungs if r["status"] == "met" and r["level"] > d["level"]]
+        if above:
+            out.append("  " + click.style("also met above: ", fg="green") +
+                       ", ".join(f"L{r['level']:g} {r['id']}" for r in above))
         nxt = d.get("next")
         if nxt:
             name = f" ({nxt['name']})" if nxt.get("name") else ""
