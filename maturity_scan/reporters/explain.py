@@ -20,11 +20,11 @@ def render(report: dict[str, Any], *, dimension_id: str, fmt: str = "text") -> s
         return json.dumps(as_json(report, dimension_id), indent=2) + "\n"
     report = for_display(report)  # a repository's names cannot drive the terminal
     d = dimension(report, dimension_id)
-    out = [click.style(f"{d['title']} ({d['id']}): level {d['level']:g} of {d['max_level']:g}"
-                       + (f", {d['level_name']}" if d.get("level_name") else ""), bold=True)
     if d["level"] is None:  # not applicable to this repository
         return click.style(f"{d['title']} ({d['id']}): n/a", bold=True) + \
             f"\nNot applicable: {d.get('reason', '')}\n"
+    out = [click.style(f"{d['title']} ({d['id']}): level {d['level']:g} of {d['max_level']:g}"
+                       + (f", {d['level_name']}" if d.get("level_name") else ""), bold=True)
            + click.style(f"  [{report.get('pack_title', report['pack'])}]", dim=True)]
     if d.get("note"):
         out.append(click.style(d["note"], dim=True))
