@@ -6,6 +6,7 @@ in `pyproject.toml`; `--config FILE` overrides discovery.
     waive:                       # requirements switched off, each with a reason
       security.workflow_hardening: "GitLab mirror only; GitHub workflows are not used"
     exclude: ["examples/**", "docs/**"]     # paths never scanned
+    include_set_aside: [test, vendored]     # count test data / vendored copies as practice
     gate:
       fail_under: {iac: 3, security: 2}     # absolute floors for the gate
       allow_incomplete: false               # see the gate's documentation
@@ -31,10 +32,11 @@ from typing import Any
 import yaml
 
 from maturity_scan.errors import UsageError
+from maturity_scan.model import SCOPES
 from maturity_scan.sdk import yamlsafe
 
 CONFIG_FILE = ".maturity-scan.yaml"
-KEYS = {"pack", "rules", "waive", "exclude", "gate"}
+KEYS = {"pack", "rules", "waive", "exclude", "gate", "include_set_aside"}
 GATE_KEYS = {"fail_under", "allow_incomplete"}
 RULE_FILES = ("*.yaml", "*.yml")
 
@@ -62,6 +64,7 @@ class Config:
     #                                   unless the config came from --config)
     waivers: Mapping[str, str] = field(default_factory=dict)
     exclude: tuple[str, ...] = ()
+    include_set_aside: tuple[str, ...] = ()  # scopes of evidence counted again (model.SCOPES)
     gate: GatePolicy = GatePolicy()
     origin: str = ""  # where it was read from, for messages; "" when there was none
 
@@ -141,12 +144,17 @@ def from_mapping(data: Any, origin: str, base: Path, *, confined: bool = True) -
     rules = _str_list(origin, "rules", data.get("rules") or [])
     rule_paths = tuple(_confined_path(origin, r) if confined else os.path.normpath(r)
                        for r in rules)
+    included = _str_list(origin, "include_set_aside", data.get("include_set_aside") or [])
+    if set(included) - set(SCOPES):
+        raise UsageError(f"{origin}: include_set_aside: unknown scope "
+                         f"{sorted(set(included) - set(SCOPES))[0]} (known: {', '.join(SCOPES)})")
     return Config(
         pack=pack,
         rule_dirs=tuple(Path(os.path.normpath(base / p)) for p in rule_paths),
         rule_paths=rule_paths,
         waivers={str(k): str(v) for k, v in waive.items()},
         exclude=_str_list(origin, "exclude", data.get("exclude") or []),
+        include_set_aside=included,
         gate=GatePolicy(parse_fail_under(f"{origin}: gate.fail_under",
                                          gate.get("fail_under") or {}), allow),
         origin=origin,

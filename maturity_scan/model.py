@@ -11,12 +11,15 @@ from typing import Any
 class Evidence:
     """Where a signal shows: a repository-relative POSIX path and, where one line shows it best,
     that line (1-based). `supports` names the facts this piece of evidence backs, so that a rule
-    on a fact can cite the line that established it rather than every file of the kind."""
+    on a fact can cite the line that established it rather than every file of the kind.
+    `scope` is set on evidence that is not the repository's own practice (one of SCOPES: test
+    data, vendored copies): it is reported, but satisfies no requirement."""
 
     path: str
     line: int | None = None
     detail: str = ""
     supports: frozenset[str] = field(default=frozenset(), compare=False)
+    scope: str | None = field(default=None, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"path": self.path}
@@ -24,7 +27,14 @@ class Evidence:
             out["line"] = self.line
         if self.detail:
             out["detail"] = self.detail
+        if self.scope:
+            out["scope"] = self.scope
         return out
+
+
+# Evidence set aside from the assessment, and why: files under test-data folders, and vendored
+# copies of third-party code (see engine.scan.path_scope).
+SCOPES = ("test", "vendored")
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,8 @@ def load_config(path: Path, config_file: Path | None) -> config.Config:
 
 def scan_options(cfg: config.Config, jobs: int | None, **more: Any) -> ScanOptions:
     """Scan options from the configuration, `-j` (when given) and other command-line values."""
-    return ScanOptions(exclude=cfg.exclude, **more, **({"jobs": jobs} if jobs is not None else {}))
+    return ScanOptions(exclude=cfg.exclude, include_scopes=cfg.include_set_aside, **more,
+                       **({"jobs": jobs} if jobs is not None else {}))
 
 
 def floors(cfg: config.Config, fail_under: str | None) -> dict[str, float]:

@@ -49,7 +49,8 @@ class _Fact:
 
 def merge_signals(signals: Iterable[Signal], specs: Mapping[str, KindSpec]) -> list[Signal]:
     """One signal per kind, sorted by kind; evidence deduplicated and sorted by path and line,
-    facts merged as their declared types say."""
+    facts merged as their declared types say. A signal whose evidence is all set aside (each
+    piece has a `scope`) adds its evidence but not its facts: facts are the repository's own."""
     by_kind: dict[str, list[Signal]] = defaultdict(list)
     for s in signals:
         by_kind[s.kind].append(s)
@@ -59,15 +60,19 @@ def merge_signals(signals: Iterable[Signal], specs: Mapping[str, KindSpec]) -> l
                        if s.evidence else ("", 0))
         facts: dict[str, _Fact] = {}
         supports: dict[tuple[str, int | None, str], frozenset[str]] = defaultdict(frozenset)
+        scopes: dict[str, str] = {}  # path -> scope, for evidence set aside
         for part in parts:
-            for name, value in part.facts.items():
+            set_aside = bool(part.evidence) and all(e.scope for e in part.evidence)
+            for name, value in () if set_aside else part.facts.items():
                 if name not in facts:
                     facts[name] = _Fact(specs[kind].facts[name])
                 facts[name].add(value)
             for e in part.evidence:
                 key = (e.path, e.line, e.detail)
                 supports[key] = supports[key] | e.supports
-        evidence = tuple(Evidence(p, ln, d, sup) for (p, ln, d), sup in
+                if e.scope:
+                    scopes[e.path] = e.scope
+        evidence = tuple(Evidence(p, ln, d, sup, scopes.get(p)) for (p, ln, d), sup in
                          sorted(supports.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0,
                                                                   kv[0][2])))
         merged.append(Signal(kind, evidence, {name: facts[name].result()

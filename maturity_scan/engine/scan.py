@@ -2,8 +2,12 @@
 let detectors conclude, merge signals per kind."""
 from __future__ import annotations
 
+import dataclasses
+import posixpath
+import re
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -14,7 +18,7 @@ from maturity_scan.engine import pool, registry
 from maturity_scan.engine.analysis import FileResult, checked, group_by_detector
 from maturity_scan.engine.merge import merge_signals
 from maturity_scan.engine.source import FileEntry, FileTooLarge, Source
-from maturity_scan.model import FileError, Signal
+from maturity_scan.model import SCOPES, FileError, Signal
 from maturity_scan.sdk.detector import Detector, RepoContext, conclude
 from maturity_scan.sdk.document import RepoView
 from maturity_scan.sdk.globs import compile_globs
@@ -28,6 +32,7 @@ class ScanOptions:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     limits: pool.Limits = pool.Limits()
     exclude: tuple[str, ...] = ()  # path patterns never indexed
+    include_scopes: tuple[str, ...] = ()  # set-aside scopes (model.SCOPES) that count again
 
 
 @dataclass(frozen=True)
@@ -37,11 +42,16 @@ class ScanStats:
     files_skipped_oversize: int
     bytes_read: int
     seconds: float
+    set_aside: Mapping[str, int] = field(default_factory=dict)  # scope -> files read
 
-    def to_json(self) -> dict[str, float]:
-        return {"files_indexed": self.files_indexed, "files_read": self.files_read,
-                "files_skipped_oversize": self.files_skipped_oversize,
-                "bytes_read": self.bytes_read, "seconds": round(self.seconds, 3)}
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "files_indexed": self.files_indexed, "files_read": self.files_read,
+            "files_skipped_oversize": self.files_skipped_oversize,
+            "bytes_read": self.bytes_read, "seconds": round(self.seconds, 3)}
+        if self.set_aside:
+            out["files_set_aside"] = dict(sorted(self.set_aside.items()))
+        return out
 
 
 @dataclass(frozen=True)
@@ -54,6 +64,100 @@ class ScanResult:
 
     def signal(self, kind: str) -> Signal | None:
         return next((s for s in self.signals if s.kind == kind), None)
+
+
+# What is not the repository's own practice, by path (README, "What counts as evidence").
+# Test data: a folder of these names anywhere (a top-level `fixtures/` included), or `data/`
+# directly inside a test folder. Vendored copies: a folder of these names anywhere (`vendor/` and
+# other dependency folders are never listed at all, engine.source), and a chart's subchart
+# `<chart>/charts/<dep>/` that `<chart>/Chart.yaml` (or `requirements.yaml`) lists as a
+# dependency fetched from a repository (not `file://`).
+TEST_DATA_DIRS = frozenset({"fixtures", "__fixtures__", "testdata", "test-data", "test_data",
+                            "__snapshots__"})
+TEST_DIRS = frozenset({"test", "tests", "spec", "__tests__"})
+VENDORED_DIRS = frozenset({"third_party", "third-party", "thirdparty", "vendored", "_vendor"})
+
+
+def path_scope(path: str, vendored_charts: frozenset[str] = frozenset()) -> str | None:
+    """"test", "vendored" or None (the repository's own) for a repository-relative path;
+    `vendored_charts` are subchart folders (`deploy/app/charts/redis`)."""
+    parts = path.split("/")[:-1]
+    for i, part in enumerate(parts):
+        if part in TEST_DATA_DIRS or (part == "data" and i and parts[i - 1] in TEST_DIRS):
+            return "test"
+        if part in VENDORED_DIRS:
+            return "vendored"
+        if part == "charts" and i + 1 < len(parts) and \
+                "/".join(parts[:i + 2]) in vendored_charts:
+            return "vendored"
+    return None
+
+
+_DEP_KEY = re.compile(r"^\s*(?:-\s+)?(name|alias|repository)\s*:\s*[\"']?([^\"'#\s]*)")
+
+
+def chart_dependencies(text: str) -> set[str]:
+    """Names (and aliases) of the dependencies a Chart.yaml / requirements.yaml lists with a
+    remote `repository:`, read line by line (no YAML is parsed in the main process)."""
+    names: set[str] = set()
+    entry: dict[str, str] = {}
+    inside = False
+
+    def flush() -> None:
+        repo = entry.get("repository", "")
+        if repo and not repo.startswith("file://"):
+            names.update(v for k, v in entry.items() if k in ("name", "alias") and v)
+        entry.clear()
+
+    for line in text.splitlines()[:5000]:
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if not line[0].isspace() and not line.startswith("-"):
+            flush()
+            inside = line.split(":", 1)[0].strip() == "dependencies"
+            continue
+        if not inside:
+            continue
+        if line.lstrip().startswith("-"):
+            flush()
+        m = _DEP_KEY.match(line)
+        if m:
+            entry[m.group(1)] = m.group(2)
+    flush()
+    return names
+
+
+def _vendored_charts(source: Source, paths: frozenset[str]) -> frozenset[str]:
+    """Subchart folders `<chart>/charts/<dep>` whose parent chart lists `<dep>` as a remote
+    dependency."""
+    out: set[str] = set()
+    for p in paths:
+        parts = p.split("/")
+        if len(parts) < 3 or parts[-1] != "Chart.yaml" or parts[-3] != "charts":
+            continue
+        parent = "/".join(parts[:-3])
+        deps: set[str] = set()
+        for name in ("Chart.yaml", "requirements.yaml"):
+            meta = posixpath.join(parent, name)
+            if meta in paths:
+                try:
+                    deps |= chart_dependencies(source.read(meta, limit=1 << 20)
+                                               .decode("utf-8", "replace"))
+                except (OSError, KeyError, ValueError, FileTooLarge):
+                    continue
+        if parts[-2] in deps:
+            out.add("/".join(parts[:-1]))
+    return frozenset(out)
+
+
+def _scoped(sig: Signal, scope_of: Mapping[str, str | None], default: str | None) -> Signal:
+    """The signal with each piece of evidence scoped by its path (`default` for a path of the
+    repository's own in a signal concluded from set-aside files)."""
+    if not any(scope_of.get(e.path) or default for e in sig.evidence):
+        return sig
+    return dataclasses.replace(sig, evidence=tuple(
+        dataclasses.replace(e, scope=e.scope or scope_of.get(e.path) or default)
+        for e in sig.evidence))
 
 
 def _size_text(n: int) -> str:
@@ -97,6 +201,13 @@ def _scan(source: Source, options: ScanOptions, detectors: Sequence[Detector] | 
     errors: list[FileError] = list(getattr(source, "errors", ()))
     claimed: list[tuple[FileEntry, tuple[str, ...]]] = []
     oversize = 0
+    counted = set(options.include_scopes)
+    vendored = _vendored_charts(source, paths) if "vendored" not in counted else frozenset()
+    scope_of: dict[str, str | None] = {}
+    for p in paths:
+        sc = path_scope(p, vendored)
+        if sc and sc not in counted:
+            scope_of[p] = sc
     for entry in entries:
         ids = tuple(det_id for det_id, rx in matchers if rx.match(entry.path))
         if not ids:
@@ -108,6 +219,7 @@ def _scan(source: Source, options: ScanOptions, detectors: Sequence[Detector] | 
         claimed.append((entry, ids))
 
     read = {"files": 0, "bytes": 0}
+    set_aside: Counter[str] = Counter()
 
     def tasks() -> Iterator[pool.Task]:
         for entry, ids in claimed:
@@ -124,6 +236,8 @@ def _scan(source: Source, options: ScanOptions, detectors: Sequence[Detector] | 
                 continue
             read["files"] += 1
             read["bytes"] += len(data)
+            if entry.path in scope_of:
+                set_aside[scope_of[entry.path]] += 1
             yield entry.path, data, ids
 
     view = RepoView(paths)
@@ -150,9 +264,27 @@ def _scan(source: Source, options: ScanOptions, detectors: Sequence[Detector] | 
         errors.extend(r.errors)
     found = group_by_detector(results)
     concluded = [s for det in groups.file for s in found.get(det.id, [])]  # they stand as found
+    # Concluding detectors judge the repository's own files by themselves (with a view that
+    # lists only those), and the set-aside files apart, each scope on its own.
+    own_found: dict[str, list[Signal]] = {}
+    aside: dict[str, dict[str, list[Signal]]] = {sc: {} for sc in SCOPES}
+    for det_id, sigs in found.items():
+        for sig in sigs:
+            scopes = {scope_of.get(e.path) for e in sig.evidence}
+            sc = scopes.pop() if len(scopes) == 1 else None
+            (aside[sc] if sc else own_found).setdefault(det_id, []).append(sig)
+    own_ctx = ctx if not scope_of else dataclasses.replace(
+        ctx, view=RepoView(frozenset(p for p in paths if p not in scope_of)))
     more, failures = _conclude_all(
-        groups.concluding + (groups.history if thread is None else ()), found, ctx)
+        groups.concluding + (groups.history if thread is None else ()), own_found, own_ctx)
     concluded += more
+    for sc, sc_found in aside.items():
+        dets_aside = [d for d in groups.concluding if d.id in sc_found]
+        if dets_aside:
+            more, _ = _conclude_all(dets_aside, sc_found, ctx)
+            concluded += [_scoped(s, scope_of, sc) for s in more]
+    if scope_of:
+        concluded = [_scoped(s, scope_of, None) for s in concluded]
     if thread is not None:
         thread.join()
         more, more_failures = background.get("done", ([], [FileError(
@@ -162,7 +294,7 @@ def _scan(source: Source, options: ScanOptions, detectors: Sequence[Detector] | 
     errors += failures
     signals = merge_signals(concluded, registry.kind_specs(dets))
     stats = ScanStats(len(entries), read["files"], oversize, read["bytes"],
-                      time.monotonic() - start)
+                      time.monotonic() - start, dict(set_aside))
     return ScanResult(source.description, source.revision, tuple(signals),
                       tuple(sorted(set(errors))), stats)
 
