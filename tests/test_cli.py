@@ -142,7 +142,9 @@ def test_rules_graph_mermaid() -> None:
 def test_pack_all_reports_every_pack(tmp_path: Path) -> None:
     out = tmp_path / "all.json"
     assert main(["scan", str(PLATFORM), "--pack", "all", "--format", "json", "-o", str(out)]) == 0
-    reps = json.loads(out.read_text())
+    body = json.loads(out.read_text())
+    assert body["schema_version"] == 1  # one document (tests/test_cli_usage.py: its schema)
+    reps = body["reports"]
     assert [r["pack"] for r in reps] == ["cnmm", "devex", "devops", "gitops", "kmm"]
     for rep in reps:
         report.validate(rep)

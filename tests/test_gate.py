@@ -173,7 +173,7 @@ def test_baseline_and_fail_under(repo: Path, tmp_path: Path) -> None:
     assert "security: level 3 is below the floor 4" in floor.stderr
     assert "iac" not in floor.stderr.split("gate failed")[1]
     bad = run("scan", str(repo), "--fail-under", "nope=2")
-    assert bad.returncode == 2 and "unknown dimension nope" in bad.stderr
+    assert bad.returncode == 2 and "--fail-under: nope: unknown dimension" in bad.stderr
 
 
 def test_markdown_scan_report(repo: Path) -> None:

@@ -44,6 +44,11 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Abort:
         click.echo("maturity-scan: interrupted", err=True)
         return 130
+    except click.UsageError as e:  # one line, like every other usage mistake
+        where = e.ctx.command_path if e.ctx else "maturity-scan"
+        message = " ".join(e.format_message().split())
+        click.echo(f"{where}: {message} (see '{where} --help')", err=True)
+        return ExitCode.USAGE
     except click.ClickException as e:
         e.show()
         return ExitCode.USAGE

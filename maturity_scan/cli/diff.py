@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 
 from maturity_scan import api, config, reporters
-from maturity_scan.cli.options import emit, floors, rules_dir_option, scan_options
+from maturity_scan.cli import checks
+from maturity_scan.cli.options import emit, rules_dir_option, scan_options
 from maturity_scan.engine.source import GitRevisionSource, WorkTreeSource
 from maturity_scan.errors import GateFailed, UsageError
 from maturity_scan.gate import diff, policy
@@ -35,6 +36,11 @@ def diff_command(path: Path, base: str, head: str | None, pack: str | None, fmt:
     """Compare two revisions; exit 1 when any dimension's level drops (or a floor is missed)."""
     if not path.is_dir():
         raise UsageError(f"{path}: not a directory")
+    checks.output_file(output, "-o")
+    checks.rule_dirs(rule_dirs)
+    jobs = checks.jobs(jobs)
+    if not policy.has_commit(path):
+        raise UsageError(f"{path}: the repository has no commit yet (nothing to compare with)")
     if not policy.revision_present(path, base):
         raise UsageError(f"base revision {base} is not in this clone; fetch it first, e.g. "
                          f"`git fetch --no-tags --depth=1 origin {base}` (or check out with "
@@ -45,14 +51,16 @@ def diff_command(path: Path, base: str, head: str | None, pack: str | None, fmt:
         dirs = (*policy.rules_at(path, base, cfg, Path(tmp), from_base=config_file is None),
                 *rule_dirs)
         name = pack or cfg.pack or api.DEFAULT_PACK
-        chosen = api.get_pack(name, dirs)
+        chosen = checks.pack(pack, cfg, dirs)
+        checks.waivers(cfg, api.packs(dirs).values())
+        bars = checks.gate_floors(cfg, fail_under, chosen)
         before = api.scan_report(GitRevisionSource(path, base), name, options, rule_dirs=dirs,
                                  waivers=cfg.waivers)
         head_source = GitRevisionSource(path, head) if head else WorkTreeSource(path)
         after = api.scan_report(head_source, name, options, rule_dirs=dirs,
                                 waivers=cfg.waivers)
         changes = diff.compare(before, after, chosen)
-        verdict = policy.judge(after, chosen, fail_under=floors(cfg, fail_under),
+        verdict = policy.judge(after, chosen, fail_under=bars,
                                regressions=changes["regressions"],
                                base_levels={d["id"]: d["level"] for d in before["dimensions"]},
                                allow_incomplete=allow_incomplete or cfg.gate.allow_incomplete)

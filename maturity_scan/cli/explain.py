@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from maturity_scan import api
+from maturity_scan.cli import checks
 from maturity_scan.cli.options import (config_option, emit, load_config, rules_dir_option,
                                        scan_options)
 from maturity_scan.engine.source import open_source
@@ -30,13 +31,18 @@ def explain_command(args: tuple[str, ...], rev: str | None, pack: str | None, fm
     if len(args) > 2:
         raise UsageError("explain takes [PATH] DIMENSION")
     path, dim = (Path(args[0]), args[1]) if len(args) == 2 else (Path("."), args[0])
+    if len(args) == 1 and (Path(dim).is_dir() or "/" in dim):
+        raise UsageError(f"explain {dim}: missing argument DIMENSION (explain [PATH] DIMENSION, "
+                         "e.g. `maturity-scan explain . iac`)")
     source = open_source(path, rev)
+    checks.rule_dirs(rule_dirs)
     cfg = load_config(path, config_file)
     dirs = (*cfg.rule_dirs, *rule_dirs)
-    chosen = api.get_pack(pack or cfg.pack or api.DEFAULT_PACK, dirs)
+    checks.waivers(cfg, api.packs(dirs).values())
+    chosen = checks.pack(pack, cfg, dirs)
     if dim not in {d.id for d in chosen.dimensions}:
         known = ", ".join(d.id for d in chosen.dimensions)
         raise UsageError(f"{dim}: no such dimension in pack {chosen.id} (dimensions: {known})")
-    rep = api.scan_report(source, chosen.id, scan_options(cfg, jobs), rule_dirs=dirs,
+    rep = api.scan_report(source, chosen.id, scan_options(cfg, checks.jobs(jobs)), rule_dirs=dirs,
                           waivers=cfg.waivers)
     emit(explain.render(rep, dimension_id=dim, fmt=fmt), None)

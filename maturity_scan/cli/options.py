@@ -8,6 +8,7 @@ import click
 
 from maturity_scan import config, report
 from maturity_scan.engine.scan import ScanOptions
+from maturity_scan.errors import UsageError
 
 ALL_PACKS = "all"
 
@@ -30,7 +31,11 @@ def emit(content: str, output: Path | None) -> None:
     if output is None:
         click.echo(content, nl=False)
     else:
-        output.write_text(content, encoding="utf-8")
+        try:
+            output.write_text(content, encoding="utf-8")
+        except OSError as e:  # checked before the work; this is a race, still the user's path
+            raise UsageError(f"{output}: cannot write ({e.strerror or type(e).__name__})") \
+                from None
 
 
 def load_config(path: Path, config_file: Path | None) -> config.Config:

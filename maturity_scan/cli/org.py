@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from maturity_scan import api
+from maturity_scan.cli import checks
 from maturity_scan.engine.scan import DEFAULT_MAX_FILE_BYTES
 from maturity_scan.errors import UsageError
 from maturity_scan.org import github, run as org
@@ -55,6 +56,9 @@ def org_command(owner: str, api_url: str, out: Path, cache: Path | None, workers
     api.get_pack(pack)
     if not _OWNER.fullmatch(owner):
         raise UsageError(f"{owner!r}: not a GitHub organization or user name")
+    checks.output_dir(out, "--out")  # before any request: a path that cannot be made is exit 2
+    if cache is not None:
+        checks.output_dir(cache, "--cache")
     token = github.token_from_env()
     for name in github.TOKEN_VARIABLES:  # held here only: no child process inherits it
         os.environ.pop(name, None)

@@ -2,29 +2,61 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
 from maturity_scan import api, reporters
-from maturity_scan.cli.options import (ALL_PACKS, config_option, emit, floors, load_config,
+from maturity_scan.cli import checks
+from maturity_scan.cli.options import (ALL_PACKS, config_option, emit, load_config,
                                        rules_dir_option, scan_options)
 from maturity_scan.engine.pool import Limits
 from maturity_scan.engine.scan import DEFAULT_MAX_FILE_BYTES
 from maturity_scan.engine.source import open_source
-from maturity_scan.errors import GateFailed
+from maturity_scan.errors import GateFailed, UsageError
 from maturity_scan.gate import policy
 
+EXAMPLES = """\b
+Examples:
+  maturity-scan scan                          # this folder, text report
+  maturity-scan scan ../api --pack gitops     # another folder, another pack
+  maturity-scan scan -o sarif=r.sarif -o json=r.json   # several reports in one run
+  maturity-scan scan --rev v1.2.0             # a revision, read from git objects
+  maturity-scan scan --fail-under iac=3,security=2     # a gate: exit 1 below a floor
 
-@click.command("scan")
+\b
+Exit codes: 0 done, 1 the gate failed, 2 a usage mistake or unusable input, 3 a bug.
+"""
+
+
+def outputs(values: tuple[str, ...], fmt: str) -> list[tuple[str, Path | None]]:
+    """`-o PATH` (in --format) and `-o FORMAT=PATH`, each checked writable before any work;
+    none: --format to stdout."""
+    if not values:
+        return [(fmt, None)]
+    out: list[tuple[str, Path | None]] = []
+    for value in values:
+        head, sep, rest = value.partition("=")
+        kind, path = (head, rest) if sep and head in reporters.FORMATS else (fmt, value)
+        if not path:
+            raise UsageError(f"-o {value}: no file name")
+        target = None if path == "-" else Path(path)
+        checks.output_file(target, "-o")
+        out.append((kind, target))
+    return out
+
+
+@click.command("scan", epilog=EXAMPLES)
 @click.argument("path", default=".", type=click.Path(path_type=Path))
 @click.option("--rev", help="Scan this git revision straight from the object store.")
 @click.option("--pack", help=f"Rule pack (default: the config's, else {api.DEFAULT_PACK}); "
                              "`all` for every pack.")
 @click.option("--format", "fmt", type=click.Choice(tuple(reporters.FORMATS)), default="text",
               show_default=True)
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the report here.")
+@click.option("-o", "--output", "output_values", multiple=True, metavar="[FORMAT=]FILE",
+              help="Write the report here (in --format, or in FORMAT); repeatable.")
 @click.option("-j", "--jobs", type=click.IntRange(min=0),
-              help="Parser worker processes (default: one per core; 0: no isolation).")
+              help="Parser worker processes (default and most: one per core; 0: no isolation).")
 @click.option("--max-file-size", type=click.IntRange(min=1), default=DEFAULT_MAX_FILE_BYTES,
               show_default=True, help="Files larger than this many bytes are skipped.")
 @click.option("--file-timeout", type=click.FloatRange(min=0.1), default=Limits.seconds_per_file,
@@ -38,35 +70,44 @@ from maturity_scan.gate import policy
 @config_option
 @click.option("--baseline", type=click.Path(path_type=Path, dir_okay=False),
               help="Fail (exit 1) when any dimension falls below this baseline.")
-@click.option("--write-baseline", type=click.Path(path_type=Path, dir_okay=False),
+@click.option("--write-baseline", type=click.Path(path_type=Path),
               help="Record this scan's levels (with pack and tool version) as a baseline.")
 @click.option("--fail-under", help="Fail (exit 1) below these floors: DIM=LEVEL[,DIM=LEVEL…].")
 @click.option("--allow-incomplete", is_flag=True,
               help="Let the gate pass although files the rules depend on could not be parsed.")
-def scan_command(path: Path, rev: str | None, pack: str | None, fmt: str, output: Path | None,
-                 jobs: int | None, max_file_size: int, file_timeout: float, scan_timeout: float,
-                 worker_memory: int, rule_dirs: tuple[Path, ...], config_file: Path | None,
-                 baseline: Path | None, write_baseline: Path | None, fail_under: str | None,
+def scan_command(path: Path, rev: str | None, pack: str | None, fmt: str,
+                 output_values: tuple[str, ...], jobs: int | None, max_file_size: int,
+                 file_timeout: float, scan_timeout: float, worker_memory: int,
+                 rule_dirs: tuple[Path, ...], config_file: Path | None, baseline: Path | None,
+                 write_baseline: Path | None, fail_under: str | None,
                  allow_incomplete: bool) -> None:
     """Scan a repository and report its maturity level per dimension."""
     source = open_source(path, rev)  # a missing path is exit 2 before anything else
+    # Every user mistake is found here, before the scan (exit 2, one line).
+    checks.rule_dirs(rule_dirs)
     cfg = load_config(path, config_file)
     dirs = (*cfg.rule_dirs, *rule_dirs)
-    options = scan_options(cfg, jobs, max_file_bytes=max_file_size,
+    targets = outputs(output_values, fmt)
+    checks.output_file(write_baseline, "--write-baseline")
+    every = api.packs(dirs)
+    checks.waivers(cfg, every.values())
+    options = scan_options(cfg, checks.jobs(jobs), max_file_bytes=max_file_size,
                            limits=Limits(file_timeout, worker_memory << 20,
                                          seconds_total=scan_timeout))
-    name = pack or cfg.pack or api.DEFAULT_PACK
-    if name == ALL_PACKS:
-        packs = api.packs(dirs)
-        reps = api.scan_reports(source, list(packs), options, rule_dirs=dirs,
+    if (pack or cfg.pack) == ALL_PACKS:
+        reps = api.scan_reports(source, list(every), options, rule_dirs=dirs,
                                 waivers=cfg.waivers)
-        emit(reporters.render_all(reps, fmt, packs), output)
+        _nothing_to_scan(reps[0], path)
+        for kind, target in targets:
+            emit(reporters.render_all(reps, kind, every), target)
         return
-    chosen = api.get_pack(name, dirs)
-    bars = floors(cfg, fail_under)
+    chosen = checks.pack(pack, cfg, dirs)
+    bars = checks.gate_floors(cfg, fail_under, chosen)
     base = policy.load_baseline(baseline) if baseline else None  # a bad file fails before scanning
     rep = api.scan_report(source, chosen.id, options, rule_dirs=dirs, waivers=cfg.waivers)
-    emit(reporters.render(rep, fmt, pack=chosen), output)
+    _nothing_to_scan(rep, path)
+    for kind, target in targets:
+        emit(reporters.render(rep, kind, pack=chosen), target)
     if write_baseline:
         policy.write_baseline(rep, write_baseline)
     if base is not None or bars:
@@ -74,3 +115,9 @@ def scan_command(path: Path, rev: str | None, pack: str | None, fmt: str, output
                                allow_incomplete=allow_incomplete or cfg.gate.allow_incomplete)
         if not verdict.passed:
             raise GateFailed("gate failed:\n  " + "\n  ".join(verdict.failures))
+
+
+def _nothing_to_scan(rep: dict[str, Any], path: Path) -> None:
+    if not rep["stats"]["files_indexed"]:
+        click.echo(f"maturity-scan: warning: nothing to scan in {path} (no files outside "
+                   "dependency folders and excluded paths)", err=True)

@@ -185,6 +185,17 @@ def rules_at(path: Path, rev: str, policy: config.Config, into: Path, *,
     return out
 
 
+def has_commit(repo_path: Path) -> bool:
+    """Whether the repository at `repo_path` has any commit (HEAD resolves); a folder that is no
+    git repository is a UsageError saying so."""
+    repo = gitsafe.open_repo(repo_path.resolve())
+    if repo is None:
+        raise UsageError(f"{repo_path}: not a git repository")
+    found = gitsafe.try_run(repo, "rev-parse", "--verify", "--quiet", "HEAD^{commit}",
+                            max_bytes=1024)
+    return bool(found and found.strip())
+
+
 def revision_present(repo_path: Path, rev: str) -> bool:
     """Whether `rev` names a commit this clone holds (read like every other git call: hardened,
     and fine in a checkout owned by another user). A repository that cannot be read safely is

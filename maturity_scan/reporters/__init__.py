@@ -34,8 +34,17 @@ def render(report: dict[str, Any], fmt: str, **opts: Any) -> str:
 
 
 def render_all(reports: Sequence[dict[str, Any]], fmt: str, packs: Mapping[str, Any]) -> str:
-    """Several reports of one scan (`--pack all`): JSON is a list of reports (each valid on its
-    own); the other formats put the reports one after another."""
+    """Several reports of one scan (`--pack all`) as one valid document: JSON an object
+    `{"schema_version": 1, "reports": [...]}` (each report valid on its own), SARIF one log with
+    one run per pack, HTML one page with a section per pack; text and markdown one after
+    another."""
     if fmt == "json":
-        return _json.dumps(list(reports), indent=2, sort_keys=True) + "\n"
+        body = {"schema_version": 1, "reports": list(reports)}
+        return _json.dumps(body, indent=2, sort_keys=True) + "\n"
+    if fmt == "sarif":
+        logs = [_json.loads(render(r, fmt, pack=packs[r["pack"]])) for r in reports]
+        logs[0]["runs"] = [run for log in logs for run in log["runs"]]
+        return _json.dumps(logs[0], indent=2) + "\n"
+    if fmt == "html":
+        return html.render_many(reports)
     return "\n".join(render(r, fmt, pack=packs[r["pack"]]) for r in reports)

@@ -17,7 +17,9 @@ EVIDENCE_PER_REQUIREMENT = 5
 
 def render(report: dict[str, Any], *, dimension_id: str, fmt: str = "text") -> str:
     if fmt == "json":
-        return json.dumps(as_json(report, dimension_id), indent=2) + "\n"
+        body = {"schema_version": report["schema_version"], "tool": report["tool"],
+                **as_json(report, dimension_id)}
+        return json.dumps(body, indent=2) + "\n"
     report = for_display(report)  # a repository's names cannot drive the terminal
     d = dimension(report, dimension_id)
     if d["level"] is None:  # not applicable to this repository

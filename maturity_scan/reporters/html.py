@@ -25,25 +25,51 @@ def _where(e: dict[str, Any]) -> str:
     return f"<code>{escape(loc)}</code>{detail}"
 
 
+def _head(title: str) -> list[str]:
+    return ["<!doctype html><html lang=en><meta charset=utf-8>",
+            f"<title>{escape(title)}</title><style>{STYLE}</style>"]
+
+
 def render(report: dict[str, Any]) -> str:
+    return "\n".join(_head(_title(report)) + _section(report, "")) + "\n"
+
+
+def render_many(reports: list[dict[str, Any]]) -> str:
+    """Several reports of one scan (`--pack all`): one page, a section per pack, anchors
+    prefixed with the pack id so that they stay unique."""
+    out = _head(f"maturity-scan: {for_display(reports[0])['target']['path']}")
+    out.append("<nav><ul>" + "".join(
+        f"<li><a href='#{escape(r['pack'])}'>{escape(for_display(r).get('pack_title', r['pack']))}"
+        "</a></li>" for r in reports) + "</ul></nav>")
+    for r in reports:
+        out.append(f"<section id='{escape(r['pack'])}'>")
+        out += _section(r, f"{r['pack']}-")
+        out.append("</section>")
+    return "\n".join(out) + "\n"
+
+
+def _title(report: dict[str, Any]) -> str:
+    report = for_display(report)
+    return f"{report.get('pack_title', report['pack'])}: {report['target']['path']}"
+
+
+def _section(report: dict[str, Any], prefix: str) -> list[str]:
+    title = _title(report)
     report = for_display(report)  # controls shown as escapes, as in every text format
     t = report["target"]
-    title = f"{report.get('pack_title', report['pack'])}: {t['path']}"
-    out = ["<!doctype html><html lang=en><meta charset=utf-8>",
-           f"<title>{escape(title)}</title><style>{STYLE}</style>",
-           f"<h1>{escape(title)}</h1>"]
+    out = [f"<h1>{escape(title)}</h1>"]
     if t.get("revision"):
         out.append(f"<p class=muted>revision {escape(t['revision'])}</p>")
     out.append("<table><tr><th>dimension</th><th>level</th><th></th><th>name</th></tr>")
     for d in report["dimensions"]:
         width = 10 * d["level"] / d["max_level"]
-        out.append(f"<tr><td><a href='#{escape(d['id'])}'>{escape(d['title'])}</a></td>"
+        out.append(f"<tr><td><a href='#{escape(prefix + d['id'])}'>{escape(d['title'])}</a></td>"
                    f"<td>{d['level']:g} / {d['max_level']:g}</td>"
                    f"<td><span class=track><span class=bar style='width:{width:.1f}rem'>"
                    f"</span></span></td><td>{escape(d.get('level_name', ''))}</td></tr>")
     out.append("</table>")
     for d in report["dimensions"]:
-        out.append(f"<h2 id='{escape(d['id'])}'>{escape(d['title'])}: level {d['level']:g}</h2>")
+        out.append(f"<h2 id='{escape(prefix + d['id'])}'>{escape(d['title'])}: level {d['level']:g}</h2>")
         if d["met"]:
             out.append("<ul>")
             for m in d["met"]:
@@ -65,4 +91,4 @@ def render(report: dict[str, Any]) -> str:
         out.extend(f"<li><code>{escape(e['path'])}</code> {escape(e['message'])}</li>"
                    for e in report["errors"])
         out.append("</ul>")
-    return "\n".join(out) + "\n"
+    return out
