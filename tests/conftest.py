@@ -19,6 +19,16 @@ def update_golden(request: pytest.FixtureRequest) -> bool:
 
 
 @pytest.fixture(autouse=True)
+def private_cache_dir(monkeypatch: pytest.MonkeyPatch,
+                      tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every test gets a parse cache of its own (engine.cache), never the real ~/.cache, and
+    outside `tmp_path` (which tests scan)."""
+    cache_home = tmp_path_factory.mktemp("xdg-cache")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache_home))
+    return cache_home
+
+
+@pytest.fixture(autouse=True)
 def every_report_matches_the_schema(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every JSON report built anywhere in the suite is checked against the shipped schema."""
     from maturity_scan import report

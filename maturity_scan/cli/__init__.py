@@ -10,6 +10,7 @@ import threading
 import click
 
 from maturity_scan import __version__
+from maturity_scan.cli.cache import cache_group
 from maturity_scan.cli.detectors import detectors_group
 from maturity_scan.cli.diff import diff_command
 from maturity_scan.cli.explain import explain_command
@@ -27,7 +28,7 @@ def cli() -> None:
 
 
 for command in (scan_command, detectors_group, rules_group, explain_command, diff_command,
-                history_command, org_command):
+                history_command, org_command, cache_group):
     cli.add_command(command)
 
 

@@ -8,7 +8,7 @@ import click
 
 from maturity_scan import api, config, reporters
 from maturity_scan.cli import checks
-from maturity_scan.cli.options import emit, rules_dir_option, scan_options
+from maturity_scan.cli.options import emit, no_cache_option, rules_dir_option, scan_options
 from maturity_scan.engine.source import GitRevisionSource, WorkTreeSource
 from maturity_scan.errors import GateFailed, UsageError
 from maturity_scan.gate import diff, policy
@@ -29,6 +29,7 @@ from maturity_scan.reporters import diff as diff_report, sarif
 @click.option("--allow-incomplete", is_flag=True,
               help="Pass although files the rules depend on could not be parsed.")
 @click.option("-j", "--jobs", type=click.IntRange(min=0), help="Parser worker processes.")
+@no_cache_option
 @rules_dir_option
 def diff_command(path: Path, base: str, head: str | None, pack: str | None, fmt: str,
                  output: Path | None, config_file: Path | None, fail_under: str | None,

@@ -6,7 +6,8 @@ from pathlib import Path
 import click
 
 from maturity_scan import api
-from maturity_scan.cli.options import emit, rules_dir_option
+from maturity_scan.cli.options import emit, no_cache_option, rules_dir_option, use_cache
+from maturity_scan.engine.scan import ScanOptions
 from maturity_scan.errors import UsageError
 from maturity_scan.gate import history
 from maturity_scan.reporters import history as history_report
@@ -25,6 +26,7 @@ from maturity_scan.reporters import history as history_report
               help="Also draw the levels over time as an SVG chart (needs matplotlib).")
 @click.option("-o", "--output", type=click.Path(path_type=Path))
 @rules_dir_option
+@no_cache_option
 def history_command(path: Path, tags: bool, last: int | None, since: str | None, pack: str,
                     fmt: str, chart: Path | None, output: Path | None,
                     rule_dirs: tuple[Path, ...]) -> None:
@@ -35,7 +37,8 @@ def history_command(path: Path, tags: bool, last: int | None, since: str | None,
         raise UsageError(f"{path}: not a directory")
     api.get_pack(pack, rule_dirs)
     revs = history.revisions(path, tags=tags, last=last, since=since)
-    hist = history.levels_over_time(path, revs, pack, rule_dirs=rule_dirs)
+    hist = history.levels_over_time(path, revs, pack, ScanOptions(cache=use_cache()),
+                                    rule_dirs=rule_dirs)
     emit(history_report.render(hist, fmt=fmt), output)
     if chart:
         history_report.chart(hist, chart)

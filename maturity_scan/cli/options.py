@@ -38,6 +38,23 @@ def emit(content: str, output: Path | None) -> None:
                 from None
 
 
+def _no_cache(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.meta["maturity_scan.no_cache"] = True
+
+
+no_cache_option = click.option(
+    "--no-cache", is_flag=True, expose_value=False, callback=_no_cache,
+    help="Parse every file again: neither read nor write the parse cache "
+         "(see `maturity-scan cache info`).")
+
+
+def use_cache() -> bool:
+    """False when the running command was given `--no-cache`."""
+    ctx = click.get_current_context(silent=True)
+    return not (ctx is not None and ctx.meta.get("maturity_scan.no_cache"))
+
+
 def load_config(path: Path, config_file: Path | None) -> config.Config:
     """`--config FILE`, else the scanned repository's own config, else defaults."""
     if config_file is not None:
@@ -47,6 +64,7 @@ def load_config(path: Path, config_file: Path | None) -> config.Config:
 
 def scan_options(cfg: config.Config, jobs: int | None, **more: Any) -> ScanOptions:
     """Scan options from the configuration, `-j` (when given) and other command-line values."""
+    more.setdefault("cache", use_cache())
     return ScanOptions(exclude=cfg.exclude, include_scopes=cfg.include_set_aside, **more,
                        **({"jobs": jobs} if jobs is not None else {}))
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from maturity_scan.model import FactType, FileError, KindSpec, Signal
 from maturity_scan.sdk.detector import Detector
-from maturity_scan.sdk.document import Document, ParseError
+from maturity_scan.sdk.document import Document, ParseError, RepoView
 
 
 class FileTimeout(BaseException):
@@ -16,10 +16,57 @@ class FileTimeout(BaseException):
 
 
 @dataclass
+class Outcome:
+    """What one detector made of one file, and what it asked of the rest of the repository
+    (`deps`, for the parse cache; None when it cannot be cached)."""
+
+    detector: str
+    signals: list[Signal]
+    error: str | None = None
+    deps: tuple[tuple[Any, ...], ...] | None = ()
+
+
+@dataclass
 class FileResult:
     path: str
     found: list[tuple[str, Signal]] = field(default_factory=list)  # (detector id, signal)
     errors: list[FileError] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)  # per detector, when all ran
+
+
+class RecordingView:
+    """A `RepoView` that notes each question a detector asks of it, with the answer: a cached
+    result stands only where the same questions get the same answers."""
+
+    def __init__(self, view: RepoView) -> None:
+        self._view = view
+        self.log: list[tuple[Any, ...]] = []
+        self.opaque = False  # the whole path set was read: no cache entry
+
+    def exists(self, path: str) -> bool:
+        answer = self._view.exists(path)
+        self.log.append(("e", path, answer))
+        return answer
+
+    def has_dir(self, path: str) -> bool:
+        answer = self._view.has_dir(path)
+        self.log.append(("d", path, answer))
+        return answer
+
+    def glob(self, *patterns: str) -> list[str]:
+        answer = self._view.glob(*patterns)
+        self.log.append(("g", list(patterns), answer))
+        return answer
+
+    @property
+    def paths(self) -> frozenset[str]:
+        self.opaque = True
+        return self._view.paths
+
+    @property
+    def dirs(self) -> frozenset[str]:
+        self.opaque = True
+        return self._view.dirs
 
 
 def plain(value: Any) -> Any:
@@ -49,21 +96,41 @@ def checked(det: Detector, sig: Signal) -> Signal:
     return Signal(sig.kind, sig.evidence, facts)
 
 
+def _one(det: Detector, doc: Document) -> tuple[list[Signal], str | None]:
+    try:
+        return [checked(det, s) for s in det.analyze(doc)], None
+    except ParseError as e:
+        return [], str(e)
+    except RecursionError:
+        return [], "nested too deeply"
+    except MemoryError:
+        raise
+    except Exception as e:  # a detector bug must not end the scan; no contents quoted
+        return [], f"detector failed ({type(e).__name__})"
+
+
 def analyze(doc: Document, detectors: Sequence[Detector]) -> FileResult:
-    result = FileResult(doc.path)
-    failures: dict[str, list[str]] = {}
+    view = RecordingView(doc.repo)
+    doc.repo = view  # type: ignore[assignment]
+    outcomes = []
     for det in detectors:
-        try:
-            result.found += [(det.id, checked(det, s)) for s in det.analyze(doc)]
-        except ParseError as e:
-            failures.setdefault(str(e), []).append(det.id)
-        except RecursionError:
-            failures.setdefault("nested too deeply", []).append(det.id)
-        except MemoryError:
-            raise
-        except Exception as e:  # a detector bug must not end the scan; no contents quoted
-            failures.setdefault(f"detector failed ({type(e).__name__})", []).append(det.id)
-    result.errors = [FileError(doc.path, ", ".join(ids), msg) for msg, ids in failures.items()]
+        signals, error = _one(det, doc)
+        # what this detector's result may depend on: every question asked so far (a parse
+        # memoised by an earlier detector may have asked it)
+        outcomes.append(Outcome(det.id, signals, error, None if view.opaque else tuple(view.log)))
+    return assemble(doc.path, outcomes)
+
+
+def assemble(path: str, outcomes: Sequence[Outcome]) -> FileResult:
+    """One file's result from its detectors' outcomes (fresh or cached), in claim order:
+    detectors failing the same way share one error entry."""
+    result = FileResult(path, outcomes=list(outcomes))
+    failures: dict[str, list[str]] = {}
+    for o in outcomes:
+        result.found += [(o.detector, s) for s in o.signals]
+        if o.error is not None:
+            failures.setdefault(o.error, []).append(o.detector)
+    result.errors = [FileError(path, ", ".join(ids), msg) for msg, ids in failures.items()]
     return result
 
 

@@ -102,12 +102,17 @@ class Pool:
 
     def close(self) -> None:
         for w in self.workers:
+            if not w.loaded:  # still importing the detectors: nothing to finish
+                w.kill()
+                continue
             try:
                 w.conn.send(None)
             except (OSError, ValueError):
                 pass
         end = time.monotonic() + 1
         for w in self.workers:
+            if not w.loaded:
+                continue
             try:
                 w.proc.wait(max(0.0, end - time.monotonic()))
             except subprocess.TimeoutExpired:
@@ -123,20 +128,25 @@ class Pool:
         """Analyze `count` files, yielding results in completion order."""
         if count <= 0:
             return
-        while len(self.workers) < min(self.jobs, count):
-            self.workers.append(_Worker(self.limits))
         limits, workers = self.limits, self.workers
+        most = min(self.jobs, count)
         queue: deque[Task] = deque()
         source = iter(tasks)
         budget_end = time.monotonic() + limits.seconds_total
         hard = limits.seconds_per_file + limits.grace_seconds
 
         def refill() -> None:
-            while len(queue) < 2 * len(workers):
-                nxt = next(source, None)
-                if nxt is None:
+            while True:
+                while len(queue) < 2 * len(workers):
+                    nxt = next(source, None)
+                    if nxt is None:
+                        return
+                    queue.append(nxt)
+                # More work than the workers can take: another one, up to `most`. (Files
+                # the parse cache answers never reach the queue: nothing to start for them.)
+                if len(workers) >= most:
                     return
-                queue.append(nxt)
+                workers.append(_Worker(limits))
 
         while True:
             refill()

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from maturity_scan import config, gitsafe
-from maturity_scan.engine import pool, registry
-from maturity_scan.engine.analysis import FileResult, checked, group_by_detector
+from maturity_scan.engine import cache, pool, registry
+from maturity_scan.engine.analysis import (FileResult, Outcome, assemble, checked,
+                                           group_by_detector)
 from maturity_scan.engine.merge import merge_signals
 from maturity_scan.engine.source import FileEntry, FileTooLarge, Source
 from maturity_scan.model import SCOPES, FileError, Signal
@@ -33,6 +34,8 @@ class ScanOptions:
     limits: pool.Limits = pool.Limits()
     exclude: tuple[str, ...] = ()  # path patterns never indexed
     include_scopes: tuple[str, ...] = ()  # set-aside scopes (model.SCOPES) that count again
+    cache: bool = True  # reuse and keep what detectors made of each blob (engine.cache)
+    cache_dir: Path | None = None  # default: $XDG_CACHE_HOME/maturity-scan
 
 
 @dataclass(frozen=True)
@@ -220,9 +223,32 @@ def _scan(source: Source, options: ScanOptions, detectors: Sequence[Detector] | 
 
     read = {"files": 0, "bytes": 0}
     set_aside: Counter[str] = Counter()
+    view = RepoView(paths)
+    store = cache.ParseCache(options.cache_dir) if options.cache and claimed else None
+    versions = {d.id: cache.detector_version(d) for d in dets}
+    known_blob = getattr(source, "blob_id", lambda path: None)
+    blobs: dict[str, str] = {}  # path -> blob id, of the files sent to be parsed
+    cached: dict[str, dict[str, Outcome]] = {}  # path -> outcomes found in the cache
+    claim_ids: dict[str, tuple[str, ...]] = {}
+
+    def lookup(blob: str, path: str, ids: tuple[str, ...]) -> dict[str, Outcome]:
+        assert store is not None
+        hits = store.lookup(blob, path, {i: versions[i] for i in ids}, view)
+        return {i: hits[i] for i in ids if i in hits}  # in claim order
 
     def tasks() -> Iterator[pool.Task]:
         for entry, ids in claimed:
+            hits: dict[str, Outcome] = {}
+            blob = known_blob(entry.path) if store is not None else None
+            if blob is not None:  # a git object: not even read when it is cached
+                hits = lookup(blob, entry.path, ids)
+                if len(hits) == len(ids):
+                    cached[entry.path] = hits
+                    read["files"] += 1  # the same stats as a scan that read it
+                    read["bytes"] += entry.size
+                    if entry.path in scope_of:
+                        set_aside[scope_of[entry.path]] += 1
+                    continue
             try:
                 data = source.read(entry.path, limit=options.max_file_bytes)
             except FileTooLarge:  # it grew since it was listed
@@ -238,9 +264,19 @@ def _scan(source: Source, options: ScanOptions, detectors: Sequence[Detector] | 
             read["bytes"] += len(data)
             if entry.path in scope_of:
                 set_aside[scope_of[entry.path]] += 1
-            yield entry.path, data, ids
+            if store is not None and blob is None:
+                blob = cache.blob_id(data)
+                hits = lookup(blob, entry.path, ids)
+            if hits:
+                cached[entry.path] = hits
+            missing = tuple(i for i in ids if i not in hits)
+            if not missing:
+                continue
+            if blob is not None:
+                blobs[entry.path] = blob
+            claim_ids[entry.path] = ids
+            yield entry.path, data, missing
 
-    view = RepoView(paths)
     ctx = RepoContext(view, source.repo(), source.revision)
     # Detectors that read only git history (no file patterns) run while the files are parsed,
     # on their own Repo object: gitpython's object readers are not shared between threads. A
@@ -255,11 +291,18 @@ def _scan(source: Source, options: ScanOptions, detectors: Sequence[Detector] | 
         thread.start()
 
     if workers is None:
-        results = list(pool.run_inline(tasks(), paths))
+        fresh = pool.run_inline(tasks(), paths)
     else:
         if len(claimed) < SMALL_SCAN:
             workers.jobs = 1
-        results = list(workers.run(tasks(), paths, len(claimed)))
+        fresh = workers.run(tasks(), paths, len(claimed))
+    try:
+        results = [_with_cache(r, store, blobs, cached, claim_ids, versions) for r in fresh]
+    finally:
+        if store is not None:
+            store.close()
+    results += [assemble(path, list(hits.values())) for path, hits in cached.items()]
+    results.sort(key=lambda r: r.path)  # the same order, parsed or cached
     for r in results:
         errors.extend(r.errors)
     found = group_by_detector(results)
@@ -297,6 +340,24 @@ def _scan(source: Source, options: ScanOptions, detectors: Sequence[Detector] | 
                       time.monotonic() - start, dict(set_aside))
     return ScanResult(source.description, source.revision, tuple(signals),
                       tuple(sorted(set(errors))), stats)
+
+
+def _with_cache(r: FileResult, store: cache.ParseCache | None, blobs: Mapping[str, str],
+                cached: dict[str, dict[str, Outcome]], claim_ids: Mapping[str, tuple[str, ...]],
+                versions: Mapping[str, str]) -> FileResult:
+    """A parsed file's result: kept in the cache, and joined with what the cache held of it."""
+    blob = blobs.get(r.path)
+    if store is not None and blob is not None and r.outcomes:
+        store.store(blob, r.path, r.outcomes, versions)
+    hits = cached.pop(r.path, None)
+    if not hits:
+        return r
+    if r.outcomes:  # every claiming detector, in claim order
+        by_id = {**hits, **{o.detector: o for o in r.outcomes}}
+        return assemble(r.path, [by_id[i] for i in claim_ids[r.path] if i in by_id])
+    joined = assemble(r.path, list(hits.values()))  # the rest failed (time, memory, crash)
+    joined.errors += r.errors
+    return joined
 
 
 def _oversize(path: str, ids: tuple[str, ...], size: int, limit: int) -> FileError:

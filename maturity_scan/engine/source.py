@@ -224,6 +224,11 @@ class GitRevisionSource:
             self._blobs[rel] = (sha, known)
             yield FileEntry(rel, known)
 
+    def blob_id(self, path: str) -> str | None:
+        """The listed file's git object id (the parse cache's key), without reading it."""
+        found = self._blobs.get(path)
+        return found[0] if found and len(found[0]) == 40 else None
+
     def read(self, path: str, limit: int | None = None) -> bytes:
         sha, size = self._blobs[path]
         return self._reader.read(sha, size if limit is None else limit)
