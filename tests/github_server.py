@@ -213,13 +213,20 @@ class GitHubServer:
             "visibility": visibility, "private": visibility != "public"})
         return bare
 
-    def push(self, owner: str, name: str, files: dict[str, str]) -> None:
-        """A new commit on main with these files written (others kept)."""
+    def push(self, owner: str, name: str, files: dict[str, str], *, message: str = "update",
+             when: int | None = None, tag: str | None = None, author: str = "t@example.com",
+             delete: tuple[str, ...] = ()) -> None:
+        """A new commit on main with these files written (others kept, `delete` removed),
+        dated `when` (unix time) if given, tagged (annotated) `tag` if given."""
         bare = self.state.root / owner / f"{name}.git"
         work = self.state.root / "_work" / owner / name
-        env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+        env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": author,
                "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
                "GIT_CONFIG_NOSYSTEM": "1", "HOME": str(self.state.root)}
+        if when is not None:
+            env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = f"{when} +0000"
+        for rel in delete:
+            (work / rel).unlink()
         if not work.exists():
             work.mkdir(parents=True)
             subprocess.run(["git", "init", "-q", "-b", "main"], cwd=work, check=True, env=env)
@@ -227,6 +234,10 @@ class GitHubServer:
             (work / rel).parent.mkdir(parents=True, exist_ok=True)
             (work / rel).write_text(content)
         subprocess.run(["git", "add", "-A"], cwd=work, check=True, env=env)
-        subprocess.run(["git", "commit", "-q", "-m", "update"], cwd=work, check=True, env=env)
-        subprocess.run(["git", "push", "-q", "--force", str(bare), "main"], cwd=work, check=True,
-                       env=env)
+        subprocess.run(["git", "commit", "-q", "--allow-empty", "-m", message], cwd=work,
+                       check=True, env=env)
+        if tag:
+            subprocess.run(["git", "tag", "-a", tag, "-m", f"release {tag}"], cwd=work,
+                           check=True, env=env)
+        subprocess.run(["git", "push", "-q", "--force", "--follow-tags", str(bare), "main"],
+                       cwd=work, check=True, env=env)

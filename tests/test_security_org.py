@@ -178,8 +178,9 @@ def test_duplicates_and_local_clone_urls(server: GitHubServer, tmp_path: Path) -
     status = by_name(run_org(server, tmp_path))
     assert time.monotonic() - started < 20  # fd::0 would wait for stdin forever
     assert status["acme/dup"]["status"] == "scanned"
-    # one repository's worth of git: ls-remote, clone, fetch of the claimed blobs
-    assert sum(c.startswith("GET /acme/dup.git/info/refs") for c in server.state.git_calls) == 3
+    # one repository's worth of git: ls-remote, clone, history (commits and tags), fetch of the
+    # claimed blobs
+    assert sum(c.startswith("GET /acme/dup.git/info/refs") for c in server.state.git_calls) == 4
     for i in range(4):
         assert status[f"acme/l{i}"]["status"] == "failed"
         assert "is not an http(s) URL" in status[f"acme/l{i}"]["reason"]

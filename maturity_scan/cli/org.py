@@ -27,7 +27,8 @@ _OWNER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 @click.option("--cache", type=click.Path(path_type=Path, file_okay=False),
               help="Clone cache (default: OUT/.cache).")
 @click.option("--workers", type=click.IntRange(min=1), default=4, show_default=True)
-@click.option("--pack", default=api.DEFAULT_PACK, show_default=True)
+@click.option("--pack", help="Rule pack for every repository (default: each repository's "
+              f"config names it, else {api.DEFAULT_PACK}).")
 @click.option("--include-archived", is_flag=True, help="Also scan archived repositories.")
 @click.option("--include-forks", is_flag=True, help="Also scan forks.")
 @click.option("--visibility", type=click.Choice(("all", "public", "private", "internal")),
@@ -47,13 +48,14 @@ _OWNER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
               help="Total seconds to wait for rate limits and retries.")
 @click.option("--dask-scheduler", help="Run the scans on a Dask cluster (tcp://HOST:PORT).")
 def org_command(owner: str, api_url: str, out: Path, cache: Path | None, workers: int,
-                pack: str, include_archived: bool, include_forks: bool, visibility: str,
+                pack: str | None, include_archived: bool, include_forks: bool, visibility: str,
                 topics: tuple[str, ...], match: str | None, resume: bool, full_clone: bool,
                 timeout: float, repo_timeout: float, max_file_size: int, max_wait: float,
                 dask_scheduler: str | None) -> None:
     """Scan every repository of OWNER (an organization, else a user). The token comes from
     GITHUB_TOKEN or GH_TOKEN only, and goes only to the API's host and its clone host."""
-    api.get_pack(pack)
+    if pack:
+        api.get_pack(pack)
     if not _OWNER.fullmatch(owner):
         raise UsageError(f"{owner!r}: not a GitHub organization or user name")
     checks.output_dir(out, "--out")  # before any request: a path that cannot be made is exit 2

@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import IO
 from urllib.parse import urlsplit
 
+from git import Repo
+
 from maturity_scan import gitsafe
 from maturity_scan.engine import registry
 from maturity_scan.engine.source import FileEntry, FileTooLarge, is_dependency_path
@@ -175,11 +177,22 @@ def _end(proc: subprocess.Popen[bytes]) -> None:
         pass
 
 
+class MissingBranch(CloneError):
+    """The repository has branches, but not the default branch the API names."""
+
+
 def remote_head(url: str, branch: str, git: Git) -> str | None:
-    """The commit at the tip of `branch`, or None for an empty repository."""
+    """The commit at the tip of `branch`; None for an empty repository (no branch at all);
+    MissingBranch when there are branches but not this one."""
     out = git.run(["ls-remote", "--", url, f"refs/heads/{branch}"], network=True).decode()
     line = out.split("\n", 1)[0]
-    return line.split("\t", 1)[0] if line else None
+    if line:
+        return line.split("\t", 1)[0]
+    heads = git.run(["ls-remote", "--heads", "--", url], network=True)
+    if heads.strip():
+        raise MissingBranch(f"default branch {printable(branch)!r} not found (the repository "
+                            "has other branches)")
+    return None
 
 
 @dataclass
@@ -190,6 +203,15 @@ class Checkout:
     blobs: dict[str, bytes]  # path -> contents of the claimed files within the size limit
     listed: list[str]  # every path of the tree (for the index and RepoView)
     sizes: dict[str, int] = field(default_factory=dict)  # path -> size, claimed files
+    history: bool = False  # the commit graph and tags are present (history facts can be read)
+
+
+# The repository's own configuration (read and applied like a local scan's `config.discover`)
+CONFIG_NAMES = (".maturity-scan.yaml", "pyproject.toml")
+# The commit graph without trees or blobs, and the tags: what release_tags and git_history read
+# (`for-each-ref --merged`, `log --format`), so they are computed exactly as on a local clone.
+# A few hundred bytes a commit; no file contents of any past commit are fetched.
+HISTORY_REF = "refs/maturity-scan/head"
 
 
 def claimed_patterns() -> tuple[str, ...]:
@@ -201,9 +223,10 @@ SizeLookup = Callable[[str], "tuple[dict[str, int], bool] | None"]
 
 
 def fetch(url: str, branch: str, dest: Path, git: Git, *, full: bool = False,
-          max_file_bytes: int, sizes: SizeLookup | None = None) -> Checkout:
+          max_file_bytes: int, sizes: SizeLookup | None = None, history: bool = True) -> Checkout:
     """Clone (or refresh) `dest` and fetch the claimed blobs within the size limit, in one
-    batch; a blob the API says is bigger is never fetched."""
+    batch; a blob the API says is bigger is never fetched. `history`: also the commit graph
+    (commits only, `--filter=tree:0`) and the tags, for history facts."""
     dest = Path(os.path.abspath(dest))  # git runs in "/" or in the clone, never in our cwd
     if dest.exists():
         shutil.rmtree(dest)
@@ -214,6 +237,12 @@ def fetch(url: str, branch: str, dest: Path, git: Git, *, full: bool = False,
         args.append("--filter=blob:none")
     git.run([*args, "--", url, str(dest)], network=True)
     revision = git.run(["rev-parse", "--verify", "HEAD^{commit}"], cwd=dest).decode().strip()
+    if history:
+        # The branch goes to a ref of our own (a push since the clone must not move HEAD to a
+        # commit whose tree we do not hold); tags come whole (tag objects, their commits).
+        git.run(["fetch", "--quiet", "--unshallow", "--filter=tree:0", "--no-write-fetch-head",
+                 "--recurse-submodules=no", "origin", f"+refs/heads/{branch}:{HISTORY_REF}",
+                 "+refs/tags/*:refs/tags/*"], cwd=dest, network=True)
     listed, wanted = _claimed(git.run(["ls-tree", "-r", "-z", "--full-tree", "HEAD"], cwd=dest))
     known: dict[str, int] = {}
     if not full and wanted and sizes is not None:
@@ -235,7 +264,51 @@ def fetch(url: str, branch: str, dest: Path, git: Git, *, full: bool = False,
                 present[oid] <= max_file_bytes}
     data = _contents(dest, git, readable, max_file_bytes)
     blobs = {p: data[oid] for p, oid in wanted.items() if oid in data}
-    return Checkout(dest, revision, blobs, listed, known)
+    return Checkout(dest, revision, blobs, listed, known, history)
+
+
+RULE_SUFFIXES = (".yaml", ".yml")
+
+
+def folder_files(checkout: Checkout, rel: str, git: Git, *,
+                 max_bytes: int) -> dict[str, bytes]:
+    """The rule files (*.yaml, *.yml) of folder `rel` of the scanned commit, by name, fetched
+    in one batch: what a local scan reads for a `rules:` folder of the repository's config. A
+    missing folder, a symbolic link or an oversize file is a CloneError saying so."""
+    spec = "HEAD:" if rel == "." else f"HEAD:{rel}"
+    try:
+        listing = git.run(["ls-tree", "-z", "--end-of-options", spec], cwd=checkout.git_dir)
+    except CloneError:
+        raise CloneError(f"rules: {printable(rel)}: not a folder of the repository") from None
+    wanted: dict[str, str] = {}
+    for record in listing.decode("utf-8", "surrogateescape").split("\0"):
+        meta, _, name = record.partition("\t")
+        if not name.endswith(RULE_SUFFIXES):
+            continue
+        mode, kind, oid = meta.split()
+        if kind != "blob":
+            continue
+        if mode not in ("100644", "100755"):
+            raise CloneError(f"rules: {printable(rel)}/{printable(name)}: a symbolic link "
+                             "(commit the rule file itself)")
+        wanted[name] = oid
+    if not wanted:
+        raise CloneError(f"rules: {printable(rel)}: no rule files (*.yaml, *.yml) in this folder")
+    present = _present_sizes(checkout.git_dir, git, set(wanted.values()))
+    missing = sorted(set(wanted.values()) - set(present))
+    if missing:
+        git.run(["-c", "fetch.negotiationAlgorithm=noop", "fetch", "--quiet", "--no-tags",
+                 "--no-write-fetch-head", "--recurse-submodules=no", "--filter=blob:none",
+                 "--stdin", "origin"], cwd=checkout.git_dir, network=True,
+                stdin="\n".join(missing).encode() + b"\n")
+        present = _present_sizes(checkout.git_dir, git, set(wanted.values()))
+    for name, oid in wanted.items():
+        if present.get(oid, 0) > max_bytes:
+            raise CloneError(f"rules: {printable(rel)}/{printable(name)}: larger than "
+                             f"{max_bytes:,} bytes (refused)")
+    data = _contents(checkout.git_dir, git, {o for o in wanted.values() if o in present},
+                     max_bytes)
+    return {name: data[oid] for name, oid in wanted.items() if oid in data}
 
 
 def _claimed(tree: bytes) -> tuple[list[str], dict[str, str]]:
@@ -250,7 +323,7 @@ def _claimed(tree: bytes) -> tuple[list[str], dict[str, str]]:
         if kind != "blob" or mode == "120000" or is_dependency_path(path):
             continue
         listed.append(path)
-        if claim.match(path):
+        if claim.match(path) or path in CONFIG_NAMES:
             wanted[path] = oid
     return listed, wanted
 
@@ -322,8 +395,10 @@ class CheckoutSource:
         self.description = description
         self.revision = checkout.revision
 
-    def repo(self) -> None:
-        return None  # depth 1: no history facts
+    def repo(self) -> Repo | None:
+        """The clone, when it holds the history (read through gitsafe: hardened, no transport,
+        so a missing object is an error, never a fetch)."""
+        return gitsafe.open_repo(self.checkout.git_dir) if self.checkout.history else None
 
     def files(self) -> Iterator[FileEntry]:
         sizes = self.checkout.sizes

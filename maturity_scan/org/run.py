@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
-import multiprocessing
 import os
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -23,13 +24,14 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from maturity_scan import api
+from maturity_scan import __version__, api, config
+from maturity_scan.assess.packs import builtin_dir
 from maturity_scan.engine import pool
 from maturity_scan.engine.scan import DEFAULT_MAX_FILE_BYTES, ScanOptions
 from maturity_scan.errors import UsageError
 from maturity_scan.org import clone
 from maturity_scan.org.github import (Client, Filters, GitHubError, Repository, clone_origin,
-                                      printable)
+                                      printable, token_from_env)
 from maturity_scan.report import safe_name
 
 STATE = "repos.json"  # the listing of this run, for --resume
@@ -53,7 +55,7 @@ class OrgSettings:
     owner: str
     out: Path
     cache: Path
-    pack: str = api.DEFAULT_PACK
+    pack: str | None = None  # None: each repository's config, else the default pack
     workers: int = 4
     timeout: float = 300.0  # any one git call
     full_clone: bool = False
@@ -65,10 +67,13 @@ class OrgSettings:
 def scan_repository(spec: dict[str, Any], token: str | None = None,
                     page: Render | None = None) -> dict[str, Any]:
     """Clone, scan and write one repository's report within its time budget; never raises
-    (failures are results)."""
+    (failures are results). The scan is the one `maturity-scan scan` makes of a clone: tags and
+    the commit graph for history facts, the repository's own config (exclude, waivers, rule
+    folders, its pack when the run names none)."""
     name, out = spec["full_name"], Path(spec["out"])
     budget = clone.Budget(spec["repo_timeout"])
     result: dict[str, Any] = {"repository": name}
+    token = token if token is not None else _worker_token(spec)
     try:
         url, branch = spec["clone_url"], spec["default_branch"]
         clone.check_clone_url(url, spec["clone_origin"], spec["allow_http"])
@@ -76,36 +81,93 @@ def scan_repository(spec: dict[str, Any], token: str | None = None,
         head = clone.remote_head(url, branch, git)
         if head is None:
             return {**result, "status": "skipped", "reason": "empty repository"}
-        previous = _previous(out, name)
-        if previous and previous.get("target", {}).get("revision") == head:
+        key = cache_key(spec, head)
+        previous = _previous(out, name, key)
+        if previous is not None:
             _repair_page(out, name, previous, page)
             return {**result, "status": "unchanged", "revision": head, **_summary(previous)}
         dest = Path(spec["cache"]) / f"{safe_name(name)}.git"
         checkout = clone.fetch(url, branch, dest, git, full=spec["full_clone"],
                                max_file_bytes=spec["max_file_bytes"],
-                               sizes=_tree_sizes(spec, token, budget))
+                               sizes=_tree_sizes(spec, token, budget),
+                               history=spec.get("history", True))
         source = clone.CheckoutSource(checkout, name)
-        # One isolated parser process per scan; inside a daemonic worker (Dask's) that cannot
-        # have children, parsing runs in the worker itself, which is isolated already.
-        jobs = 0 if multiprocessing.current_process().daemon else 1
+        # One isolated parser process per scan (subprocess workers: fine in a daemonic Dask
+        # worker too), with the time and memory limits of a local scan.
         limits = replace(pool.Limits(), seconds_total=max(1.0, budget.remaining()))
-        report = api.scan_report(source, spec["pack"], ScanOptions(
-            jobs=jobs, max_file_bytes=spec["max_file_bytes"], limits=limits))
+        with tempfile.TemporaryDirectory(prefix="maturity-scan-rules-") as tmp:
+            cfg = _repository_config(checkout, git, Path(tmp))
+            pack = spec["pack"] or cfg.pack or api.DEFAULT_PACK
+            report = api.scan_report(source, pack, ScanOptions(
+                jobs=1, max_file_bytes=spec["max_file_bytes"], limits=limits,
+                exclude=cfg.exclude), rule_dirs=cfg.rule_dirs, waivers=cfg.waivers)
         if budget.expired():  # a partial report is not kept: the next run scans it again
             return {**result, "status": "failed", "reason": budget.message("the scan")}
-        _write(out, name, report, page)
+        key["revision"] = checkout.revision
+        _write(out, name, report, page, key)
         return {**result, "status": "scanned", "revision": checkout.revision,
                 "seconds": round(time.monotonic() - budget.started, 2), **_summary(report)}
     except clone.OutOfTime as e:
         return {**result, "status": "failed", "reason": str(e)}
+    except clone.MissingBranch as e:
+        return {**result, "status": "skipped", "reason": str(e)}
     except clone.CloneError as e:
         reason = str(e)
         if "not found" in reason.lower() or "repository" in reason.lower() and "exist" in reason:
             reason = f"repository gone ({reason})"
         return {**result, "status": "failed", "reason": reason}
+    except UsageError as e:  # the repository's config or rule packs (a local scan: exit 2)
+        return {**result, "status": "failed", "reason": printable(f"config: {e}"[:300])}
     except Exception as e:  # one repository never aborts the run
         return {**result, "status": "failed",
                 "reason": printable(f"{type(e).__name__}: {e}"[:300])}
+
+
+def _worker_token(spec: dict[str, Any]) -> str | None:
+    """On a Dask worker the token is never in the task: the worker reads it from its own
+    environment (GITHUB_TOKEN / GH_TOKEN, set when the worker is started)."""
+    return token_from_env() if spec.get("token_from_env") else None
+
+
+def _repository_config(checkout: clone.Checkout, git: clone.Git, tmp: Path) -> config.Config:
+    """The repository's `.maturity-scan.yaml` (else `[tool.maturity-scan]` in pyproject.toml)
+    as committed, parsed with the bounded loader; its rule folders (inside the repository)
+    copied from git objects into `tmp`."""
+    for name in clone.CONFIG_NAMES:
+        data = checkout.blobs.get(name)
+        if data is None:
+            continue
+        origin = f"{checkout.revision[:12]}:{name}"
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise UsageError(f"{origin}: cannot read config (UnicodeDecodeError)") from None
+        cfg = config.from_text(text, origin, tmp)
+        if name == "pyproject.toml" and cfg == config.Config(origin=cfg.origin):
+            continue
+        for rel, folder in zip(cfg.rule_paths, cfg.rule_dirs):
+            files = clone.folder_files(checkout, rel, git, max_bytes=config.MAX_BYTES)
+            folder.mkdir(parents=True, exist_ok=True)
+            for fname, content in files.items():
+                (folder / fname).write_bytes(content)
+        return cfg
+    return config.Config()
+
+
+def rules_digest() -> str:
+    """What the built-in rule packs are: a stored report judged by other rules is not kept."""
+    digest = hashlib.sha256()
+    for path in config.rule_files(builtin_dir()):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def cache_key(spec: dict[str, Any], head: str) -> dict[str, Any]:
+    """When a stored report may stand for this run: same commit (hence the same repository
+    config and rule folders), same --pack, same built-in rules, same tool version."""
+    return {"revision": head, "pack": spec["pack"], "rules": spec.get("rules_digest", ""),
+            "version": __version__, "history": spec.get("history", True),
+            "max_file_bytes": spec["max_file_bytes"]}
 
 
 def _tree_sizes(spec: dict[str, Any], token: str | None,
@@ -127,9 +189,23 @@ def _report_path(out: Path, name: str) -> Path:
     return out / "repos" / f"{safe_name(name)}.json"
 
 
-def _previous(out: Path, name: str) -> dict[str, Any] | None:
-    """The report a previous run wrote, if it is whole; else None (scan again)."""
+def _key_path(out: Path, name: str) -> Path:
+    return out / "repos" / f"{safe_name(name)}.key.json"
+
+
+def _previous(out: Path, name: str, key: Mapping[str, Any],
+              ignore: tuple[str, ...] = ()) -> dict[str, Any] | None:
+    """The report a previous run wrote, if it is whole and was made under the same `key`
+    (fields in `ignore` not compared); else None (scan again)."""
     path = _report_path(out, name)
+    try:
+        stored = json.loads(_key_path(out, name).read_bytes())
+        if not isinstance(stored, dict) or \
+                {k: v for k, v in stored.items() if k not in ignore} != \
+                {k: v for k, v in key.items() if k not in ignore}:
+            return None
+    except (ValueError, OSError):
+        return None
     try:
         report = json.loads(path.read_bytes()) if path.exists() else None
         if not isinstance(report, dict) or not isinstance(report.get("target"), dict):
@@ -140,9 +216,13 @@ def _previous(out: Path, name: str) -> dict[str, Any] | None:
     return report
 
 
-def _write(out: Path, name: str, report: dict[str, Any], page: Render | None) -> None:
+def _write(out: Path, name: str, report: dict[str, Any], page: Render | None,
+           key: Mapping[str, Any]) -> None:
     path = _report_path(out, name)
+    with contextlib.suppress(FileNotFoundError):  # never a new report under an old key
+        os.unlink(_key_path(out, name))
     _write_text(path, json.dumps(report, indent=2, sort_keys=True) + "\n")
+    _write_text(_key_path(out, name), json.dumps(key, sort_keys=True) + "\n")
     if page is not None:
         _write_text(path.with_suffix(".html"), page(report))
 
@@ -179,7 +259,8 @@ def _write_text(path: Path, text: str) -> None:
 
 
 def _summary(report: dict[str, Any]) -> dict[str, Any]:
-    return {"levels": {d["id"]: d["level"] for d in report["dimensions"]
+    return {"pack": report["pack"],
+            "levels": {d["id"]: d["level"] for d in report["dimensions"]
                        if d["level"] is not None},  # not applicable: out of the aggregates
             "missing": [m["requirement"] for d in report["dimensions"]
                         for m in (d.get("next") or {}).get("missing", [])],
@@ -241,17 +322,20 @@ def _run(settings: OrgSettings, client: Client, filters: Filters, executor: Exec
     for warning in client.warnings:
         log(f"warning: {warning}")
     origin = clone_origin(client.api_url)
+    digest = rules_digest()
     specs = [{"full_name": r.full_name, "clone_url": r.clone_url,
               "default_branch": r.default_branch, "out": str(settings.out),
               "cache": str(settings.cache), "pack": settings.pack, "timeout": settings.timeout,
               "full_clone": settings.full_clone, "repo_timeout": settings.repo_timeout,
               "max_file_bytes": settings.max_file_bytes, "api_url": client.api_url,
-              "clone_origin": str(origin), "allow_http": origin.scheme == "http"}
+              "clone_origin": str(origin), "allow_http": origin.scheme == "http",
+              "rules_digest": digest, "token_from_env": executor is not None}
              for r in repos]
     results: list[dict[str, Any]] = []
     todo = []
     for s in specs:
-        prev = _previous(settings.out, s["full_name"]) if settings.resume else None
+        prev = _previous(settings.out, s["full_name"], cache_key(s, ""),
+                         ignore=("revision",)) if settings.resume else None
         if prev is None:
             todo.append(s)
             continue
@@ -261,7 +345,10 @@ def _run(settings: OrgSettings, client: Client, filters: Filters, executor: Exec
     own = executor is None
     pool_ = executor or ThreadPoolExecutor(max_workers=settings.workers)
     try:
-        futures = [pool_.submit(scan_repository, s, token, outputs.page) for s in todo]
+        # Threads here get the token as an argument; tasks for another executor (a Dask
+        # cluster) carry no secret: its workers read the token from their own environment.
+        futures = [pool_.submit(scan_repository, s, token if own else None, outputs.page)
+                   for s in todo]
         for n, fut in enumerate(as_completed(futures), len(results) + 1):
             r = fut.result()
             results.append(r)
@@ -285,16 +372,19 @@ def _run(settings: OrgSettings, client: Client, filters: Filters, executor: Exec
 
 def aggregate(settings: OrgSettings, results: Sequence[dict[str, Any]],
               waited: float) -> dict[str, Any]:
-    pack = api.get_pack(settings.pack)
+    pack = api.get_pack(settings.pack or api.DEFAULT_PACK)
     dims = [{"id": d.id, "title": d.title, "max_level": d.max_level} for d in pack.dimensions]
-    scored = [r for r in results if "levels" in r]
+    # A repository whose own config picks another pack (the run naming none) is listed with
+    # its levels, but not averaged with the others: its dimensions are another ladder's.
+    scored = [r for r in results if "levels" in r and r.get("pack", pack.id) == pack.id]
     distribution = {d["id"]: dict(sorted(Counter(f"{r['levels'][d['id']]:g}" for r in scored
                                                  if d["id"] in r["levels"]).items()))
                     for d in dims}
     weakest = sorted(scored, key=lambda r: (sum(r["levels"].values()), r["repository"]))[:10]
     missing = Counter(m for r in scored for m in set(r["missing"]))
     return {
-        "org": settings.owner, "pack": settings.pack, "pack_title": pack.title,
+        "org": settings.owner, "pack": pack.id, "pack_title": pack.title,
+        "tool_version": __version__,
         "dimensions": dims, "repositories": list(results),
         "distribution": distribution,
         "mean": {d["id"]: round(sum(r["levels"][d["id"]] for r in rated) / len(rated), 2)
