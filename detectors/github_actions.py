@@ -1,15 +1,25 @@
 """GitHub Actions: the workflows under the root `.github/workflows/`, read as jobs and steps.
 
 What a workflow does is read from its structure (maturity_scan.sdk.ci): a step that runs `pytest`
-runs tests; a step that echoes "pytest" or a comment that mentions it does not.
+runs tests; a step that echoes "pytest" or a comment that mentions it does not. A job runs on the
+workflow's triggers narrowed by its `if:` (`ci.job_events`).
+
+Calls are followed: a local composite action (`uses: ./.github/actions/x`), a local reusable
+workflow (`uses: ./.github/workflows/_t.yml`, run on its caller's events), a wrapper action's
+command input, and the recipe a step hands over to (`make test`, `npm run x`, `./scripts/x.sh`,
+… see `maturity_scan.sdk.recipes`). Each of those files is analysed once, on its own, into
+records of what it does and what it calls (the `links` fact); `conclude` joins them, at most
+`MAX_DEPTH` calls deep and never twice through the same recipe, and reports what a call runs
+with evidence on both sides: the CI line and the recipe line that runs the tool.
 """
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from maturity_scan.sdk import Document, Signal, ci, kind, shell, signal
+from maturity_scan.sdk import Document, Evidence, ParseError, RepoContext, Signal, ci, kind, \
+    recipes, shell, signal
 
 DEPLOY_ACTIONS = ("azure/webapps-deploy", "azure/k8s-deploy", "azure/functions-action",
                   "aws-actions/amazon-ecs-deploy-task-definition", "aws-actions/aws-cloudformation-github-deploy",
@@ -62,18 +72,27 @@ def _pinned(uses: str) -> bool | None:
     return bool(_SHA.match(uses.rsplit("@", 1)[1])) if "@" in uses else False
 
 
-def _scanners(step: ci.Step) -> set[str]:
+def _scanners(step: ci.Step, run: str) -> set[str]:
     found = set()
     for name, (actions, programs) in SCANNERS.items():
         if any(step.action == a or step.action.startswith(a + "/") for a in actions):
             found.add(name)
-        elif step.run and any(shell.invokes(step.run, p) for p in programs):
+        elif run and any(shell.invokes(run, p) for p in programs):
             found.add(name)
     return found
 
 
 def _truthy(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.strip().lower() not in ("false", ""))
+
+
+MAX_DEPTH = 4  # calls followed from a workflow job: reusable workflow -> action -> recipe -> …
+ACTION_FILES = ("**/action.{yml,yaml}",)
+# Facts that depend on when a job runs: computed as if it ran on every event, then narrowed.
+_ON_PR = ("tests_on_pull_request",)
+_ON_SCHEDULE = ("scheduled_tests", "scheduled_scans", "drift_detection")
+# Kubernetes deploy commands that, after a throwaway cluster is created, are an end-to-end test.
+_CLUSTER_DEPLOYS = ("kubectl", "helm", "helmfile", "skaffold", "kustomize")
 
 
 class GitHubActionsDetector:
@@ -87,22 +106,60 @@ class GitHubActionsDetector:
         compose_in_ci="flag", cluster_in_ci="flag", scheduled_tests="flag",
         scheduled_scans="flag", drift_detection="flag", actions_pinned_sha="count",
         actions_unpinned="count", workflows_without_permissions="count",
-        reusable_workflows="flag", scanners="set",
+        reusable_workflows="flag", scanners="set", e2e_tests="flag", change_pipelines="count",
+        links="records",
     )}
-    patterns = ci.GITHUB_WORKFLOWS
+    patterns = (*ci.GITHUB_WORKFLOWS, *ACTION_FILES, *recipes.PATTERNS)
 
     def analyze(self, doc: Document) -> Iterable[Signal]:
-        wf = ci.pipeline(doc)
-        if wf is None:
-            return
-        yield from _workflow(doc, wf)
+        if doc.path.startswith(".github/workflows/") and doc.path.count("/") == 2:
+            wf = ci.pipeline(doc)
+            if wf is None:
+                return
+            links: list[dict[str, Any]] = []
+            yield from _workflow(doc, wf, links)
+        else:
+            if not doc.repo.has_dir(".github/workflows"):
+                return  # nothing could call it
+            links = _action(doc) if doc.name in ("action.yml", "action.yaml") else _recipes(doc)
+        if links:
+            yield Signal("github_actions", (), {"links": links})
+
+    def conclude(self, found: Sequence[Signal], repo: RepoContext) -> Iterable[Signal]:
+        links: list[dict[str, Any]] = []
+        for sig in found:
+            if "links" in sig.facts:
+                links += sig.facts["links"]
+            else:
+                yield sig
+        yield from _follow(links)
 
 
-def _workflow(doc: Document, wf: ci.Pipeline) -> Iterator[Signal]:
+def _sig(path: str, line: int, detail: str, facts: dict[str, Any]) -> Signal:
+    return signal("github_actions", path, line, detail, **facts)
+
+
+def _narrow(sig: Signal, events: Iterable[str]) -> Signal | None:
+    """A signal computed as if its job ran on every event, for the events it runs on; None
+    when nothing it shows is left."""
+    events = set(events)
+    facts = dict(sig.facts)
+    for name in _ON_PR:
+        if name in facts:
+            facts[name] = bool(facts[name]) and bool(events & ci.PULL_REQUEST_EVENTS)
+    for name in _ON_SCHEDULE:
+        if name in facts:
+            facts[name] = bool(facts[name]) and "schedule" in events
+    supports = frozenset(k for k, v in facts.items() if v)
+    if not supports:
+        return None
+    return Signal(sig.kind, tuple(Evidence(e.path, e.line, e.detail, supports)
+                                  for e in sig.evidence), facts)
+
+
+def _workflow(doc: Document, wf: ci.Pipeline, links: list[dict[str, Any]]) -> Iterator[Signal]:
     raw = wf.raw if isinstance(wf.raw, dict) else {}
     triggers = set(wf.triggers)
-    on_pr = bool(triggers & {"pull_request", "pull_request_target", "merge_group"})
-    scheduled = "schedule" in triggers
     name = raw.get("name") if isinstance(raw.get("name"), str) else doc.path.rsplit("/", 1)[-1]
     permissions = "permissions" in raw or (
         bool(wf.jobs) and all(isinstance(j.raw, dict) and "permissions" in j.raw for j in wf.jobs))
@@ -117,12 +174,22 @@ def _workflow(doc: Document, wf: ci.Pipeline) -> Iterator[Signal]:
                  **dict.fromkeys(FLAGS, False),
                  workflows=1, triggers=sorted(triggers), actions_pinned_sha=pinned,
                  actions_unpinned=unpinned,
-                 workflows_without_permissions=0 if permissions else 1)
+                 workflows_without_permissions=0 if permissions else 1,
+                 change_pipelines=int(bool(triggers & {"push", "pull_request", "merge_group"})))
+    unit = f"workflow:{doc.path}"
+    callable_ = "workflow_call" in triggers
     for job in wf.jobs:
+        events = ci.job_events(triggers, job.condition)
+        where = f"job {job.id}"
         if job.uses:
             yield signal("github_actions", doc.path, job.line,
                          f"job {job.id} -> reusable workflow {job.uses.split('@')[0]}",
                          reusable_workflows=True)
+            target = ci.local_target(job.uses)
+            if target:
+                links.append({"k": "call", "u": unit, "p": doc.path, "l": job.line,
+                              "d": f"{where} -> {target}", "t": f"workflow:{target}",
+                              "c": job.condition, "e": list(events)})
         if job.services:
             yield signal("github_actions", doc.path, job.line,
                          f"job {job.id}: service containers", service_containers=True)
@@ -131,53 +198,183 @@ def _workflow(doc: Document, wf: ci.Pipeline) -> Iterator[Signal]:
             yield signal("github_actions", doc.path, job.line,
                          f"job {job.id} -> environment {env}", deploys=True,
                          deploy_environments=[env])
+        acts: list[Signal] = []
         for step in job.steps:
-            yield from _step(doc, job, step, on_pr, scheduled)
+            acts += _step(doc.path, where, step)
+            for target, label in _step_calls(step):
+                links.append({"k": "call", "u": unit, "p": doc.path, "l": step.line,
+                              "d": f"{where} -> {label}", "t": target, "c": job.condition,
+                              "e": list(events)})
+        for act in _in_own_cluster(acts):
+            narrowed = _narrow(act, events)
+            if narrowed is not None:
+                yield narrowed
+            if callable_:
+                links.append(_act(unit, act, job.condition))
 
 
-def _step(doc: Document, job: ci.Job, step: ci.Step, on_pr: bool,
-          scheduled: bool) -> Iterator[Signal]:
-    where = f"job {job.id}"
-    run = step.run
+def _act(unit: str, sig: Signal, cond: str = "") -> dict[str, Any]:
+    e = sig.evidence[0]
+    return {"k": "act", "u": unit, "p": e.path, "l": e.line, "d": e.detail,
+            "f": dict(sig.facts), "c": cond}
+
+
+def _step_calls(step: ci.Step) -> Iterator[tuple[str, str]]:
+    """(unit, label) of what a step hands over to: a local action, recipes its commands run."""
+    if step.uses:
+        target = ci.local_target(step.uses)
+        if target:
+            yield f"action:{target}", f"action ./{target}"
+    for script in (step.run, ci.action_command(step) if step.uses else ""):
+        for call in shell.calls(script) if script else ():
+            yield f"{call.runner}:{call.name}", call.label
+
+
+def _in_own_cluster(acts: list[Signal]) -> list[Signal]:
+    """A deploy into a cluster an earlier step of the same job (or recipe) created (kind, k3d,
+    minikube) is an end-to-end test, not a deploy."""
+    out, cluster = [], False
+    for act in acts:
+        if cluster and act.facts.get("deploys") and set(act.facts) == {"deploys"}:
+            e = act.evidence[0]
+            detail = e.detail.replace(" deploys (", " tests in its own cluster (", 1)
+            act = _sig(e.path, e.line or 1, detail, {"e2e_tests": True})
+        cluster = cluster or bool(act.facts.get("cluster_in_ci"))
+        out.append(act)
+    return out
+
+
+def _action(doc: Document) -> list[dict[str, Any]]:
+    """Records of a local composite action: what its `runs.steps` do and call."""
+    try:
+        data = doc.yaml
+    except ParseError:
+        return []
+    runs = data.get("runs") if isinstance(data, dict) else None
+    if not isinstance(runs, dict) or not isinstance(runs.get("steps"), list):
+        return []
+    unit = f"action:{doc.dir}"
+    where = f"action ./{doc.dir}" if doc.dir else "action ./"
+    links: list[dict[str, Any]] = []
+    acts: list[Signal] = []
+    for raw in runs["steps"]:
+        if not isinstance(raw, dict):
+            continue
+        inputs = raw.get("with") if isinstance(raw.get("with"), dict) else {}
+        step = ci.Step(int(getattr(raw, "line", 1) or 1), str(raw.get("name") or ""),
+                       str(raw.get("uses") or ""), str(raw.get("run") or ""), inputs)
+        acts += _step(doc.path, where, step)
+        for target, label in _step_calls(step):
+            links.append({"k": "call", "u": unit, "p": doc.path, "l": step.line,
+                          "d": f"{where} -> {label}", "t": target, "c": "", "e": None})
+    links += [_act(unit, a) for a in _in_own_cluster(acts)]
+    return links
+
+
+def _recipes(doc: Document) -> list[dict[str, Any]]:
+    """Records of the recipes of a task-runner file or script: what each line does and calls."""
+    links: list[dict[str, Any]] = []
+    for recipe in recipes.read(doc):
+        unit = f"{recipe.runner}:{recipe.name}"
+        where = shell.Call(recipe.runner, recipe.name).label if recipe.runner != "script" \
+            else recipe.name
+        if recipe.runner == "tox" and not recipe.name:
+            where = "tox [testenv]"
+        acts: list[Signal] = []
+        for line, text in recipe.body:
+            line_calls = list(shell.calls(text))
+            acts += _step(doc.path, where, ci.Step(line, run=text), recipe=bool(line_calls))
+            for call in line_calls:
+                target = f"{call.runner}:{call.name}"
+                if target != unit:
+                    links.append({"k": "call", "u": unit, "p": doc.path, "l": line,
+                                  "d": f"{where} -> {call.label}", "t": target, "c": "",
+                                  "e": None})
+        links += [_act(unit, a) for a in _in_own_cluster(acts)]
+    return links
+
+
+def _follow(links: list[dict[str, Any]]) -> Iterator[Signal]:
+    """What the calls of workflow jobs run, through the records of the files they call."""
+    acts: dict[str, list[dict[str, Any]]] = {}
+    calls: dict[str, list[dict[str, Any]]] = {}
+    for rec in links:
+        (acts if rec.get("k") == "act" else calls).setdefault(str(rec.get("u")), []).append(rec)
+    seen: set[tuple[Any, ...]] = set()
+
+    def resolve(target: str, events: tuple[str, ...], chain: tuple[dict[str, Any], ...],
+                visited: frozenset[str]) -> Iterator[Signal]:
+        if target not in acts and target not in calls and target.startswith("tox:"):
+            target = "tox:"  # an environment of the base [testenv]
+        for act in acts.get(target, ()):
+            ev = ci.job_events(events, act.get("c") or "")
+            facts = dict(act["f"])
+            evidence = tuple(Evidence(c["p"], c["l"], c["d"], frozenset())
+                             for c in chain) + (Evidence(act["p"], act["l"], act["d"],
+                                                         frozenset()),)
+            key = (evidence, tuple(ev))
+            if key in seen:
+                continue
+            seen.add(key)
+            sig = _narrow(Signal("github_actions", evidence, facts), ev)
+            if sig is not None:
+                yield sig
+        if len(chain) >= MAX_DEPTH:
+            return
+        for call in calls.get(target, ()):
+            nxt = str(call["t"])
+            if nxt in visited:
+                continue
+            yield from resolve(nxt, ci.job_events(events, call.get("c") or ""),
+                               (*chain, call), visited | {nxt})
+
+    for roots in calls.values():
+        for call in roots:
+            if call.get("e") is None:
+                continue  # a call inside an action or recipe: followed from its callers
+            target = str(call["t"])
+            yield from resolve(target, tuple(call["e"]), (call,),
+                               frozenset({str(call["u"]), target}))
+
+
+def _step(path: str, where: str, step: ci.Step, recipe: bool = False) -> Iterator[Signal]:
+    """What a step does, as if its job ran on every event (`_narrow` says when it runs)."""
+    run = step.run or (ci.action_command(step) if step.uses else "")
     test = shell.runs(run, shell.TESTS) if run else ""
-    if test:
-        yield signal("github_actions", doc.path, step.line, f"{where} runs {test}",
-                     runs_tests=True, tests_on_pull_request=on_pr, scheduled_tests=scheduled)
+    if test and not (recipe and test.startswith(("make ", "just ", "task ", "npm run ", "npm t",
+                                                  "yarn ", "pnpm "))):
+        yield _sig(path, step.line, f"{where} runs {test}",
+                   {"runs_tests": True, "tests_on_pull_request": True, "scheduled_tests": True})
     deploy = shell.runs(run, shell.DEPLOYS) if run else ""
     if deploy or any(step.action.startswith(a) for a in DEPLOY_ACTIONS):
-        yield signal("github_actions", doc.path, step.line,
-                     f"{where} deploys ({deploy or step.action})", deploys=True)
+        yield _sig(path, step.line, f"{where} deploys ({deploy or step.action})",
+                   {"deploys": True})
+    words = list(shell.commands(run)) if run else []
     builds = step.action == "docker/build-push-action" or any(
         w[0] in ("docker", "podman", "buildah") and ("build" in w[1:3] or "bud" in w[1:2])
-        or w[0] == "ko" and w[1:2] in (["build"], ["publish"]) for w in shell.commands(run))
+        or w[0] == "ko" and w[1:2] in (["build"], ["publish"]) for w in words)
     pushes = (step.action == "docker/build-push-action" and _truthy(step.inputs.get("push"))) or \
-        any(w[0] in ("docker", "podman") and ("push" in w[1:2] or "--push" in w)
-            for w in shell.commands(run))
+        any(w[0] in ("docker", "podman") and ("push" in w[1:2] or "--push" in w) for w in words)
     if builds or pushes:
-        yield signal("github_actions", doc.path, step.line,
-                     f"{where} {'builds and pushes' if pushes else 'builds'} an image",
-                     builds_images=builds, publishes_images=pushes)
+        yield _sig(path, step.line,
+                   f"{where} {'builds and pushes' if pushes else 'builds'} an image",
+                   {"builds_images": builds, "publishes_images": pushes})
     iac = shell.runs(run, IAC_CHECKS) if run else ""
     if iac:
-        drift = scheduled and (iac.startswith(("terraform plan", "tofu plan")) and
-                               "-detailed-exitcode" in run)
-        yield signal("github_actions", doc.path, step.line, f"{where} checks IaC ({iac})",
-                     iac_checks=True, drift_detection=drift)
-    if run and (shell.invokes(run, "driftctl", "scan") and scheduled):
-        yield signal("github_actions", doc.path, step.line, f"{where} detects drift",
-                     drift_detection=True)
+        drift = iac.startswith(("terraform plan", "tofu plan")) and "-detailed-exitcode" in run
+        yield _sig(path, step.line, f"{where} checks IaC ({iac})",
+                   {"iac_checks": True, "drift_detection": drift})
+    if run and shell.invokes(run, "driftctl", "scan"):
+        yield _sig(path, step.line, f"{where} detects drift", {"drift_detection": True})
     if any(w[0] in ("docker-compose", "docker") and ("up" in w[1:3] or "run" in w[1:3])
-           and (w[0] == "docker-compose" or w[1] == "compose") for w in shell.commands(run)):
-        yield signal("github_actions", doc.path, step.line, f"{where} starts docker compose",
-                     compose_in_ci=True)
+           and (w[0] == "docker-compose" or w[1] == "compose") for w in words):
+        yield _sig(path, step.line, f"{where} starts docker compose", {"compose_in_ci": True})
     if step.action in CLUSTER_ACTIONS or (run and shell.runs(run, CLUSTER_COMMANDS)):
-        yield signal("github_actions", doc.path, step.line, f"{where} starts a cluster",
-                     cluster_in_ci=True)
-    scanners = _scanners(step)
+        yield _sig(path, step.line, f"{where} starts a cluster", {"cluster_in_ci": True})
+    scanners = _scanners(step, run)
     if scanners:
-        yield signal("github_actions", doc.path, step.line,
-                     f"{where} scans with {', '.join(sorted(scanners))}",
-                     scanners=sorted(scanners), scheduled_scans=scheduled)
+        yield _sig(path, step.line, f"{where} scans with {', '.join(sorted(scanners))}",
+                   {"scanners": sorted(scanners), "scheduled_scans": True})
 
 
 DETECTOR = GitHubActionsDetector()

@@ -7,12 +7,12 @@ engine, the rules or another detector.
 from __future__ import annotations
 
 from maturity_scan.model import Evidence, FactType, FileError, KindSpec, Signal, kind
-from maturity_scan.sdk import ci, git, globs, k8s, shell, yamlsafe
+from maturity_scan.sdk import ci, git, globs, k8s, recipes, shell, yamlsafe
 from maturity_scan.sdk.detector import Concluding, Detector, RepoContext, conclude, signal
 from maturity_scan.sdk.document import Document, ParseError, RepoView
 
 __all__ = [
     "Concluding", "Detector", "Document", "Evidence", "FactType", "FileError", "KindSpec",
     "ParseError", "RepoContext", "RepoView", "Signal", "ci", "conclude", "git", "globs", "k8s",
-    "kind", "shell", "signal", "yamlsafe",
+    "kind", "recipes", "shell", "signal", "yamlsafe",
 ]

@@ -56,6 +56,8 @@ class Job:
     services: tuple[str, ...] = ()  # service container images
     uses: str = ""  # a reusable workflow called by this job (GitHub)
     raw: Any = None
+    condition: str = ""  # GitHub `if:` (see `job_events`)
+    container: str = ""  # the image the job's steps run in (GitHub `container:`)
 
 
 @dataclass(frozen=True)
@@ -119,9 +121,14 @@ def _github(doc: Document, wf: Any) -> Pipeline | None:
         images = tuple(str(s.get("image", name)) if isinstance(s, dict) else str(s)
                        for name, s in services.items())
         uses = job.get("uses")
+        container = job.get("container")
+        container = container.get("image") if isinstance(container, dict) else container
+        cond = job.get("if")
         jobs.append(Job(str(job_id), _line(wf["jobs"], job_id), tuple(steps),
                         _env_name(job.get("environment")), images,
-                        uses if isinstance(uses, str) else "", job))
+                        uses if isinstance(uses, str) else "", job,
+                        cond if isinstance(cond, str) else "",
+                        container if isinstance(container, str) else ""))
     return Pipeline("github_actions", doc.path, tuple(jobs), _github_triggers(wf), wf)
 
 
@@ -498,3 +505,109 @@ def gitlab_includes(doc: Document) -> Iterator[tuple[str, int]]:
 
 def include_detail(name: str) -> str:
     return f"component {name.split('@')[0]}" if "@" in name else f"template {name}"
+
+
+# --- when a GitHub job runs --------------------------------------------------------------------
+PULL_REQUEST_EVENTS = frozenset({"pull_request", "pull_request_target", "merge_group"})
+_EXPR = re.compile(r"^\s*\$\{\{(.*)}}\s*$", re.S)
+_EVENT_TEST = re.compile(r"""^\(*\s*github\.event_name\s*(==|!=)\s*['"]([\w-]+)['"]\s*\)*$""")
+_REF_BRANCH = re.compile(r"""^\(*\s*github\.ref\s*==\s*['"]refs/heads/""")
+_REF_TAG = re.compile(r"""^\(*\s*(?:github\.ref\s*==\s*['"]refs/tags/|"""
+                      r"""startsWith\(\s*github\.ref\s*,\s*['"]refs/tags/)""", re.I)
+_EVENT_IN = re.compile(r"""^\(*\s*contains\(\s*fromJSON\(\s*'\[([^\]]*)\]'\s*\)\s*,\s*"""
+                       r"""github\.event_name\s*\)\s*\)*$""", re.I)
+
+
+def job_events(triggers: Iterable[str], condition: str) -> tuple[str, ...]:
+    """The events a job runs on: the workflow's triggers narrowed by the job's `if:`. Read:
+    `github.event_name == 'x'` / `!= 'x'`, `contains(fromJSON('["a","b"]'), github.event_name)`,
+    `github.ref == 'refs/heads/…'` (not a pull request's merge ref), `github.ref ==
+    'refs/tags/…'` / `startsWith(github.ref, 'refs/tags/')` (a tag push), joined by `&&`, or
+    event tests alone joined by `||`. Anything else leaves the events as they are."""
+    events = set(triggers)
+    m = _EXPR.match(condition or "")
+    expr = (m.group(1) if m else condition or "").strip()
+    if not expr or len(expr) > 2000:
+        return tuple(sorted(events))
+    if "||" in expr:
+        allowed: set[str] = set()
+        for part in expr.split("||"):
+            e = _EVENT_TEST.match(part.strip())
+            if e is None or e.group(1) != "==":
+                return tuple(sorted(events))
+            allowed.add(e.group(2))
+        return tuple(sorted(events & allowed))
+    for part in expr.split("&&"):
+        part = part.strip()
+        if (e := _EVENT_TEST.match(part)) is not None:
+            events = events & {e.group(2)} if e.group(1) == "==" else events - {e.group(2)}
+        elif (e := _EVENT_IN.match(part)) is not None:
+            events &= {w.strip().strip("\"'") for w in e.group(1).split(",")}
+        elif _REF_TAG.match(part):
+            events -= PULL_REQUEST_EVENTS | {"schedule"}
+        elif _REF_BRANCH.match(part):
+            events -= {"pull_request", "merge_group"}
+    return tuple(sorted(events))
+
+
+# --- what a GitHub step runs -------------------------------------------------------------------
+# `with:` inputs of wrapper actions that hold a command (nick-invision/retry `command:`).
+COMMAND_INPUTS = ("command", "run", "script", "shell-command", "cmd")
+# Well-known actions and the command they stand for (their `args:` input appended).
+ACTION_COMMANDS: dict[str, str] = {
+    "cypress-io/github-action": "cypress run",
+    "aquasecurity/trivy-action": "trivy",
+    "anchore/scan-action": "grype",
+    "snyk/actions": "snyk test",
+    "returntocorp/semgrep-action": "semgrep ci",
+    "semgrep/semgrep-action": "semgrep ci",
+    "github/codeql-action/analyze": "codeql database analyze",
+    "zizmorcore/zizmor-action": "zizmor .",
+    "woodruffw/zizmor-action": "zizmor .",
+    "ossf/scorecard-action": "scorecard",
+    "bridgecrewio/checkov-action": "checkov",
+    "aquasecurity/tfsec-action": "tfsec",
+    "checkmarx/kics-github-action": "kics scan",
+    "hadolint/hadolint-action": "hadolint",
+    "super-linter/super-linter": "super-linter",
+    "github/super-linter": "super-linter",
+    "oxsecurity/megalinter": "megalinter",
+    "docker/build-push-action": "docker buildx build",
+    "helm/chart-testing-action": "",  # installs ct: the run steps after it use it
+    "helm/kind-action": "kind create cluster",
+    "absaoss/k3d-action": "k3d cluster create",
+    "medyagh/setup-minikube": "minikube start",
+    "nolar/setup-k3d-k3s": "k3d cluster create",
+    "container-tools/kind-action": "kind create cluster",
+}
+
+
+def action_command(step: Step) -> str:
+    """The command a step stands for besides its `run:`: a wrapper action's command input,
+    else the command a well-known action runs (with its `args:`); "" when neither."""
+    for key in COMMAND_INPUTS:
+        value = step.inputs.get(key)
+        if isinstance(value, str) and value.strip():
+            return value
+    if not step.uses:
+        return ""
+    name = action_name(step.uses)
+    base = next((cmd for action, cmd in ACTION_COMMANDS.items()
+                 if name == action or name.startswith(action + "/")), "")
+    if not base:
+        return ""
+    args = step.inputs.get("args")
+    if isinstance(args, str) and "\n" not in args.strip() and name != "docker/build-push-action":
+        return f"{base} {args.strip()}"
+    return base
+
+
+def local_target(uses: str, base: str = "") -> str:
+    """The repository path a local `uses: ./path` names (an action's folder or a reusable
+    workflow's file), "" when it is not local or leaves the root."""
+    if not uses.startswith("./"):
+        return ""
+    parts = [p for p in uses[2:].split("@", 1)[0].split("/") if p not in ("", ".")]
+    if ".." in parts:
+        return ""
+    return "/".join(parts)

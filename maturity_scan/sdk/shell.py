@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import lru_cache
 
 # Always a prefix to the real command, and prefixes only before a subcommand (`poetry run X`).
@@ -153,9 +154,14 @@ def _commands(script: str) -> tuple[tuple[str, ...], ...]:
     for line in script.splitlines():
         for words in _simple_commands(line.replace("$(", "; ").replace("`", " ; ")):
             words = words[_program_start(words):]
+            inner = _compose_command(words)
+            if inner is not None:  # `docker compose run --rm app pytest`: pytest, in compose
+                out.append(tuple(words))
+                words = inner[_program_start(inner):]
             if len(words) >= 3 and _PYTHON.match(words[0]) and words[1] == "-m":
                 words = words[2:]
-            if words and words[0] in ("docker", "podman") and "run" in words[1:3]:
+            if inner is None and words and words[0] in ("docker", "podman") and \
+                    "run" in words[1:3]:
                 words = _container_command(words[words.index("run") + 1:])
             if words:
                 words[0] = words[0].rsplit("/", 1)[-1]  # ./bin/trivy -> trivy
@@ -179,6 +185,24 @@ DOCKER_RUN_VALUE_OPTIONS = frozenset({
     "--label", "--add-host", "--cpus", "-m", "--memory", "--pull", "--hostname", "-h",
     "--shm-size", "--ulimit", "--cap-add", "--cap-drop", "--security-opt", "--device", "--tmpfs",
     "--restart", "--log-driver", "--gpus", "--ipc", "--pid", "--group-add"})
+
+
+def _compose_command(words: list[str]) -> list[str] | None:
+    """The command a `docker compose run|exec [OPTIONS] SERVICE COMMAND…` (or
+    `docker-compose …`) runs in its service container; None when `words` is not one."""
+    if words[:1] == ["docker-compose"]:
+        i = 1
+    elif words[:2] in (["docker", "compose"], ["podman", "compose"], ["podman-compose"]):
+        i = 2 if words[0] != "podman-compose" else 1
+    else:
+        return None
+    while i < len(words) and words[i].startswith("-"):  # global options (-f file, -p name)
+        i += 2 if words[i] in ("-f", "--file", "-p", "--project-name", "--profile",
+                               "--env-file", "--project-directory") else 1
+    if i >= len(words) or words[i] not in ("run", "exec"):
+        return None
+    rest = _container_command(words[i + 1:])  # [service, COMMAND…]
+    return rest[1:] if len(rest) > 1 else []
 
 
 def _container_command(args: list[str]) -> list[str]:
@@ -247,6 +271,7 @@ TESTS: dict[str, tuple[str, ...]] = {
     "cypress": ("run",),
 }
 _NPM_TEST_SCRIPT = re.compile(r"^test(:|$|-)")
+_TEST_TARGET = re.compile(r"^tests?[-_:.]")  # make test-unit, make test-${target}
 DEPLOYS: dict[str, tuple[str, ...]] = {
     "helm": ("upgrade", "install"), "helmfile": ("apply", "sync"),
     "kubectl": ("apply", "rollout", "set", "replace", "create"),
@@ -270,10 +295,116 @@ def runs(script: str, table: dict[str, tuple[str, ...]]) -> str:
                 return " ".join(words[:3])
             continue
         positional = [w for w in words[1:] if not w.startswith("-")][:2]  # `make -C d test`
-        hit = next((w for w in positional if w in allowed), None) if allowed else \
+        hit = next((w for w in positional if w in allowed or table is TESTS and
+                    words[0] in ("make", "just", "task") and _TEST_TARGET.match(w)), None) \
+            if allowed else \
             (words[1] if len(words) > 1 else "")
         if hit is not None:
             if "-DskipTests" in words or "-x" in words and "test" in words:
                 continue
             return f"{words[0]} {hit}".strip()
     return ""
+
+
+# --- what a script hands over to: task runners and scripts ------------------------------------
+# Package-manager commands that are not scripts of package.json (`yarn install`, `pnpm add`).
+_PM_BUILTINS = frozenset({
+    "install", "i", "ci", "add", "remove", "rm", "uninstall", "update", "up", "upgrade", "init",
+    "create", "publish", "pack", "link", "unlink", "audit", "outdated", "config", "cache", "why",
+    "info", "view", "version", "login", "logout", "exec", "dlx", "x", "set", "help", "list",
+    "ls", "import", "rebuild", "prune", "dedupe", "fetch", "store", "workspaces", "workspace",
+    "global", "bin", "env", "node", "npm", "patch", "licenses", "plugin", "setup", "ci"})
+_SCRIPT_SHELLS = frozenset({"bash", "sh", "zsh", "dash", "ksh", "source", "."})
+_SCRIPT_NAME = re.compile(r"^[\w.-]+(/[\w.-]+)*\.(sh|bash)$|^\./[\w./-]+$")
+
+
+@dataclass(frozen=True)
+class Call:
+    """A script handing over to a recipe: `runner` is make, just, task, npm, tox, nox or
+    script; `name` the target (script: the path as written, without `./`)."""
+
+    runner: str
+    name: str
+
+    @property
+    def label(self) -> str:
+        return {"npm": "npm run ", "script": "", "tox": "tox -e ", "nox": "nox -s "}.get(
+            self.runner, self.runner + " ") + self.name
+
+
+def _positional(words: list[str], value_options: frozenset[str]) -> list[str]:
+    out, i = [], 0
+    while i < len(words):
+        w = words[i]
+        if w.startswith("-"):
+            i += 2 if w in value_options and "=" not in w else 1
+            continue
+        if not _ASSIGNMENT.match(w):
+            out.append(w)
+        i += 1
+    return out
+
+
+_MAKE_VALUE_OPTIONS = frozenset({"-C", "-f", "--file", "--makefile", "--directory", "-j", "-I",
+                                 "-o", "-W", "-l", "-t", "--taskfile", "-d", "--dir",
+                                 "--justfile", "--working-directory", "--set", "--shell"})
+
+
+def calls(script: str) -> Iterator[Call]:
+    """The recipes a script runs: `make test lint`, `just x`, `task x`, `npm run x` /
+    `npm test` / `yarn x` / `pnpm x`, `tox -e a,b`, `nox -s x`, `./scripts/x.sh` /
+    `bash scripts/x.sh`. Targets with a variable in them are left out."""
+    script = re.sub(r"\\\n", " ", script)
+    for line in script.splitlines():
+        for words in _simple_commands(line.replace("$(", "; ").replace("`", " ; ")):
+            yield from _calls(words[_program_start(words):])
+
+
+def _calls(words: list[str]) -> Iterator[Call]:
+    if not words:
+        return
+    prog, args = words[0], words[1:]
+    if prog in ("make", "gmake", "just", "task"):
+        runner = "make" if prog == "gmake" else prog
+        if any(a in ("-C", "--directory", "-f", "--file", "-d", "--dir", "--justfile", "-t",
+                     "--taskfile") or a.startswith(("--directory=", "--file=")) for a in args):
+            return  # another folder's recipes: not followed
+        for target in _positional(args, _MAKE_VALUE_OPTIONS):
+            if "$" not in target:
+                yield Call(runner, target)
+    elif prog in ("npm", "yarn", "pnpm", "bun"):
+        pos = _positional(args, frozenset({"--filter", "-w", "--workspace", "--prefix", "-C",
+                                           "--dir", "--cwd"}))
+        if any(a.startswith(("--filter", "-w", "--workspace", "--prefix", "-C", "--cwd", "--dir"))
+               for a in args):
+            return  # a workspace's own package.json: not followed
+        if pos[:1] == ["run"] or (prog in ("npm", "bun") and pos[:1] == ["run-script"]):
+            name = pos[1] if len(pos) > 1 else ""
+        elif pos[:1] in (["test"], ["t"]) and prog != "bun":
+            name = "test"
+        elif prog in ("yarn", "pnpm") and pos and pos[0] not in _PM_BUILTINS:
+            name = pos[0]
+        else:
+            return
+        if name and "$" not in name:
+            yield Call("npm", name)
+    elif prog == "tox":
+        for i, a in enumerate(args):
+            value = args[i + 1] if a == "-e" and i + 1 < len(args) else \
+                a[len("-e"):] if a.startswith("-e") and len(a) > 2 else \
+                a.split("=", 1)[1] if a.startswith("--env=") else ""
+            for env in value.split(","):
+                if env and "$" not in env and "{" not in env:
+                    yield Call("tox", env)
+    elif prog == "nox":
+        for i, a in enumerate(args):
+            if a in ("-s", "--session", "--sessions") and i + 1 < len(args):
+                if "$" not in args[i + 1]:
+                    yield Call("nox", args[i + 1])
+    else:
+        if prog in _SCRIPT_SHELLS and args and not args[0].startswith("-"):
+            prog = args[0]
+        if _SCRIPT_NAME.match(prog) and "$" not in prog and ".." not in prog.split("/"):
+            path = prog[2:] if prog.startswith("./") else prog
+            if path and not path.startswith("/"):
+                yield Call("script", path)

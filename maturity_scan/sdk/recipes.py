@@ -1,0 +1,247 @@
+"""Recipes of task runners and scripts, read as text (nothing is run or imported): Makefile
+targets, justfile recipes, Taskfile tasks, package.json scripts, tox environments, nox sessions
+and shell scripts. Each recipe is its command lines with their line numbers, so a CI step that
+runs `make test` can be followed into the line of the Makefile that runs the tool
+(`maturity_scan.sdk.ci` follows one level, with a depth limit and a cycle guard).
+
+A prerequisite (`ci: lint test`, a task's `deps:`) is read as a line that runs the other
+recipe (`make lint test`).
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from maturity_scan.sdk.document import Document, ParseError
+
+MAKEFILES = ("/{Makefile,GNUmakefile,makefile}",)
+JUSTFILES = ("/{justfile,Justfile,.justfile}",)
+TASKFILES = ("/Taskfile{,.dist}.y{a,}ml",)
+PACKAGE_JSON = ("/package.json",)
+TOX = ("/tox.ini",)
+NOX = ("/noxfile.py",)
+# Shell scripts a CI step may run (`./scripts/test.sh`): at the root and in the usual folders.
+SCRIPTS = ("/*.{sh,bash}", "{scripts,script,bin,ci,.ci,hack,tools,build,dev,.github}/**/*.{sh,bash}")
+PATTERNS: tuple[str, ...] = (*MAKEFILES, *JUSTFILES, *TASKFILES, *PACKAGE_JSON, *TOX, *NOX,
+                             *SCRIPTS)
+MAX_LINES = 20_000  # a recipe file longer than this is not followed
+
+
+@dataclass(frozen=True)
+class Recipe:
+    runner: str  # make, just, task, npm, tox, nox, script
+    name: str  # the target; a script's path; "" for tox's base [testenv]
+    line: int
+    body: tuple[tuple[int, str], ...]  # (line, command text)
+
+
+_MAKE_TARGET = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_.\-/]*(?:[ \t]+[A-Za-z0-9][A-Za-z0-9_.\-/]*)*)"
+                          r"[ \t]*::?(?![=])(.*)$")
+_MAKE_VAR = re.compile(r"\$[({]MAKE[)}]")
+_RECIPE_PREFIX = re.compile(r"^[@+\-]+")
+
+
+def _deps(text: str) -> str:
+    return " ".join(w for w in text.split("|", 1)[0].split("#", 1)[0].split()
+                    if re.fullmatch(r"[A-Za-z0-9][\w.\-/]*", w))
+
+
+def _make(doc: Document) -> Iterator[Recipe]:
+    name, line, body = "", 0, []
+    for i, text in enumerate(doc.lines, 1):
+        if name and text.startswith("\t"):
+            cmd = _RECIPE_PREFIX.sub("", text.strip())
+            if cmd and not cmd.startswith("#"):
+                body.append((i, _MAKE_VAR.sub("make", cmd)))
+            continue
+        if name and (not text.strip() or text.lstrip().startswith("#")):
+            continue  # blank lines and comments inside a recipe
+        if name:
+            yield Recipe("make", name, line, tuple(body))
+            name, body = "", []
+        m = _MAKE_TARGET.match(text)
+        if m and not text.startswith((".", "%")) and "%" not in m.group(1):
+            rest = m.group(2)
+            if rest.lstrip().startswith("="):
+                continue  # `X := 1`
+            name, line = m.group(1).split()[0], i
+            recipe = ""
+            if ";" in rest:
+                rest, recipe = rest.split(";", 1)
+            deps = _deps(rest)
+            if deps:
+                body.append((i, f"make {deps}"))
+            if recipe.strip():
+                body.append((i, recipe.strip()))
+    if name:
+        yield Recipe("make", name, line, tuple(body))
+
+
+_JUST_RECIPE = re.compile(r"^@?([A-Za-z_][\w-]*)((?:[ \t]+[^:=\s][^:=]*)?):(?![=])(.*)$")
+
+
+def _just(doc: Document) -> Iterator[Recipe]:
+    name, line, body = "", 0, []
+    for i, text in enumerate([*doc.lines, ""], 1):
+        if name and text[:1] in (" ", "\t"):
+            cmd = _RECIPE_PREFIX.sub("", text.strip())
+            if cmd and not cmd.startswith("#"):
+                body.append((i, cmd))
+            continue
+        if name:
+            yield Recipe("just", name, line, tuple(body))
+            name, body = "", []
+        m = _JUST_RECIPE.match(text)
+        if m and not text.startswith(("set ", "export ", "alias ", "import ", "mod ")):
+            name, line = m.group(1), i
+            deps = _deps(m.group(3))
+            if deps:
+                body.append((i, f"just {deps}"))
+
+
+def _find(doc: Document, text: str, start: int) -> int:
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    if not first:
+        return start
+    return doc.line_of(re.escape(first[:200]), start) or start
+
+
+def _taskfile(doc: Document) -> Iterator[Recipe]:
+    data = doc.yaml
+    tasks = data.get("tasks") if isinstance(data, dict) else None
+    if not isinstance(tasks, dict):
+        return
+    for name, task in tasks.items():
+        start = int(tasks.line_of(name)) if hasattr(tasks, "line_of") else 1
+        cmds = task.get("cmds") if isinstance(task, dict) else task
+        body = []
+        deps = task.get("deps") if isinstance(task, dict) else None
+        for dep in deps if isinstance(deps, list) else []:
+            dep = dep.get("task") if isinstance(dep, dict) else dep
+            if isinstance(dep, str):
+                body.append((start, f"task {dep}"))
+        for cmd in cmds if isinstance(cmds, list) else [cmds]:
+            if isinstance(cmd, dict) and isinstance(cmd.get("task"), str):
+                text = f"task {cmd['task']}"
+                line = getattr(cmd, "line", 0) or start
+            else:
+                text = cmd if isinstance(cmd, str) else \
+                    cmd.get("cmd") if isinstance(cmd, dict) else None
+                if not isinstance(text, str):
+                    continue
+                line = _find(doc, text, start)
+            body.append((line, text))
+        yield Recipe("task", str(name), start, tuple(body))
+
+
+def _package_json(doc: Document) -> Iterator[Recipe]:
+    try:
+        data = json.loads(doc.text)
+    except (json.JSONDecodeError, RecursionError):
+        return
+    scripts = data.get("scripts") if isinstance(data, dict) else None
+    if not isinstance(scripts, dict):
+        return
+    for name, cmd in scripts.items():
+        if isinstance(cmd, str):
+            line = doc.line_of(r'^\s*"' + re.escape(json.dumps(name)[1:-1]) + r'"\s*:') or 1
+            yield Recipe("npm", str(name), line, ((line, cmd),))
+
+
+_INI_SECTION = re.compile(r"^\[([^\]]+)\]")
+_INI_KEY = re.compile(r"^([\w.-]+)\s*[=:]\s*(.*)$")
+
+
+def _tox(doc: Document) -> Iterator[Recipe]:
+    section, line, key, body = "", 0, "", []
+
+    def done() -> Iterator[Recipe]:
+        if section == "testenv" or section.startswith("testenv:"):
+            yield Recipe("tox", section.partition(":")[2], line, tuple(body))
+
+    for i, text in enumerate(doc.lines, 1):
+        m = _INI_SECTION.match(text)
+        if m:
+            yield from done()
+            section, line, key, body = m.group(1).strip(), i, "", []
+            continue
+        if text[:1] in (" ", "\t") and key == "commands":
+            if text.strip() and not text.strip().startswith("#"):
+                body.append((i, text.strip()))
+            continue
+        m = _INI_KEY.match(text)
+        if m:
+            key = m.group(1)
+            if key == "commands" and m.group(2).strip():
+                body.append((i, m.group(2).strip()))
+    yield from done()
+
+
+_NOX_SESSION = re.compile(r"^\s*@nox\.session\b(.*)$")
+_NOX_NAME = re.compile(r"""\bname\s*=\s*['"]([\w.-]+)['"]""")
+_DEF = re.compile(r"^\s*def\s+(\w+)\s*\(")
+_SESSION_RUN = re.compile(r"\bsession\.run(?:_install)?\(\s*(.*)")
+_STRING = re.compile(r"""(?:'([^'\\\n]*)'|"([^"\\\n]*)")\s*,?\s*""")
+
+
+def _nox(doc: Document) -> Iterator[Recipe]:
+    name, line, body, pending = "", 0, [], None
+    for i, text in enumerate(doc.lines, 1):
+        m = _NOX_SESSION.match(text)
+        if m:
+            if name:
+                yield Recipe("nox", name, line, tuple(body))
+            n = _NOX_NAME.search(m.group(1))
+            pending, name, body = (n.group(1) if n else ""), "", []
+            continue
+        m = _DEF.match(text)
+        if m and pending is not None:
+            name, line, pending = pending or m.group(1), i, None
+            continue
+        m = _SESSION_RUN.search(text)
+        if m and name:
+            words, pos = [], 0
+            args = m.group(1)
+            while (s := _STRING.match(args, pos)) is not None:
+                words.append(s.group(1) if s.group(1) is not None else s.group(2))
+                pos = s.end()
+            if words:
+                body.append((i, " ".join(words)))
+    if name:
+        yield Recipe("nox", name, line, tuple(body))
+
+
+def _script(doc: Document) -> Iterator[Recipe]:
+    body = tuple((i, text.strip()) for i, text in enumerate(doc.lines, 1)
+                 if text.strip() and not text.lstrip().startswith("#"))
+    yield Recipe("script", doc.path, 1, body)
+
+
+def read(doc: Document) -> list[Recipe]:
+    """The recipes of a task-runner file or script, [] when `doc` is none (or is unreadable,
+    binary or too long: following recipes is best effort, never an error of its own)."""
+    def compute() -> list[Recipe]:
+        try:
+            if len(doc.lines) > MAX_LINES:
+                return []
+            name = doc.name
+            if doc.dir == "" and name in ("Makefile", "GNUmakefile", "makefile"):
+                return list(_make(doc))
+            if doc.dir == "" and name in ("justfile", "Justfile", ".justfile"):
+                return list(_just(doc))
+            if doc.dir == "" and name.startswith("Taskfile"):
+                return list(_taskfile(doc))
+            if doc.path == "package.json":
+                return list(_package_json(doc))
+            if doc.path == "tox.ini":
+                return list(_tox(doc))
+            if doc.path == "noxfile.py":
+                return list(_nox(doc))
+            if name.endswith((".sh", ".bash")):
+                return list(_script(doc))
+        except (ParseError, TypeError, AttributeError, ValueError):
+            return []
+        return []
+    return doc.cached("recipes", compute)
