@@ -42,6 +42,11 @@ class State:
     api_calls: list[str] = field(default_factory=list)
     git_calls: list[str] = field(default_factory=list)
     hosts: list[str] = field(default_factory=list)  # the Host header of every request
+    login: str | None = None  # GET /user answers this login to a request with a token
+    # /users/{u}/repos lists public repositories only, as GitHub's does (private ones of the
+    # authenticated user come from /user/repos)
+    user_listing_public_only: bool = False
+    teams: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # org -> slug -> names
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -91,25 +96,49 @@ class Handler(BaseHTTPRequestHandler):
                 return self._send(fault.status, fault.raw, fault.headers)
             return self._json(fault.status, fault.body, fault.headers)
         parts = api_path.strip("/").split("/")
+        authorized = bool(self.headers.get("Authorization"))
+        if parts == ["user"]:
+            if not (authorized and st.login):
+                return self._json(401, {"message": "Requires authentication"})
+            return self._json(200, {"login": st.login, "type": "User"})
+        if parts == ["user", "repos"]:
+            if not (authorized and st.login):
+                return self._json(401, {"message": "Requires authentication"})
+            return self._page(url, st.repos.get(st.login, []))
+        if len(parts) == 3 and parts[0] == "orgs" and parts[2] == "teams" and \
+                parts[1] in st.teams:
+            return self._page(url, [{"slug": slug, "name": slug.title()}
+                                    for slug in st.teams[parts[1]]])
+        if len(parts) == 5 and parts[0] == "orgs" and parts[2] == "teams" and \
+                parts[4] == "repos" and parts[3] in st.teams.get(parts[1], {}):
+            names = st.teams[parts[1]][parts[3]]
+            return self._page(url, [r for r in st.repos.get(parts[1], []) if r["name"] in names])
         if len(parts) == 3 and parts[2] == "repos" and parts[0] in ("orgs", "users"):
             owner = parts[1]
             is_user = owner in st.users
             if (parts[0] == "orgs") == is_user or owner not in st.repos:
                 return self._json(404, {"message": "Not Found"})
-            page = int(parse_qs(url.query).get("page", ["1"])[0])
             items = st.repos[owner]
-            chunk = items[(page - 1) * st.per_page: page * st.per_page]
-            headers = {"x-ratelimit-remaining": "4999", "x-ratelimit-limit": "5000"}
-            if page * st.per_page < len(items):
-                host = f"http://{self.headers['Host']}"
-                headers["Link"] = (f'<{host}{url.path}?per_page={st.per_page}&page={page + 1}>; '
-                                   f'rel="next", <{host}{url.path}?page=1>; rel="first"')
-            if url.path in st.links:
-                headers["Link"] = st.links[url.path]
-            return self._json(200, chunk, headers)
+            if is_user and st.user_listing_public_only:
+                items = [r for r in items if r.get("visibility", "public") == "public"]
+            return self._page(url, items)
         if len(parts) == 6 and parts[0] == "repos" and parts[3:5] == ["git", "trees"]:
             return self._tree(parts[1], parts[2], parts[5])
         self._json(404, {"message": "Not Found"})
+
+    def _page(self, url: Any, items: list[Any]) -> None:
+        """One page of a listing, with GitHub's Link header."""
+        st = self.state
+        page = int(parse_qs(url.query).get("page", ["1"])[0])
+        chunk = items[(page - 1) * st.per_page: page * st.per_page]
+        headers = {"x-ratelimit-remaining": "4999", "x-ratelimit-limit": "5000"}
+        if page * st.per_page < len(items):
+            host = f"http://{self.headers['Host']}"
+            headers["Link"] = (f'<{host}{url.path}?per_page={st.per_page}&page={page + 1}>; '
+                               f'rel="next", <{host}{url.path}?page=1>; rel="first"')
+        if url.path in st.links:
+            headers["Link"] = st.links[url.path]
+        self._json(200, chunk, headers)
 
     def _tree(self, owner: str, name: str, revision: str) -> None:
         """GET /repos/OWNER/NAME/git/trees/REV?recursive=1, as GitHub answers it."""

@@ -219,3 +219,77 @@ def test_org_scan_on_a_dask_local_cluster(server: GitHubServer, tmp_path: Path) 
         workers = set(client.run(os.getpid).values())
     assert [r["status"] for r in summary["repositories"]] == ["scanned"] * 3, summary["repositories"]
     assert len(workers) == 2 and os.getpid() not in workers
+
+
+def test_the_authenticated_users_own_private_repositories(server: GitHubServer) -> None:
+    server.state.root.mkdir(parents=True, exist_ok=True)
+    server.state.users.add("alice")
+    server.state.login = "alice"
+    server.state.user_listing_public_only = True  # as GitHub's /users/{u}/repos
+    for name, vis, extra in (("api", "public", {}), ("secret", "private", {}),
+                             ("old", "private", {"archived": True}),
+                             ("copy", "private", {"fork": True}),
+                             ("plat", "private", {"topics": ("platform",)})):
+        server.add_repo("alice", name, {"README.md": "# x\n"}, visibility=vis, **extra)
+    mine = github.Client(f"{server.url}/api", CANARY, sleep=lambda s: None)
+    private = mine.repositories("alice", github.Filters(visibility="private"))
+    assert [r.name for r in private] == ["plat", "secret"]
+    assert "/api/user" in server.state.api_calls and "/api/user/repos" in server.state.api_calls
+    assert [r.name for r in mine.repositories("alice", github.Filters(
+        visibility="private", include_archived=True, include_forks=True,
+        topics=("platform",)))] == ["plat"]
+    assert [r.name for r in mine.repositories("alice", github.Filters(
+        include_archived=True, include_forks=True))] == ["api", "copy", "old", "plat", "secret"]
+    # someone else's token, or none: the public listing
+    server.state.login = "bob"
+    assert [r.name for r in mine.repositories("alice")] == ["api"]
+    anonymous = github.Client(f"{server.url}/api", None, sleep=lambda s: None)
+    assert [r.name for r in anonymous.repositories("alice")] == ["api"]
+
+
+def test_a_missing_default_branch_is_said_and_not_an_empty_repository(
+        server: GitHubServer, tmp_path: Path) -> None:
+    server.state.root.mkdir(parents=True, exist_ok=True)
+    server.add_repo("acme", "moved", files_for(0))
+    server.state.repos["acme"][-1]["default_branch"] = "trunk"
+    server.add_repo("acme", "empty", None)
+    summary = org.run(org.OrgSettings("acme", tmp_path / "out", tmp_path / "cache"),
+                      github.Client(f"{server.url}/api", None, sleep=lambda s: None),
+                      github.Filters(), log=lambda s: None)
+    status = {r["repository"]: r for r in summary["repositories"]}
+    assert status["acme/moved"]["status"] == "skipped"
+    assert "default branch 'trunk' not found" in status["acme/moved"]["reason"]
+    assert status["acme/empty"] == {"repository": "acme/empty", "status": "skipped",
+                                    "reason": "empty repository"}
+
+
+def test_a_rerun_with_another_pack_gives_that_packs_levels(server: GitHubServer,
+                                                          tmp_path: Path) -> None:
+    server.state.root.mkdir(parents=True, exist_ok=True)
+    for i in range(2):
+        server.add_repo("acme", f"p{i}", files_for(i * 3))
+    client = github.Client(f"{server.url}/api", None, sleep=lambda s: None)
+    out = tmp_path / "out"
+
+    def run_with(pack: str | None) -> dict:
+        return org.run(org.OrgSettings("acme", out, tmp_path / "cache", pack=pack), client,
+                       github.Filters(), log=lambda s: None)
+
+    for pack in ("kmm", "devex", None, "devex", "devex"):
+        summary = run_with(pack)
+        want = org.api.get_pack(pack or "devops")
+        assert summary["pack"] == want.id
+        ids = {d.id for d in want.dimensions}
+        for r in summary["repositories"]:
+            assert r["pack"] == want.id and set(r["levels"]) <= ids and r["levels"], r
+            report = json.loads((out / "repos" / f"{r['repository'].replace('/', '_')}.json")
+                                .read_text())
+            assert report["pack"] == want.id
+            assert r["levels"] == {d["id"]: d["level"] for d in report["dimensions"]
+                                   if d["level"] is not None}
+    # the same pack twice: the stored reports stand
+    assert summary["counts"] == {"unchanged": 2}
+    # another tool version: scanned again
+    for key in (out / "repos").glob("*.key.json"):
+        key.write_text(key.read_text().replace(org.__version__, "0.0.0-old"))
+    assert run_with("devex")["counts"] == {"scanned": 2}

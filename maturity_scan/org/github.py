@@ -348,7 +348,42 @@ class Client:
         try:
             return self._listing(f"/orgs/{owner}/repos?per_page=100&type=all", filters)
         except NotFound:
-            return self._listing(f"/users/{owner}/repos?per_page=100&type=owner", filters)
+            pass
+        if self.token and (self.login() or "").lower() == owner.lower():
+            # the authenticated user's own: /users/{u}/repos would list public ones only
+            return self._listing("/user/repos?per_page=100&affiliation=owner", filters)
+        return self._listing(f"/users/{owner}/repos?per_page=100&type=owner", filters)
+
+    def login(self) -> str | None:
+        """The authenticated user's login (`GET /user`), None without a token or an answer."""
+        if not self.token:
+            return None
+        try:
+            body, _ = self.get("/user")
+        except GitHubError:
+            return None
+        login = body.get("login") if isinstance(body, dict) else None
+        return login if isinstance(login, str) and login else None
+
+    def teams(self, org: str, max_teams: int = 1000) -> dict[str, list[str]]:
+        """The organization's teams (by slug) and the full names of their repositories;
+        {} when teams cannot be listed (a user, or a token without read:org)."""
+        found: dict[str, list[str]] = {}
+        try:
+            for n, team in enumerate(self.paginate(f"/orgs/{org}/teams?per_page=100")):
+                slug = team.get("slug") if isinstance(team, dict) else None
+                if n >= max_teams or not isinstance(slug, str) or \
+                        not re.fullmatch(r"[A-Za-z0-9_.-]{1,100}", slug):
+                    continue
+                names = []
+                for item in self.paginate(f"/orgs/{org}/teams/{slug}/repos?per_page=100"):
+                    full = item.get("full_name") if isinstance(item, dict) else None
+                    if isinstance(full, str) and _FULL_NAME.fullmatch(full):
+                        names.append(full)
+                found[slug] = sorted(set(names), key=str.lower)
+        except GitHubError:
+            return found
+        return found
 
     def _listing(self, path: str, filters: Filters) -> list[Repository]:
         kept: dict[str, Repository] = {}  # by Repository.key: the raw items are not held
