@@ -294,21 +294,30 @@ def _recipes(doc: Document) -> list[dict[str, Any]]:
     return links
 
 
+MAX_EXPANSIONS = 20_000  # recipes expanded in one repository, whatever its shape
+
+
 def _follow(links: list[dict[str, Any]]) -> Iterator[Signal]:
-    """What the calls of workflow jobs run, through the records of the files they call."""
+    """What the calls of workflow jobs run, through the records of the files they call. From
+    each call of a job, every recipe is expanded at most once (the first path that reaches it)
+    and at most `MAX_DEPTH` calls deep, and a repository has at most `MAX_EXPANSIONS`: linear in
+    the records whatever the recipes' shape."""
     acts: dict[str, list[dict[str, Any]]] = {}
     calls: dict[str, list[dict[str, Any]]] = {}
     for rec in links:
         (acts if rec.get("k") == "act" else calls).setdefault(str(rec.get("u")), []).append(rec)
     seen: set[tuple[Any, ...]] = set()
+    budget = [MAX_EXPANSIONS]
 
     def resolve(target: str, events: tuple[str, ...], chain: tuple[dict[str, Any], ...],
-                visited: frozenset[str]) -> Iterator[Signal]:
+                visited: set[str]) -> Iterator[Signal]:
+        budget[0] -= 1
+        if budget[0] < 0:
+            return
         if target not in acts and target not in calls and target.startswith("tox:"):
             target = "tox:"  # an environment of the base [testenv]
         for act in acts.get(target, ()):
             ev = ci.job_events(events, act.get("c") or "")
-            facts = dict(act["f"])
             evidence = tuple(Evidence(c["p"], c["l"], c["d"], frozenset())
                              for c in chain) + (Evidence(act["p"], act["l"], act["d"],
                                                          frozenset()),)
@@ -316,7 +325,7 @@ def _follow(links: list[dict[str, Any]]) -> Iterator[Signal]:
             if key in seen:
                 continue
             seen.add(key)
-            sig = _narrow(Signal("github_actions", evidence, facts), ev)
+            sig = _narrow(Signal("github_actions", evidence, dict(act["f"])), ev)
             if sig is not None:
                 yield sig
         if len(chain) >= MAX_DEPTH:
@@ -325,16 +334,16 @@ def _follow(links: list[dict[str, Any]]) -> Iterator[Signal]:
             nxt = str(call["t"])
             if nxt in visited:
                 continue
+            visited.add(nxt)
             yield from resolve(nxt, ci.job_events(events, call.get("c") or ""),
-                               (*chain, call), visited | {nxt})
+                               (*chain, call), visited)
 
     for roots in calls.values():
         for call in roots:
             if call.get("e") is None:
                 continue  # a call inside an action or recipe: followed from its callers
             target = str(call["t"])
-            yield from resolve(target, tuple(call["e"]), (call,),
-                               frozenset({str(call["u"]), target}))
+            yield from resolve(target, tuple(call["e"]), (call,), {str(call["u"]), target})
 
 
 def _step(path: str, where: str, step: ci.Step, recipe: bool = False) -> Iterator[Signal]:

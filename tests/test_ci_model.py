@@ -199,3 +199,19 @@ def test_no_workflows_no_github_actions(tmp_path: Path) -> None:
     root = _write(tmp_path, {"Makefile": "test:\n\tpytest\n", "package.json": "{}",
                              ".github/actions/x/action.yml": "runs: {using: composite, steps: []}"})
     assert not any(s.kind == "github_actions" for s in scan_fixture(root).signals)
+
+
+def test_follow_is_linear_in_a_dense_recipe_graph(tmp_path: Path) -> None:
+    """Every target depending on every other: each is expanded once per job call, not once
+    per path (which would be n**depth)."""
+    n = 300
+    names = " ".join(f"t{i}" for i in range(n))
+    makefile = "".join(f"t{i}: {names}\n\techo {i}\n" for i in range(n)) + "ci: t0\n\tsemgrep ci\n"
+    root = _write(tmp_path, {".github/workflows/ci.yml": WORKFLOW.format("make ci t1"),
+                             "Makefile": makefile})
+    import time
+
+    start = time.monotonic()
+    facts, evidence = _evidence(root)
+    assert facts["scanners"] == ["semgrep"]
+    assert time.monotonic() - start < 10
