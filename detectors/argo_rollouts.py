@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from maturity_scan.detectors._gitops import release_signals
 from maturity_scan.detectors._kube import objects as _objects
 from maturity_scan.sdk import Document, Signal, kind, signal
 
@@ -60,6 +61,7 @@ class ArgoRolloutsDetector:
                              f"{name}: {'/'.join(kinds) or 'no'} strategy" +
                              (" with analysis" if analysis else ""),
                              rollouts=1, strategies=kinds, analysis=analysis)
+        yield from release_signals(doc, "argo_rollouts", {"argo-rollouts": {}})
 
 
 DETECTOR = ArgoRolloutsDetector()

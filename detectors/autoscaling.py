@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from maturity_scan.detectors._families import FAMILY_PATTERNS, family
+from maturity_scan.detectors._gitops import release_signals
 from maturity_scan.sdk import Document, Signal, kind
 
 MEMBERS = {("autoscaling", "HorizontalPodAutoscaler"): "hpa",
@@ -21,8 +22,10 @@ class AutoscalingDetector:
     patterns = FAMILY_PATTERNS
 
     def analyze(self, doc: Document) -> Iterable[Signal]:
-        return family(doc, "autoscaling", MEMBERS,
-                      lambda obj: {"kinds": [obj.kind], "autoscalers": 1})
+        yield from family(doc, "autoscaling", MEMBERS,
+                          lambda obj: {"kinds": [obj.kind], "autoscalers": 1})
+        yield from release_signals(doc, "autoscaling", {"keda": {}, "karpenter": {},
+                                                        "cluster-autoscaler": {}})
 
 
 DETECTOR = AutoscalingDetector()

@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from maturity_scan.detectors._gitops import release_signals
 from maturity_scan.detectors._kube import objects as _objects
 from maturity_scan.sdk import Document, Signal, kind, signal
 
@@ -36,6 +37,7 @@ class FlaggerDetector:
                          providers=[provider] if isinstance(provider, str) and provider
                          and "{{" not in provider else [],
                          metric_checks=bool(analysis.get("metrics") or analysis.get("webhooks")))
+        yield from release_signals(doc, "flagger", {"flagger": {}})
 
 
 DETECTOR = FlaggerDetector()

@@ -1,10 +1,15 @@
 """Flux: the GitOps toolkit's resources (`*.toolkit.fluxcd.io`: Kustomization, HelmRelease,
 GitRepository, OCIRepository, ImageUpdateAutomation …), and Flux v1's `helm.fluxcd.io`
 HelmRelease. A Kustomize `kustomization.yaml` (`kustomize.config.k8s.io`) is not Flux.
+
+A Kustomization or HelmRelease with an `interval` is synced automatically (`automated_sync`);
+a Kustomization that also has `prune: true` reverts drift and removes what left git
+(`self_heal`), as Argo CD's `selfHeal` does. `suspend: true` is neither.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from maturity_scan.detectors._kube import objects as _objects
 from maturity_scan.sdk import Document, Signal, k8s, kind, signal
@@ -20,7 +25,7 @@ class FluxDetector:
     kinds = {"flux": kind(
         "Deployments reconciled from git by Flux",
         kinds="set", kustomizations="count", helm_releases="count", image_automation="flag",
-        notifications="flag",
+        notifications="flag", automated_sync="flag", self_heal="flag",
     )}
     patterns = ("**/*.y{a,}ml",)
 
@@ -36,6 +41,23 @@ class FluxDetector:
                 image_automation=obj.kind == "ImageUpdateAutomation",
                 notifications=obj.group.startswith("notification."),
             )
+            if obj.kind in ("Kustomization", "HelmRelease") and \
+                    obj.group.startswith(("kustomize.", "helm.")):
+                yield from _sync(obj, doc)
+
+
+def _sync(obj: k8s.K8sObject, doc: Document) -> Iterable[Signal]:
+    spec: Any = obj.body.get("spec")
+    if not isinstance(spec, dict) or spec.get("suspend") is True:
+        return
+    interval = spec.get("interval")
+    if not isinstance(interval, str) or not interval.strip():
+        return
+    heal = obj.kind == "Kustomization" and spec.get("prune") is True
+    line_of = getattr(spec, "line_of", lambda key: obj.line)
+    yield signal("flux", doc.path, line_of("prune" if heal else "interval"),
+                 f"{obj.kind} {obj.name}: synced every {interval}".strip() +
+                 (" with prune" if heal else ""), automated_sync=True, self_heal=heal)
 
 
 DETECTOR = FluxDetector()

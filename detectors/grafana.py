@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from maturity_scan.detectors import _kube as kube
+from maturity_scan.detectors._gitops import release_signals
 from maturity_scan.sdk import Document, ParseError, Signal, k8s, kind, signal
 
 JSON = ("**/*dashboard*.json", "**/dashboards/**/*.json", "**/grafana/**/*.json")
@@ -52,6 +53,8 @@ class GrafanaDetector:
             docs, objs = kube.documents(doc), kube.objects(doc)
             yield from self._provisioning(doc, docs)
             yield from self._objects(doc, objs)
+            yield from release_signals(doc, "grafana", {"grafana": {},
+                                                        "grafana-operator": {"operator": True}})
 
     @staticmethod
     def _json(doc: Document) -> Iterator[Signal]:

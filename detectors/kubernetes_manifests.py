@@ -1,7 +1,9 @@
 """Kubernetes manifests: YAML documents with `apiVersion` and `kind` of real Kubernetes
 resources (built-in groups, or custom resources of a dotted API group), outside Helm chart
 templates. Configuration files that borrow the shape (kubeconfig, Kustomize, kind cluster
-configs, kubeadm, Kubify, Skaffold) are not cluster resources."""
+configs, kubeadm, Kubify, Skaffold) are not cluster resources. `images` counts the containers
+of workloads that run a named image: a service deployed from images is containerized even when
+its Dockerfile lives elsewhere."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
@@ -65,7 +67,7 @@ class KubernetesManifestsDetector:
         "Workloads and resources described as Kubernetes manifests",
         objects="count", kinds="set", workloads="count", probes="flag",
         resource_requests="flag", stateful="flag", pdb="flag", crds="flag", ingress="flag",
-        security_context="flag")}
+        security_context="flag", images="count")}
     patterns = ("*.y{a,}ml",)
 
     def analyze(self, doc: Document) -> Iterable[Signal]:
@@ -83,6 +85,8 @@ class KubernetesManifestsDetector:
             yield signal(
                 "kubernetes_manifests", doc.path, obj.line, f"{obj.kind} {obj.name}".strip(),
                 objects=1, kinds=[obj.kind], workloads=int(obj.kind in WORKLOADS),
+                images=sum(isinstance(c.get("image"), str) and bool(c["image"].strip())
+                           for c in cs),
                 probes=any(k in c for c in cs for k in ("livenessProbe", "readinessProbe",
                                                          "startupProbe")),
                 resource_requests=any(isinstance(c.get("resources"), dict) and

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from maturity_scan.detectors._gitops import release_signals
 from maturity_scan.detectors._kube import objects as _objects
 from maturity_scan.sdk import Document, Signal, kind, signal
 
@@ -58,6 +59,7 @@ class KyvernoDetector:
             yield signal("kyverno", doc.path, obj.line,
                          f"{obj.kind} {obj.name}".strip() + (" (enforce)" if enforce else ""),
                          policies=1, enforce=enforce, rule_types=types)
+        yield from release_signals(doc, "kyverno", {"kyverno": {}})
 
 
 DETECTOR = KyvernoDetector()

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from maturity_scan.detectors import _kube as kube
+from maturity_scan.detectors._gitops import release_signals
 from maturity_scan.sdk import Document, ParseError, Signal, kind, signal
 
 _FLUENT_BIT = re.compile(r"^\s*\[(?:INPUT|OUTPUT)\]\s*$", re.IGNORECASE | re.MULTILINE)
@@ -105,6 +106,8 @@ class LoggingDetector:
                             yield signal("logging", doc.path, obj.line,
                                          f"{detail}: {tool} config {key}", tools=[tool])
                             break
+        yield from release_signals(doc, "logging", {t: {"tools": [t]} for t in (
+            "loki", "promtail", "fluent-bit", "fluentd", "vector", "alloy")})
 
 
 DETECTOR = LoggingDetector()

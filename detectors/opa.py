@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable, Iterator
 
 from maturity_scan.detectors import _kube as kube
+from maturity_scan.detectors._gitops import release_signals
 from maturity_scan.sdk import Document, ParseError, Signal, ci, k8s, kind, shell, signal
 
 _PACKAGE = re.compile(r"^\s*package\s+[\w.\[\]\"]+")
@@ -41,6 +42,7 @@ class OPADetector:
             except ParseError:
                 return  # a generic YAML claim: a broken file is not ours to report
             yield from self._gatekeeper(doc, kube.objects(doc))
+            yield from release_signals(doc, "opa", {"gatekeeper": {"gatekeeper": True}})
 
     @staticmethod
     def _ci(doc: Document) -> Iterator[Signal]:

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from maturity_scan.detectors import _kube as kube
+from maturity_scan.detectors._gitops import release_signals
 from maturity_scan.sdk import Document, ParseError, Signal, kind, signal
 
 # file name -> (language, regex of a line that declares an OpenTelemetry dependency)
@@ -174,6 +175,7 @@ class OpenTelemetryDetector:
                 yield signal("opentelemetry", doc.path, obj.line,
                              f"{detail}: auto-instrumentation annotation",
                              auto_instrumentation=True)
+        yield from release_signals(doc, "opentelemetry", {"opentelemetry": {"collector": True}})
 
 
 DETECTOR = OpenTelemetryDetector()

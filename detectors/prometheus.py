@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from maturity_scan.detectors import _kube as kube
+from maturity_scan.detectors._gitops import release_signals
 from maturity_scan.sdk import Document, Signal, k8s, kind, signal, yamlsafe
 
 GROUP = "monitoring.coreos.com"
@@ -102,6 +103,7 @@ class PrometheusDetector:
                 yield signal("prometheus", doc.path, obj.line,
                              f"{detail}: {key} with {len(jobs)} scrape job(s)",
                              config=True, scrape_configs=True, scrape_jobs=len(jobs))
+        yield from release_signals(doc, "prometheus", {"prometheus": {}, "prometheus-operator": {"operator": True}})
 
 
 DETECTOR = PrometheusDetector()

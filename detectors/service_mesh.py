@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from maturity_scan.detectors._families import FAMILY_PATTERNS, family
+from maturity_scan.detectors._gitops import release_signals
 from maturity_scan.sdk import Document, Signal, kind
 from maturity_scan.sdk.k8s import K8sObject
 
@@ -45,7 +46,9 @@ class ServiceMeshDetector:
     patterns = FAMILY_PATTERNS
 
     def analyze(self, doc: Document) -> Iterable[Signal]:
-        return family(doc, "service_mesh", MEMBERS, _facts)
+        yield from family(doc, "service_mesh", MEMBERS, _facts)
+        yield from release_signals(doc, "service_mesh", {"istio": {"meshes": ["istio"]},
+                                                         "linkerd": {"meshes": ["linkerd"]}})
 
 
 DETECTOR = ServiceMeshDetector()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from maturity_scan.detectors._gitops import release_signals
 from maturity_scan.detectors._kube import objects as _objects
 from maturity_scan.sdk import Document, Signal, kind, signal
 
@@ -28,6 +29,7 @@ class VeleroDetector:
                          backups=int(obj.kind == "Backup"),
                          restores=int(obj.kind == "Restore"),
                          storage_locations=int(obj.kind.endswith("Location")))
+        yield from release_signals(doc, "velero", {"velero": {}})
 
 
 DETECTOR = VeleroDetector()
