@@ -1,6 +1,7 @@
 """`maturity-scan diff --base REV [PATH]`: the pull-request gate, two revisions compared."""
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from maturity_scan.reporters import diff as diff_report, sarif
 
 @click.command("diff")
 @click.argument("path", default=".", type=click.Path(path_type=Path))
-@click.option("--base", required=True, help="The revision the change starts from.")
+@click.option("--base", help="The revision the change starts from (required unless --pre-commit).")
 @click.option("--head", help="The revision of the change (default: the working tree).")
 @click.option("--pack", help="Rule pack (default: the base revision's config, else devops).")
 @click.option("--format", "fmt", type=click.Choice([f for f in reporters.FORMATS if f != "html"]),
@@ -29,12 +30,26 @@ from maturity_scan.reporters import diff as diff_report, sarif
 @click.option("--allow-incomplete", is_flag=True,
               help="Pass although files the rules depend on could not be parsed.")
 @click.option("-j", "--jobs", type=click.IntRange(min=0), help="Parser worker processes.")
+@click.option("--pre-commit", "pre_commit", is_flag=True,
+              help="As a pre-commit hook: at pre-push, PRE_COMMIT_FROM_REF..PRE_COMMIT_TO_REF "
+                   "(what is pushed); otherwise HEAD against the working tree.")
+@click.option("--merge-base", is_flag=True,
+              help="Compare with the merge base of --base and the head, not --base itself.")
 @no_cache_option
 @rules_dir_option
-def diff_command(path: Path, base: str, head: str | None, pack: str | None, fmt: str,
+def diff_command(path: Path, base: str | None, head: str | None, pack: str | None, fmt: str,
                  output: Path | None, config_file: Path | None, fail_under: str | None,
-                 allow_incomplete: bool, jobs: int | None, rule_dirs: tuple[Path, ...]) -> None:
-    """Compare two revisions; exit 1 when any dimension's level drops (or a floor is missed)."""
+                 allow_incomplete: bool, jobs: int | None, pre_commit: bool, merge_base: bool,
+                 rule_dirs: tuple[Path, ...]) -> None:
+    """Compare two revisions; exit 1 when any dimension's level drops (or a floor is missed).
+
+    \b
+    Examples:
+      maturity-scan diff --base origin/main            # the working tree against main
+      maturity-scan diff --base main --head HEAD --merge-base --format sarif -o r.sarif
+    \b
+    Exit codes: 0 no regression, 1 a dimension dropped or a floor is missed, 2 a usage
+    mistake or unusable input, 3 a bug."""
     if not path.is_dir():
         raise UsageError(f"{path}: not a directory")
     checks.output_file(output, "-o")
@@ -42,6 +57,16 @@ def diff_command(path: Path, base: str, head: str | None, pack: str | None, fmt:
     jobs = checks.jobs(jobs)
     if not policy.has_commit(path):
         raise UsageError(f"{path}: the repository has no commit yet (nothing to compare with)")
+    if pre_commit:
+        base, head = hook_revisions(base, head)
+        if base is None:
+            click.echo("maturity-scan: a new branch: no pushed base to compare with (passed)",
+                       err=True)
+            return
+    if base is None:
+        raise UsageError("diff: missing option --base REV (the revision the change starts from)")
+    if merge_base:
+        base = policy.merge_base(path, base, head or "HEAD")
     if not policy.revision_present(path, base):
         raise UsageError(f"base revision {base} is not in this clone; fetch it first, e.g. "
                          f"`git fetch --no-tags --depth=1 origin {base}` (or check out with "
@@ -72,3 +97,18 @@ def diff_command(path: Path, base: str, head: str | None, pack: str | None, fmt:
     emit(body, output)
     if not verdict.passed:
         raise GateFailed("gate failed:\n  " + "\n  ".join(verdict.failures))
+
+
+ZERO_SHA = "0" * 40
+
+
+def hook_revisions(base: str | None, head: str | None) -> tuple[str | None, str | None]:
+    """What a pre-commit hook judges: at the pre-push stage pre-commit names the pushed range in
+    PRE_COMMIT_FROM_REF / PRE_COMMIT_TO_REF (the working tree is not what is pushed); at the
+    other stages the working tree against HEAD. A new branch (from-ref all zeros) has no base:
+    None."""
+    from_ref = os.environ.get("PRE_COMMIT_FROM_REF") or os.environ.get("PRE_COMMIT_SOURCE")
+    to_ref = os.environ.get("PRE_COMMIT_TO_REF") or os.environ.get("PRE_COMMIT_ORIGIN")
+    if from_ref and to_ref:
+        return (None if from_ref.strip("0") == "" else from_ref), to_ref
+    return base or "HEAD", head

@@ -196,6 +196,22 @@ def has_commit(repo_path: Path) -> bool:
     return bool(found and found.strip())
 
 
+def merge_base(repo_path: Path, base: str, head: str) -> str:
+    """The merge base of `base` and `head`: what a branch is compared with, so that commits
+    landed on the base since the branch started are not counted as the branch's change."""
+    repo = gitsafe.open_repo(repo_path.resolve())
+    if repo is None:
+        raise UsageError(f"{repo_path}: not a git repository")
+    for rev in (base, head):
+        if not revision_present(repo_path, rev):
+            raise UsageError(f"revision {rev} is not in this clone; fetch it first")
+    found = gitsafe.try_run(repo, "merge-base", "--end-of-options", base, head, max_bytes=1024)
+    if not found or not found.strip():
+        raise UsageError(f"{base} and {head} have no merge base in this clone (a shallow "
+                         "clone? fetch more history, e.g. fetch-depth: 0)")
+    return found.split()[0]
+
+
 def revision_present(repo_path: Path, rev: str) -> bool:
     """Whether `rev` names a commit this clone holds (read like every other git call: hardened,
     and fine in a checkout owned by another user). A repository that cannot be read safely is

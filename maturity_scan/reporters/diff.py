@@ -15,7 +15,9 @@ def _text(diff: dict[str, Any], failures: Sequence[str]) -> str:
            f"{(diff['head'].get('revision') or 'working tree')[:12]}"]
     for d in diff["dimensions"]:
         arrow = {"down": "  REGRESSED", "up": "  improved", "same": ""}[d["change"]]
-        out.append(f"  {d['title']:<32} {d['before']:>3g} -> {d['after']:<3g}{arrow}")
+        before, after = (format(v, "g") if v is not None else "n/a"  # not applicable
+                         for v in (d["before"], d["after"]))
+        out.append(f"  {d['title']:<32} {before:>3} -> {after:<3}{arrow}")
         for r in d["requirements_lost"]:
             was = ", ".join(where(e, detail=False) for e in r["evidence"][:3])
             out.append(f"      lost: {r['title']} [{r['requirement']}]" +

@@ -72,7 +72,9 @@ def render_diff(diff: dict[str, Any], failures: list[str] | None = None) -> str:
            "| dimension | before | after | |", "|---|---|---|---|"]
     for d in diff["dimensions"]:
         mark = {"down": "🔻", "up": "🔺", "same": ""}[d["change"]]
-        out.append(f"| {_md(d['title'])} | {d['before']:g} | {d['after']:g} | {mark} |")
+        before, after = (format(v, "g") if v is not None else "n/a"  # not applicable
+                         for v in (d["before"], d["after"]))
+        out.append(f"| {_md(d['title'])} | {before} | {after} | {mark} |")
     lost = [(d, r) for d in diff["dimensions"] for r in d["requirements_lost"]]
     if lost:
         out += ["", "**Lost**", ""]
