@@ -1,16 +1,25 @@
 """Shared by the CI-system detectors other than GitHub Actions (GitLab CI, Jenkins, CircleCI,
 Azure Pipelines, Bitbucket Pipelines): one `PipelineDetector` each, the same structural reading
-of jobs, tests, deploys and environments, plus what a system has of its own."""
+of jobs, tests, deploys and environments, plus what a system has of its own.
+
+Calls are followed as GitHub Actions does (`maturity_scan.sdk.ci.follow`): a step that runs
+`make test-${target}`… `make ci`, `npm run x`, `tox -e x`, `./scripts/x.sh` is read through the
+recipe (`maturity_scan.sdk.recipes`), and GitLab's `include: local:` files through their jobs;
+each file analysed once into `links` records that `conclude` joins, with evidence on both
+sides."""
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from maturity_scan.sdk import Document, Signal, ci, kind, shell, signal
+from maturity_scan.sdk import Document, ParseError, RepoContext, Signal, ci, kind, recipes, \
+    shell, signal
+from maturity_scan.sdk.globs import compile_globs
 
 FACTS: dict[str, str] = {"jobs": "count", "runs_tests": "flag", "deploys": "flag",
-                         "environments": "set"}
+                         "environments": "set", "links": "records"}
+_HANDS_OVER = ("make ", "just ", "task ", "npm run ", "npm t", "yarn ", "pnpm ")
 # Tasks and orbs that run tests or deploy, for systems whose steps name them (Azure, CircleCI).
 TEST_STEPS = re.compile(r"^(VSTest|DotNetCoreCLI|Maven|Gradle|Npm|PublishTestResults)@|"
                         r"(^|/)(test|run-tests|python/test|node/test)$", re.I)
@@ -51,23 +60,88 @@ def signals(p: ci.Pipeline, **facts: Any) -> Iterator[Signal]:
 class PipelineDetector:
     """The detector of one CI system: its files read as a `ci.Pipeline` (`ci.pipeline` knows
     each system's format) and reported by `signals`; `facts` of the system's own (declared in
-    `own_facts`) join the file's signal, `more` adds signals of its own."""
+    `own_facts`) join the file's signal, `more` adds signals of its own. When one of `anchors`
+    (the system's usual CI file paths) exists, recipes (`recipes.PATTERNS`) and `included`
+    files are read too, for `conclude` to follow the calls into them."""
 
     def __init__(self, system: str, description: str, meaning: str, patterns: Sequence[str], *,
                  own_facts: Mapping[str, str] | None = None,
                  facts: Callable[[ci.Pipeline], dict[str, Any]] | None = None,
-                 more: Callable[[Document, ci.Pipeline], Iterable[Signal]] | None = None) -> None:
+                 more: Callable[[Document, ci.Pipeline], Iterable[Signal]] | None = None,
+                 anchors: Sequence[str] = (), included: Sequence[str] = (),
+                 includes: Callable[[ci.Pipeline], Iterable[tuple[str, int]]] | None = None,
+                 ) -> None:
         self.id = system
         self.description = description
         self.kinds = {system: kind(meaning, **FACTS, **(own_facts or {}))}
-        self.patterns = tuple(patterns)
+        self.patterns = (*patterns, *recipes.PATTERNS, *included) if anchors else tuple(patterns)
+        self._own = compile_globs(tuple(patterns))
+        self._included = compile_globs(tuple(included)) if included else None
+        self._anchors = tuple(anchors)
         self._facts = facts
         self._more = more
+        self._includes = includes
 
     def analyze(self, doc: Document) -> Iterable[Signal]:
-        p = ci.pipeline(doc)
+        if self._own.match(doc.path):
+            p = ci.pipeline(doc)
+            if p is None:
+                return
+            yield from signals(p, **(self._facts(p) if self._facts else {}))
+            if self._more:
+                yield from self._more(doc, p)
+            links = _calls(doc, p, f"{self.id}:{doc.path}", ())
+            for path, line in (self._includes(p) if self._includes else ()):
+                links.append(ci.call_record(f"{self.id}:{doc.path}", doc.path, line,
+                                            f"include {path}", f"include:{path}", "", ()))
+        elif not any(doc.repo.exists(a) for a in self._anchors):
+            return  # nothing of this system could call it
+        elif self._included is not None and self._included.match(doc.path) and \
+                doc.name.endswith((".yml", ".yaml")):
+            links = self._included_links(doc)
+        else:
+            links = ci.recipe_links(doc, self._recipe_step)
+        if links:
+            yield Signal(self.id, (), {"links": links})
+
+    def _included_links(self, doc: Document) -> list[dict[str, Any]]:
+        """Records of a file the CI file includes: its jobs' signals and calls."""
+        try:
+            p = ci.read_as(doc, self.id)
+        except (ParseError, TypeError, AttributeError, ValueError):
+            return []
         if p is None:
-            return
-        yield from signals(p, **(self._facts(p) if self._facts else {}))
-        if self._more:
-            yield from self._more(doc, p)
+            return []
+        unit = f"include:{doc.path}"
+        links = [ci.act_record(unit, s) for s in list(signals(p))[1:]]
+        return links + _calls(doc, p, unit, None)
+
+    def _recipe_step(self, path: str, where: str, line: int, text: str,
+                     hands_over: bool) -> Iterator[Signal]:
+        test = shell.runs(text, shell.TESTS)
+        if test and not (hands_over and test.startswith(_HANDS_OVER)):
+            yield signal(self.id, path, line, f"{where} runs {test}", runs_tests=True)
+        deploy = shell.runs(text, shell.DEPLOYS)
+        if deploy:
+            yield signal(self.id, path, line, f"{where} deploys ({deploy})", deploys=True)
+
+    def conclude(self, found: Sequence[Signal], repo: RepoContext) -> Iterable[Signal]:
+        links: list[dict[str, Any]] = []
+        for sig in found:
+            if "links" in sig.facts:
+                links += sig.facts["links"]
+            else:
+                yield sig
+        yield from ci.follow(links, kind=self.id)
+
+
+def _calls(doc: Document, p: ci.Pipeline, unit: str,
+           events: tuple[str, ...] | None) -> list[dict[str, Any]]:
+    """Call records of the recipes the steps of a pipeline hand over to."""
+    spans = ci.Spans(doc, p)
+    out: list[dict[str, Any]] = []
+    for job in p.jobs:
+        for step in job.steps:
+            out += ci.script_calls(doc, unit, f"job {job.id}", step, step.line,
+                                   max(spans.end(step.line), step.line + 1), "", events)
+    return out

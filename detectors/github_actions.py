@@ -9,7 +9,7 @@ workflow (`uses: ./.github/workflows/_t.yml`, run on its caller's events), a wra
 command input, and the recipe a step hands over to (`make test`, `npm run x`, `./scripts/x.sh`,
 … see `maturity_scan.sdk.recipes`). Each of those files is analysed once, on its own, into
 records of what it does and what it calls (the `links` fact); `conclude` joins them, at most
-`MAX_DEPTH` calls deep and never twice through the same recipe, and reports what a call runs
+`ci.MAX_DEPTH` calls deep and never twice through the same recipe, and reports what a call runs
 with evidence on both sides: the CI line and the recipe line that runs the tool.
 """
 from __future__ import annotations
@@ -86,7 +86,6 @@ def _truthy(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.strip().lower() not in ("false", ""))
 
 
-MAX_DEPTH = 4  # calls followed from a workflow job: reusable workflow -> action -> recipe -> …
 ACTION_FILES = ("**/action.{yml,yaml}",)
 # Facts that depend on when a job runs: computed as if it ran on every event, then narrowed.
 _ON_PR = ("tests_on_pull_request",)
@@ -121,7 +120,8 @@ class GitHubActionsDetector:
         else:
             if not doc.repo.has_dir(".github/workflows"):
                 return  # nothing could call it
-            links = _action(doc) if doc.name in ("action.yml", "action.yaml") else _recipes(doc)
+            links = _action(doc) if doc.name in ("action.yml", "action.yaml") else ci.recipe_links(
+                doc, _recipe_step, _in_own_cluster)
         if links:
             yield Signal("github_actions", (), {"links": links})
 
@@ -132,7 +132,7 @@ class GitHubActionsDetector:
                 links += sig.facts["links"]
             else:
                 yield sig
-        yield from _follow(links)
+        yield from ci.follow(links, _narrow, "github_actions")
 
 
 def _sig(path: str, line: int, detail: str, facts: dict[str, Any]) -> Signal:
@@ -213,10 +213,7 @@ def _workflow(doc: Document, wf: ci.Pipeline, links: list[dict[str, Any]]) -> It
                 links.append(_act(unit, act, job.condition))
 
 
-def _act(unit: str, sig: Signal, cond: str = "") -> dict[str, Any]:
-    e = sig.evidence[0]
-    return {"k": "act", "u": unit, "p": e.path, "l": e.line, "d": e.detail,
-            "f": dict(sig.facts), "c": cond}
+_act = ci.act_record
 
 
 def _step_calls(step: ci.Step) -> Iterator[tuple[str, str]]:
@@ -271,79 +268,8 @@ def _action(doc: Document) -> list[dict[str, Any]]:
     return links
 
 
-def _recipes(doc: Document) -> list[dict[str, Any]]:
-    """Records of the recipes of a task-runner file or script: what each line does and calls."""
-    links: list[dict[str, Any]] = []
-    for recipe in recipes.read(doc):
-        unit = f"{recipe.runner}:{recipe.name}"
-        where = shell.Call(recipe.runner, recipe.name).label if recipe.runner != "script" \
-            else recipe.name
-        if recipe.runner == "tox" and not recipe.name:
-            where = "tox [testenv]"
-        acts: list[Signal] = []
-        for line, text in recipe.body:
-            line_calls = list(shell.calls(text))
-            acts += _step(doc.path, where, ci.Step(line, run=text), recipe=bool(line_calls))
-            for call in line_calls:
-                target = f"{call.runner}:{call.name}"
-                if target != unit:
-                    links.append({"k": "call", "u": unit, "p": doc.path, "l": line,
-                                  "d": f"{where} -> {call.label}", "t": target, "c": "",
-                                  "e": None})
-        links += [_act(unit, a) for a in _in_own_cluster(acts)]
-    return links
-
-
-MAX_EXPANSIONS = 20_000  # recipes expanded in one repository, whatever its shape
-
-
-def _follow(links: list[dict[str, Any]]) -> Iterator[Signal]:
-    """What the calls of workflow jobs run, through the records of the files they call. From
-    each call of a job, every recipe is expanded at most once (the first path that reaches it)
-    and at most `MAX_DEPTH` calls deep, and a repository has at most `MAX_EXPANSIONS`: linear in
-    the records whatever the recipes' shape."""
-    acts: dict[str, list[dict[str, Any]]] = {}
-    calls: dict[str, list[dict[str, Any]]] = {}
-    for rec in links:
-        (acts if rec.get("k") == "act" else calls).setdefault(str(rec.get("u")), []).append(rec)
-    seen: set[tuple[Any, ...]] = set()
-    budget = [MAX_EXPANSIONS]
-
-    def resolve(target: str, events: tuple[str, ...], chain: tuple[dict[str, Any], ...],
-                visited: set[str]) -> Iterator[Signal]:
-        budget[0] -= 1
-        if budget[0] < 0:
-            return
-        if target not in acts and target not in calls and target.startswith("tox:"):
-            target = "tox:"  # an environment of the base [testenv]
-        for act in acts.get(target, ()):
-            ev = ci.job_events(events, act.get("c") or "")
-            evidence = tuple(Evidence(c["p"], c["l"], c["d"], frozenset())
-                             for c in chain) + (Evidence(act["p"], act["l"], act["d"],
-                                                         frozenset()),)
-            key = (evidence, tuple(ev))
-            if key in seen:
-                continue
-            seen.add(key)
-            sig = _narrow(Signal("github_actions", evidence, dict(act["f"])), ev)
-            if sig is not None:
-                yield sig
-        if len(chain) >= MAX_DEPTH:
-            return
-        for call in calls.get(target, ()):
-            nxt = str(call["t"])
-            if nxt in visited:
-                continue
-            visited.add(nxt)
-            yield from resolve(nxt, ci.job_events(events, call.get("c") or ""),
-                               (*chain, call), visited)
-
-    for roots in calls.values():
-        for call in roots:
-            if call.get("e") is None:
-                continue  # a call inside an action or recipe: followed from its callers
-            target = str(call["t"])
-            yield from resolve(target, tuple(call["e"]), (call,), {str(call["u"]), target})
+def _recipe_step(path: str, where: str, line: int, text: str, calls: bool) -> Iterator[Signal]:
+    return _step(path, where, ci.Step(line, run=text), recipe=calls)
 
 
 def _step(path: str, where: str, step: ci.Step, recipe: bool = False) -> Iterator[Signal]:

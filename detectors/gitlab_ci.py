@@ -1,5 +1,6 @@
 """GitLab CI: `.gitlab-ci.yml` at the root (the only place GitLab reads it), jobs read
-structurally; security templates from `include:` (templates and CI/CD components)."""
+structurally (`extends:` resolved); security templates from `include:` (templates and CI/CD
+components); `include: local:` files and the recipes jobs run followed (`_pipelines`)."""
 from __future__ import annotations
 
 import re
@@ -43,4 +44,8 @@ DETECTOR = PipelineDetector("gitlab_ci", "GitLab CI pipelines (.gitlab-ci.yml at
                             "CI/CD pipelines on GitLab", ci.GITLAB,
                             own_facts={"stages": "set", "security_templates": "set",
                                        "includes": "count"},
-                            facts=_facts, more=_security_includes)
+                            facts=_facts, more=_security_includes,
+                            anchors=ci.GITLAB, includes=ci.gitlab_local_includes,
+                            included=(".gitlab/**/*.y{a,}ml", "**/*.gitlab-ci.y{a,}ml",
+                                      "{ci,.ci,gitlab,gitlab-ci,.gitlab-ci,templates,"
+                                      "pipelines}/**/*.y{a,}ml"))

@@ -21,4 +21,5 @@ def _deploy_stages(doc: Document, p: ci.Pipeline) -> Iterator[Signal]:
 
 DETECTOR = PipelineDetector("jenkins", "Jenkins pipelines (Jenkinsfile)",
                             "CI/CD pipelines on Jenkins", ci.JENKINS,
-                            own_facts={"stages": "set"}, facts=_stages, more=_deploy_stages)
+                            own_facts={"stages": "set"}, facts=_stages, more=_deploy_stages,
+                            anchors=("Jenkinsfile",))

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from maturity_scan.model import Evidence, Signal
+from maturity_scan.sdk import recipes
 from maturity_scan.sdk.document import Document, ParseError
-from maturity_scan.sdk.shell import commands, container_runs, image_name
+from maturity_scan.sdk.shell import Call, calls, commands, container_runs, image_name
 
 GITHUB_WORKFLOWS = (".github/workflows/*.yml", ".github/workflows/*.yaml")
 GITLAB = (".gitlab-ci.yml",)
@@ -144,26 +146,55 @@ def _script(value: Any) -> str:
     return ""
 
 
+_GITLAB_INHERITED = ("before_script", "script", "after_script", "image", "services",
+                     "environment")
+MAX_EXTENDS = 10  # GitLab's own limit on `extends:` levels
+
+
+def _extended(cfg: Mapping[Any, Any], job: Mapping[Any, Any]) -> dict[str, Any]:
+    """The keys a GitLab job takes from the jobs it `extends:` (hidden `.base` jobs or others,
+    the later of a list winning, its own keys winning over all), `MAX_EXTENDS` levels deep,
+    never round a cycle."""
+    merged: dict[str, Any] = {}
+    chain: list[Mapping[Any, Any]] = []
+
+    def walk(node: Mapping[Any, Any], depth: int, seen: frozenset[str]) -> None:
+        ext = node.get("extends")
+        for base in ([ext] if isinstance(ext, str) else ext if isinstance(ext, list) else []):
+            parent = cfg.get(base) if isinstance(base, str) else None
+            if isinstance(parent, dict) and base not in seen and depth < MAX_EXTENDS:
+                walk(parent, depth + 1, seen | {base})
+        chain.append(node)
+
+    walk(job, 0, frozenset())
+    for node in chain:
+        for key in _GITLAB_INHERITED:
+            if key in node:
+                merged[key] = node[key]
+    return merged
+
+
 def _gitlab(doc: Document, cfg: Any) -> Pipeline | None:
     if not isinstance(cfg, dict):
         return None
     jobs = []
-    for name, job in cfg.items():
+    for name, raw_job in cfg.items():
         if not isinstance(name, str) or name in _GITLAB_RESERVED or name.startswith("."):
             continue
-        if not isinstance(job, dict) or not any(k in job for k in ("script", "trigger",
-                                                                   "extends", "run")):
+        if not isinstance(raw_job, dict) or not any(k in raw_job for k in (
+                "script", "trigger", "extends", "run")):
             continue
+        job = {**_extended(cfg, raw_job), **raw_job} if "extends" in raw_job else raw_job
         script = "\n".join(_script(job.get(k)) for k in ("before_script", "script",
                                                          "after_script"))
         image = job.get("image")
         image = image.get("name") if isinstance(image, dict) else image
-        line = _line(job, "script") if "script" in job else _line(cfg, name)
+        line = _line(raw_job, "script") if "script" in raw_job else _line(cfg, name)
         step = Step(line, name, str(image or ""), script)
         services = tuple(str(s.get("name") if isinstance(s, dict) else s)
                          for s in _list(job.get("services")) if s)
         jobs.append(Job(name, _line(cfg, name), (step,), _env_name(job.get("environment")),
-                        services, "", job))
+                        services, "", raw_job))
     return Pipeline("gitlab_ci", doc.path, tuple(jobs), (), cfg)
 
 
@@ -328,6 +359,36 @@ def _read(doc: Document) -> Pipeline | None:
     return None
 
 
+_READERS: dict[str, Callable[[Document, Any], Pipeline | None]] = {
+    "github_actions": _github, "gitlab_ci": _gitlab, "circleci": _circleci,
+    "azure_pipelines": _azure, "bitbucket_pipelines": _bitbucket}
+
+
+def read_as(doc: Document, system: str) -> Pipeline | None:
+    """A file another CI file includes (GitLab `include: local:`), read as `system`'s format
+    wherever it lies. Parse errors propagate as ParseError."""
+    reader = _READERS.get(system)
+    return doc.cached(f"ci:{system}", lambda: reader(doc, doc.yaml)) if reader else None
+
+
+def gitlab_local_includes(p: Pipeline) -> Iterator[tuple[str, int]]:
+    """`include: local:` paths of a GitLab pipeline (and bare `include: /path.yml` strings),
+    root-relative, with their lines; wildcards and paths leaving the root are left out."""
+    inc = p.raw.get("include") if isinstance(p.raw, dict) else None
+    for item in inc if isinstance(inc, list) else [inc] if inc else []:
+        path = item.get("local") if isinstance(item, dict) else \
+            item if isinstance(item, str) and not item.startswith(("http://", "https://")) \
+            else None
+        if not isinstance(path, str) or "*" in path or "$" in path:
+            continue
+        parts = [s for s in path.split("/") if s not in ("", ".")]
+        if ".." in parts or not parts:
+            continue
+        line = getattr(item, "line", 0) or (p.raw.line_of("include")
+                                            if hasattr(p.raw, "line_of") else 1)
+        yield "/".join(parts), int(line)
+
+
 def pipeline(doc: Document) -> Pipeline | None:
     """The CI pipeline a file defines, or None when it is not one (read once per Document).
     Parse errors propagate as ParseError."""
@@ -383,7 +444,7 @@ def _text_line(doc: Document, text: str, start: int, end: int) -> int:
     return _search(doc, re.compile(re.escape(text)), start, end) or start
 
 
-class _Spans:
+class Spans:
     """Where each job (and, in GitHub workflows, each step) of a pipeline starts: a search
     that begins in one stops where the next begins."""
 
@@ -429,7 +490,7 @@ def find(doc: Document, actions: Iterable[str] = (), programs: Iterable[str] = (
     if p is None:
         return
     actions, programs, images = tuple(actions), set(programs), set(images)
-    spans = _Spans(doc, p)
+    spans = Spans(doc, p)
     for job in p.jobs:
         if job.uses and actions and action_name(job.uses).startswith(actions):
             yield Hit(job, Step(job.line, job.id, job.uses),
@@ -611,3 +672,127 @@ def local_target(uses: str, base: str = "") -> str:
     if ".." in parts:
         return ""
     return "/".join(parts)
+
+
+# --- following calls -----------------------------------------------------------------------
+# A CI detector analyses each file on its own (each read and parsed once) into records, the
+# RECORDS fact `links` of its kind: "act" records (what a line of a unit does: its evidence and
+# facts) and "call" records (a line of a unit that hands over to another unit). Units are
+# "workflow:<path>", "action:<folder>", "gitlab-include:<path>" and the recipes `make:<target>`,
+# `just:…`, `task:…`, `npm:<script>`, `tox:<env>`, `nox:<session>`, `script:<path>`. Its
+# `conclude` hands the records to `follow`, which walks from the calls of the CI file's own jobs
+# (those with events, "e") and reports what they reach with evidence on both sides.
+MAX_DEPTH = 4  # calls followed from a job: reusable workflow -> action -> recipe -> recipe
+MAX_EXPANSIONS = 20_000  # units expanded in one repository, whatever its shape
+Narrow = Callable[[Signal, tuple[str, ...]], "Signal | None"]
+
+
+def act_record(unit: str, sig: Signal, cond: str = "") -> dict[str, Any]:
+    e = sig.evidence[0]
+    return {"k": "act", "u": unit, "p": e.path, "l": e.line, "d": e.detail,
+            "f": dict(sig.facts), "c": cond}
+
+
+def call_record(unit: str, path: str, line: int, detail: str, target: str, cond: str = "",
+                events: Iterable[str] | None = None) -> dict[str, Any]:
+    """A line of `unit` that runs `target`; `events` only for a CI file's own jobs (the roots
+    `follow` starts from; `()` where a system has no events)."""
+    return {"k": "call", "u": unit, "p": path, "l": line, "d": detail, "t": target, "c": cond,
+            "e": None if events is None else list(events)}
+
+
+def recipe_links(doc: Document,
+                 step: Callable[[str, str, int, str, bool], Iterable[Signal]],
+                 after: Callable[[list[Signal]], list[Signal]] = list) -> list[dict[str, Any]]:
+    """Records of the recipes of a task-runner file or script (`recipes.read`): each line's
+    signals as `step(path, where, line, text, hands_over)` gives them (`hands_over`: the line
+    runs another recipe, so a `make x` there is followed rather than taken as is), and the
+    recipes it calls."""
+    links: list[dict[str, Any]] = []
+    for recipe in recipes.read(doc):
+        unit = f"{recipe.runner}:{recipe.name}"
+        where = "tox [testenv]" if recipe.runner == "tox" and not recipe.name else \
+            recipe.name if recipe.runner == "script" else Call(recipe.runner, recipe.name).label
+        acts: list[Signal] = []
+        for line, text in recipe.body:
+            line_calls = list(calls(text))
+            acts += step(doc.path, where, line, text, bool(line_calls))
+            for call in line_calls:
+                target = f"{call.runner}:{call.name}"
+                if target != unit:
+                    links.append(call_record(unit, doc.path, line, f"{where} -> {call.label}",
+                                             target))
+        links += [act_record(unit, a) for a in after(acts)]
+    return links
+
+
+def script_calls(doc: Document, unit: str, where: str, step: Step, start: int, end: int,
+                 cond: str = "", events: Iterable[str] | None = ()) -> list[dict[str, Any]]:
+    """Call records of what a step's script hands over to, each at the first line in
+    [start, end) naming its target (else the step's line)."""
+    out = []
+    for call in calls(step.run) if step.run else ():
+        line = _search(doc, re.compile(r"(?<![\w.-])" + re.escape(call.name) + r"(?![\w-])"),
+                       start, end) or step.line
+        out.append(call_record(unit, doc.path, line, f"{where} -> {call.label}",
+                               f"{call.runner}:{call.name}", cond, events))
+    return out
+
+
+def _supported(sig: Signal, events: tuple[str, ...]) -> Signal | None:
+    supports = frozenset(k for k, v in sig.facts.items() if v)
+    if not supports:
+        return None
+    return Signal(sig.kind, tuple(Evidence(e.path, e.line, e.detail, supports)
+                                  for e in sig.evidence), sig.facts)
+
+
+def follow(links: Iterable[dict[str, Any]], narrow: Narrow = _supported,
+           kind: str = "") -> Iterator[Signal]:
+    """What the calls of a CI file's jobs run, through the records of the units they call:
+    one signal per act reached, its evidence the chain of calls then the act, its facts as
+    `narrow(signal, events)` leaves them for the events the chain runs on (GitHub `if:`s
+    narrow them again on the way). From each root call every unit is expanded at most once
+    and at most `MAX_DEPTH` calls deep, and a repository has at most `MAX_EXPANSIONS`: linear
+    in the records whatever the recipes' shape."""
+    acts: dict[str, list[dict[str, Any]]] = {}
+    graph: dict[str, list[dict[str, Any]]] = {}
+    for rec in links:
+        (acts if rec.get("k") == "act" else graph).setdefault(str(rec.get("u")), []).append(rec)
+    seen: set[tuple[Any, ...]] = set()
+    budget = [MAX_EXPANSIONS]
+
+    def resolve(target: str, events: tuple[str, ...], chain: tuple[dict[str, Any], ...],
+                visited: set[str]) -> Iterator[Signal]:
+        budget[0] -= 1
+        if budget[0] < 0:
+            return
+        if target not in acts and target not in graph and target.startswith("tox:"):
+            target = "tox:"  # an environment of the base [testenv]
+        for act in acts.get(target, ()):
+            ev = job_events(events, act.get("c") or "") if events else events
+            evidence = tuple(Evidence(c["p"], c["l"], c["d"], frozenset()) for c in chain) + \
+                (Evidence(act["p"], act["l"], act["d"], frozenset()),)
+            key = (evidence, ev)
+            if key in seen:
+                continue
+            seen.add(key)
+            sig = narrow(Signal(kind or str(act.get("kind", "")), evidence, dict(act["f"])), ev)
+            if sig is not None:
+                yield sig
+        if len(chain) >= MAX_DEPTH:
+            return
+        for call in graph.get(target, ()):
+            nxt = str(call["t"])
+            if nxt in visited:
+                continue
+            visited.add(nxt)
+            ev = job_events(events, call.get("c") or "") if events else events
+            yield from resolve(nxt, ev, (*chain, call), visited)
+
+    for roots in list(graph.values()):
+        for call in roots:
+            if call.get("e") is None:
+                continue  # a call inside an action or recipe: followed from its callers
+            target = str(call["t"])
+            yield from resolve(target, tuple(call["e"]), (call,), {str(call["u"]), target})
