@@ -11,7 +11,7 @@ import click
 from maturity_scan import api
 from maturity_scan.cli import checks
 from maturity_scan.engine.scan import DEFAULT_MAX_FILE_BYTES
-from maturity_scan.errors import UsageError
+from maturity_scan.errors import GateFailed, UsageError
 from maturity_scan.org import github, run as org
 from maturity_scan.reporters import html, org as org_report
 
@@ -46,12 +46,17 @@ _OWNER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
               show_default=True, help="Bytes; a bigger claimed file is neither fetched nor read.")
 @click.option("--max-wait", type=click.FloatRange(min=0), default=600, show_default=True,
               help="Total seconds to wait for rate limits and retries.")
-@click.option("--dask-scheduler", help="Run the scans on a Dask cluster (tcp://HOST:PORT).")
+@click.option("--dask-scheduler", help="Run the scans on a Dask cluster (tcp://HOST:PORT); its "
+              "workers read the token from their own GITHUB_TOKEN / GH_TOKEN.")
+@click.option("--fail-on-regression", is_flag=True,
+              help="Exit 1 when any repository regressed since the previous run into OUT.")
+@click.option("--teams", is_flag=True, help="Levels per GitHub team (/orgs/ORG/teams), else "
+              "per CODEOWNERS owner.")
 def org_command(owner: str, api_url: str, out: Path, cache: Path | None, workers: int,
                 pack: str | None, include_archived: bool, include_forks: bool, visibility: str,
                 topics: tuple[str, ...], match: str | None, resume: bool, full_clone: bool,
                 timeout: float, repo_timeout: float, max_file_size: int, max_wait: float,
-                dask_scheduler: str | None) -> None:
+                dask_scheduler: str | None, fail_on_regression: bool, teams: bool) -> None:
     """Scan every repository of OWNER (an organization, else a user). The token comes from
     GITHUB_TOKEN or GH_TOKEN only, and goes only to the API's host and its clone host."""
     if pack:
@@ -70,7 +75,7 @@ def org_command(owner: str, api_url: str, out: Path, cache: Path | None, workers
         raise UsageError(str(e)) from None
     filters = github.Filters(include_archived, include_forks, visibility, topics, match)
     settings = org.OrgSettings(owner, out, cache or out / ".cache", pack, workers, timeout,
-                               full_clone, resume, repo_timeout, max_file_size)
+                               full_clone, resume, repo_timeout, max_file_size, teams=teams)
     executor = None
     if dask_scheduler:
         try:
@@ -93,3 +98,8 @@ def org_command(owner: str, api_url: str, out: Path, cache: Path | None, workers
     except github.GitHubError as e:
         raise UsageError(str(e)) from None
     click.echo(f"{summary['org']}: {len(summary['repositories'])} repositories -> {out}/org.html")
+    regressed = org.regressions(summary)
+    if fail_on_regression and regressed:
+        names = sorted({r["repository"] for r in regressed})
+        raise GateFailed(f"{len(names)} repositories regressed since "
+                         f"{summary['change']['since']}: " + ", ".join(names[:10]))

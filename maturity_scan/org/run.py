@@ -9,6 +9,7 @@ functions the caller hands in (`Outputs`: the CLI passes the reporters).
 from __future__ import annotations
 
 import contextlib
+import datetime
 import fcntl
 import hashlib
 import json
@@ -62,6 +63,7 @@ class OrgSettings:
     resume: bool = False
     repo_timeout: float = DEFAULT_REPO_TIMEOUT  # one repository, end to end
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    teams: bool = False  # levels per GitHub team (else per CODEOWNERS owner)
 
 
 def scan_repository(spec: dict[str, Any], token: str | None = None,
@@ -264,6 +266,8 @@ def _summary(report: dict[str, Any]) -> dict[str, Any]:
                        if d["level"] is not None},  # not applicable: out of the aggregates
             "missing": [m["requirement"] for d in report["dimensions"]
                         for m in (d.get("next") or {}).get("missing", [])],
+            "blocking": {d["id"]: [m["requirement"] for m in (d.get("next") or {})
+                                   .get("missing", [])] for d in report["dimensions"]},
             "errors": len(report["errors"])}
 
 
@@ -360,6 +364,7 @@ def _run(settings: OrgSettings, client: Client, filters: Filters, executor: Exec
             pool_.shutdown(wait=True, cancel_futures=True)
     results.sort(key=lambda r: r["repository"].lower())
     summary = aggregate(settings, results, client.waited)
+    record_history(settings.out, summary)
     if client.warnings:
         summary["listing_warnings"] = list(client.warnings)
         summary["listing_skipped"] = client.skipped
@@ -385,6 +390,8 @@ def aggregate(settings: OrgSettings, results: Sequence[dict[str, Any]],
     return {
         "org": settings.owner, "pack": pack.id, "pack_title": pack.title,
         "tool_version": __version__,
+        "scanned_at": datetime.datetime.now(datetime.timezone.utc).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"),
         "dimensions": dims, "repositories": list(results),
         "distribution": distribution,
         "mean": {d["id"]: round(sum(r["levels"][d["id"]] for r in rated) / len(rated), 2)
@@ -397,6 +404,85 @@ def aggregate(settings: OrgSettings, results: Sequence[dict[str, Any]],
         "counts": dict(Counter(r["status"] for r in results)),
         "rate_limit_wait_seconds": round(waited, 1),
     }
+
+
+HISTORY = "history"  # OUT/history/<UTC timestamp>.json: one small snapshot per run
+TREND_RUNS = 50  # runs drawn in the trend at most
+
+
+def snapshot(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """What a run leaves for the next one: levels and blocking requirements per repository."""
+    return {"scanned_at": summary["scanned_at"], "pack": summary["pack"],
+            "tool_version": summary.get("tool_version"),
+            "mean": summary["mean"],
+            "repositories": {r["repository"]: {"levels": r["levels"],
+                                               "blocking": r.get("blocking", {})}
+                             for r in summary["repositories"]
+                             if "levels" in r and r.get("pack") == summary["pack"]},
+            "listed": sorted(r["repository"] for r in summary["repositories"])}
+
+
+def _snapshots(folder: Path) -> list[dict[str, Any]]:
+    """The stored snapshots, oldest first (a torn or foreign file is passed over)."""
+    found = []
+    for path in sorted(folder.glob("*.json"))[-(TREND_RUNS * 4):]:
+        try:
+            data = json.loads(path.read_bytes())
+        except (ValueError, OSError):
+            continue
+        if isinstance(data, dict) and isinstance(data.get("repositories"), dict) and \
+                isinstance(data.get("mean"), dict) and isinstance(data.get("scanned_at"), str):
+            found.append(data)
+    return found
+
+
+def compare(before: Mapping[str, Any], now: Mapping[str, Any],
+            titles: Mapping[str, str]) -> dict[str, Any]:
+    """The change between two snapshots of the same pack: repositories that regressed (with
+    the dimension and the requirements they lost: what now blocks the level they had),
+    improved, new and gone. Repositories not scored in either run are not compared."""
+    regressed, improved = [], []
+    old, new = before["repositories"], now["repositories"]
+    for name in sorted(set(old) & set(new), key=str.lower):
+        for dim, level in new[name]["levels"].items():
+            was = old[name]["levels"].get(dim)
+            if was is None or level == was:
+                continue
+            entry = {"repository": name, "dimension": dim, "from": was, "to": level}
+            if level < was:
+                lost = new[name].get("blocking", {}).get(dim, [])
+                entry["lost"] = [{"requirement": rid, "title": titles.get(rid, rid)}
+                                 for rid in lost]
+                regressed.append(entry)
+            else:
+                improved.append(entry)
+    listed_before = set(before.get("listed") or old)
+    listed_now = set(now.get("listed") or new)
+    return {"since": before["scanned_at"], "regressed": regressed, "improved": improved,
+            "new": sorted(listed_now - listed_before, key=str.lower),
+            "gone": sorted(listed_before - listed_now, key=str.lower)}
+
+
+def record_history(out: Path, summary: dict[str, Any]) -> None:
+    """Compare this run with the previous one of the same pack (summary["change"]), draw the
+    trend of the mean level per dimension (summary["trend"]), and store this run's snapshot."""
+    folder = out / HISTORY
+    folder.mkdir(parents=True, exist_ok=True)
+    past = [s for s in _snapshots(folder) if s.get("pack") == summary["pack"]]
+    now = snapshot(summary)
+    pack = api.get_pack(summary["pack"])
+    titles = {rid: req.title for rid, req in pack.requirements.items()}
+    summary["change"] = compare(past[-1], now, titles) if past else None
+    summary["trend"] = [{"scanned_at": s["scanned_at"], "mean": s["mean"]}
+                        for s in [*past, now][-TREND_RUNS:]]
+    # names sort in time order (microseconds: two runs in one second stay apart)
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+    _write_text(folder / f"{stamp}.json", json.dumps(now, sort_keys=True) + "\n")
+
+
+def regressions(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The repositories (and dimensions) that regressed since the previous run."""
+    return list((summary.get("change") or {}).get("regressed") or [])
 
 
 def write_outputs(out: Path, summary: dict[str, Any],

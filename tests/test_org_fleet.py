@@ -1,0 +1,92 @@
+"""The fleet over time: each run into OUT leaves a snapshot (OUT/history/*.json), the next one
+says what regressed (repository, dimension, the requirement lost), improved, appeared or went,
+draws the trend (inline SVG, org-trend.svg), and `--fail-on-regression` exits 1. Per-team
+levels and the "fix first" ranking. Real git behind the loopback GitHub server."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.github_server import GitHubServer
+
+TF = 'terraform {\n  backend "s3" {}\n}\nresource "aws_s3_bucket" "b" {}\n'
+WF = ("on: [pull_request]\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n"
+      "      - run: pytest -q\n")
+README = "# svc\n\n## Getting started\n\nmake dev\n"
+CANARY = "ghp_CANARY0123456789abcdefCANARY"
+
+
+@pytest.fixture
+def server(tmp_path: Path):
+    with GitHubServer(tmp_path / "srv") as srv:
+        srv.state.root.mkdir(parents=True, exist_ok=True)
+        yield srv
+
+
+def run_cli(server: GitHubServer, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "GITHUB_TOKEN": CANARY}
+    env.pop("GH_TOKEN", None)
+    return subprocess.run([sys.executable, "-m", "maturity_scan", "org", "acme", "--api-url",
+                           f"{server.url}/api", "--out", str(out), "--workers", "2", *extra],
+                          capture_output=True, text=True, env=env, timeout=600)
+
+
+def test_a_pushed_regression_is_named_and_fails_the_run(server: GitHubServer,
+                                                        tmp_path: Path) -> None:
+    server.add_repo("acme", "infra", {"README.md": README, "infra/main.tf": TF})
+    server.add_repo("acme", "web", {"README.md": README, "src/app.py": "print(1)\n"})
+    server.add_repo("acme", "old", {"README.md": README})
+    out = tmp_path / "out"
+    first = run_cli(server, out, "--fail-on-regression")
+    assert first.returncode == 0, first.stderr
+    assert "First run into this folder" in (out / "org.md").read_text()
+    before = json.loads((out / "org.json").read_text())
+    levels = {r["repository"]: r["levels"] for r in before["repositories"]}
+
+    # infra loses its Terraform, web gains CI and tests, old is gone, api is new
+    server.push("acme", "infra", {"README.md": README + "\nno more infra\n"},
+                delete=("infra/main.tf",))
+    server.push("acme", "web", {".github/workflows/ci.yml": WF,
+                                "tests/test_app.py": "def test_ok():\n    pass\n"})
+    server.state.repos["acme"] = [r for r in server.state.repos["acme"] if r["name"] != "old"]
+    server.add_repo("acme", "api", {"README.md": README})
+    second = run_cli(server, out, "--fail-on-regression")
+    assert second.returncode == 1, second.stderr
+    assert "acme/infra" in second.stderr and "regressed" in second.stderr
+    summary = json.loads((out / "org.json").read_text())
+    change = summary["change"]
+    assert change["since"] == before["scanned_at"]
+    regressed = [r for r in change["regressed"] if r["repository"] == "acme/infra"]
+    assert [r["dimension"] for r in regressed] == ["iac"]
+    assert regressed[0]["from"] == levels["acme/infra"]["iac"] > regressed[0]["to"]
+    assert regressed[0]["lost"], regressed
+    assert any(r["repository"] == "acme/web" and r["dimension"] == "delivery"
+               for r in change["improved"])
+    assert change["new"] == ["acme/api"] and change["gone"] == ["acme/old"]
+    md = (out / "org.md").read_text()
+    lost = regressed[0]["lost"][0]
+    line = next(ln for ln in md.splitlines() if ln.startswith("- acme/infra: iac"))
+    assert lost["requirement"] in line and lost["title"] in line
+    assert "**New:** acme/api" in md and "**Gone:** acme/old" in md
+    # history: two small snapshots; the trend has two runs, drawn inline and on its own
+    snaps = sorted((out / "history").glob("*.json"))
+    assert len(snaps) == 2 and all(p.stat().st_size < 20_000 for p in snaps)
+    assert len(summary["trend"]) == 2
+    svg = (out / "org-trend.svg").read_text()
+    assert svg.startswith("<svg") and svg.count("<polyline") >= 1
+    page = (out / "org.html").read_text()
+    assert "<svg" in page and "http" not in page.split("<svg", 1)[1].split("</svg>")[0] \
+        .replace("http://www.w3.org/2000/svg", "")
+    assert "Regressed" in page and "acme/infra" in page and lost["requirement"] in page
+    assert "aria-sort" in page and "<button type=button>" in page
+    assert summary["scanned_at"] in page and summary["tool_version"] in page
+    # a run with nothing changed since: no regression, exit 0
+    third = run_cli(server, out, "--fail-on-regression")
+    assert third.returncode == 0, third.stderr
+    assert "No change." in (out / "org.md").read_text()
+    assert CANARY not in "".join(p.read_text() for p in (out / "history").glob("*.json"))
