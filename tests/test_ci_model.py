@@ -215,3 +215,19 @@ def test_follow_is_linear_in_a_dense_recipe_graph(tmp_path: Path) -> None:
     facts, evidence = _evidence(root)
     assert facts["scanners"] == ["semgrep"]
     assert time.monotonic() - start < 10
+
+
+def test_tool_detectors_read_local_composite_actions(tmp_path: Path) -> None:
+    """`ci.CI_FILES` holds local composite actions: a tool run in one counts as run in CI."""
+    root = _write(tmp_path, {
+        ".github/workflows/ci.yml": "on: [pull_request]\njobs:\n  s:\n    runs-on: x\n"
+                                    "    steps:\n      - uses: ./.github/actions/trivy\n",
+        ".github/actions/trivy/action.yml": "runs:\n  using: composite\n  steps:\n"
+                                            "    - uses: aquasecurity/setup-trivy@v0.2.2\n"
+                                            "    - shell: bash\n"
+                                            "      run: trivy image --exit-code 1 app:latest\n",
+        "tools/action.yml": "runs:\n  using: composite\n  steps:\n    - run: semgrep ci\n"})
+    facts, evidence = _evidence(root, "trivy")
+    assert facts["in_ci"]
+    assert (".github/actions/trivy/action.yml", 6, "job action runs trivy image") in evidence
+    assert not any(s.kind == "semgrep" for s in scan_fixture(root).signals)  # not under .github

@@ -28,7 +28,10 @@ BITBUCKET = ("bitbucket-pipelines.yml",)
 JENKINS = ("Jenkinsfile", "Jenkinsfile.*", "*.jenkinsfile")
 CI_PATTERNS: tuple[str, ...] = (*GITHUB_WORKFLOWS, *GITLAB, *CIRCLECI, *AZURE_PATTERNS,
                                 *BITBUCKET, *JENKINS)
-CI_FILES: tuple[str, ...] = (*GITHUB_WORKFLOWS, *GITLAB)  # where tool detectors look for steps
+# Local composite actions: steps a workflow runs through `uses: ./.github/actions/x`.
+GITHUB_ACTIONS_LOCAL = (".github/actions/**/action.{yml,yaml}",)
+CI_FILES: tuple[str, ...] = (*GITHUB_WORKFLOWS, *GITHUB_ACTIONS_LOCAL, *GITLAB)  # where tool
+# detectors look for steps
 
 
 @dataclass(frozen=True)
@@ -342,10 +345,27 @@ def _is_jenkinsfile(path: str) -> bool:
 NOT_JENKINS = {"md", "txt", "rst", "adoc", "html", "png", "svg", "json", "yaml", "yml", "bak"}
 
 
+def _composite(doc: Document, action: Any) -> Pipeline | None:
+    """A local composite action (`runs.using: composite`) as a pipeline of one job, "action",
+    whose steps are its `runs.steps`."""
+    runs = action.get("runs") if isinstance(action, dict) else None
+    if not isinstance(runs, dict) or not isinstance(runs.get("steps"), list):
+        return None
+    wf = {"jobs": {"action": {"steps": runs["steps"]}}}
+    p = _github(doc, wf)
+    if p is None:
+        return None
+    job = p.jobs[0]
+    job = Job(job.id, int(getattr(runs, "line", 1) or 1), job.steps, raw=runs)
+    return Pipeline("github_actions", doc.path, (job,), (), action)
+
+
 def _read(doc: Document) -> Pipeline | None:
     path = doc.path
     if path.startswith(".github/workflows/") and path.count("/") == 2:
         return _github(doc, doc.yaml)
+    if path.startswith(".github/actions/") and doc.name in ("action.yml", "action.yaml"):
+        return _composite(doc, doc.yaml)
     if path == ".gitlab-ci.yml":
         return _gitlab(doc, doc.yaml)
     if path == ".circleci/config.yml":
