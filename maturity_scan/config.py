@@ -3,6 +3,7 @@ in `pyproject.toml`; `--config FILE` overrides discovery.
 
     pack: devops                 # default pack
     rules: [ci/maturity-rules]   # extra rule directories (relative to the config file)
+    archetype: service           # what the repository is, overriding what is inferred
     waive:                       # requirements switched off, each with a reason
       security.workflow_hardening: "GitLab mirror only; GitHub workflows are not used"
     exclude: ["examples/**", "docs/**"]     # paths never scanned
@@ -36,7 +37,11 @@ from maturity_scan.model import SCOPES
 from maturity_scan.sdk import yamlsafe
 
 CONFIG_FILE = ".maturity-scan.yaml"
-KEYS = {"pack", "rules", "waive", "exclude", "gate", "include_set_aside"}
+KEYS = {"pack", "rules", "waive", "exclude", "gate", "include_set_aside", "archetype"}
+# What a repository is (`archetype: service`, or a list), overriding what is inferred: the
+# dimensions and requirements whose `applies_to` names none of these are not applicable.
+ARCHETYPES = ("library", "cli", "service", "operator", "infrastructure", "gitops", "examples",
+              "docs")
 GATE_KEYS = {"fail_under", "allow_incomplete"}
 RULE_FILES = ("*.yaml", "*.yml")
 
@@ -66,6 +71,7 @@ class Config:
     exclude: tuple[str, ...] = ()
     include_set_aside: tuple[str, ...] = ()  # scopes of evidence counted again (model.SCOPES)
     gate: GatePolicy = GatePolicy()
+    archetypes: tuple[str, ...] = ()  # `archetype:`; () lets the scan infer them
     origin: str = ""  # where it was read from, for messages; "" when there was none
 
 
@@ -142,6 +148,12 @@ def from_mapping(data: Any, origin: str, base: Path, *, confined: bool = True) -
     if not isinstance(allow, bool):
         raise UsageError(f"{origin}: gate.allow_incomplete: expected true or false")
     rules = _str_list(origin, "rules", data.get("rules") or [])
+    kinds = data.get("archetype") or []
+    kinds = _str_list(origin, "archetype", [kinds] if isinstance(kinds, str) else kinds)
+    wrong = sorted(set(kinds) - set(ARCHETYPES))
+    if wrong:
+        raise UsageError(f"{origin}: archetype: unknown archetype {wrong[0]} "
+                         f"(known: {', '.join(ARCHETYPES)})")
     rule_paths = tuple(_confined_path(origin, r) if confined else os.path.normpath(r)
                        for r in rules)
     included = _str_list(origin, "include_set_aside", data.get("include_set_aside") or [])
@@ -157,6 +169,7 @@ def from_mapping(data: Any, origin: str, base: Path, *, confined: bool = True) -
         include_set_aside=included,
         gate=GatePolicy(parse_fail_under(f"{origin}: gate.fail_under",
                                          gate.get("fail_under") or {}), allow),
+        archetypes=tuple(dict.fromkeys(kinds)),
         origin=origin,
     )
 

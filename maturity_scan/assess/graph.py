@@ -231,6 +231,10 @@ def evaluate(pack: Pack, signals: Sequence[Signal],
             if not lv.met:
                 break
             reached = lv
+        # Not applicable does not block a level, nor earn one: a level held only because its
+        # requirements do not apply is not reached unless a level above it is.
+        while reached is not levels[0] and all(r.not_applicable for r in reached.requirements):
+            reached = levels[levels.index(reached) - 1]
         excused = not_applicable_reason(dim.applies_to, ev.archetypes, overridden)
         if excused:
             reached = levels[0]

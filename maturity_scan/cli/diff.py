@@ -81,10 +81,10 @@ def diff_command(path: Path, base: str | None, head: str | None, pack: str | Non
         checks.waivers(cfg, api.packs(dirs).values())
         bars = checks.gate_floors(cfg, fail_under, chosen)
         before = api.scan_report(GitRevisionSource(path, base), name, options, rule_dirs=dirs,
-                                 waivers=cfg.waivers)
+                                 waivers=cfg.waivers, archetypes=cfg.archetypes)
         head_source = GitRevisionSource(path, head) if head else WorkTreeSource(path)
         after = api.scan_report(head_source, name, options, rule_dirs=dirs,
-                                waivers=cfg.waivers)
+                                waivers=cfg.waivers, archetypes=cfg.archetypes)
         changes = diff.compare(before, after, chosen)
         verdict = policy.judge(after, chosen, fail_under=bars,
                                regressions=changes["regressions"],

@@ -44,5 +44,5 @@ def explain_command(args: tuple[str, ...], rev: str | None, pack: str | None, fm
         known = ", ".join(d.id for d in chosen.dimensions)
         raise UsageError(f"{dim}: no such dimension in pack {chosen.id} (dimensions: {known})")
     rep = api.scan_report(source, chosen.id, scan_options(cfg, checks.jobs(jobs)), rule_dirs=dirs,
-                          waivers=cfg.waivers)
+                          waivers=cfg.waivers, archetypes=cfg.archetypes)
     emit(explain.render(rep, dimension_id=dim, fmt=fmt), None)

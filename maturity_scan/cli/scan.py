@@ -97,7 +97,7 @@ def scan_command(path: Path, rev: str | None, pack: str | None, fmt: str,
                                          seconds_total=scan_timeout))
     if (pack or cfg.pack) == ALL_PACKS:
         reps = api.scan_reports(source, list(every), options, rule_dirs=dirs,
-                                waivers=cfg.waivers)
+                                waivers=cfg.waivers, archetypes=cfg.archetypes)
         _nothing_to_scan(reps[0], path)
         for kind, target in targets:
             emit(reporters.render_all(reps, kind, every), target)
@@ -105,7 +105,8 @@ def scan_command(path: Path, rev: str | None, pack: str | None, fmt: str,
     chosen = checks.pack(pack, cfg, dirs)
     bars = checks.gate_floors(cfg, fail_under, chosen)
     base = policy.load_baseline(baseline) if baseline else None  # a bad file fails before scanning
-    rep = api.scan_report(source, chosen.id, options, rule_dirs=dirs, waivers=cfg.waivers)
+    rep = api.scan_report(source, chosen.id, options, rule_dirs=dirs, waivers=cfg.waivers,
+                          archetypes=cfg.archetypes)
     _nothing_to_scan(rep, path)
     for kind, target in targets:
         emit(reporters.render(rep, kind, pack=chosen), target)

@@ -66,8 +66,9 @@ def render(report: dict[str, Any], *, evidence_per_requirement: int = 3) -> str:
         rungs = d.get("requirements") or []
         excused = [r for r in rungs if r["status"] == "not_applicable"]
         if excused:
+            why = excused[0].get("reason", "").split("; ", 1)[-1]
             out.append("  " + click.style("n/a: " + ", ".join(r["id"] for r in excused)
-                                          + f" ({excused[0].get('reason', '')})", dim=True))
+                                          + f" ({why})", dim=True))
         above = [r for r in rungs if r["status"] == "met" and r["level"] > d["level"]]
         if above:
             out.append("  " + click.style("also met above: ", fg="green") +
