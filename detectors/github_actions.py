@@ -56,6 +56,7 @@ CLUSTER_ACTIONS = ("helm/kind-action", "absaoss/k3d-action", "medyagh/setup-mini
                    "nolar/setup-k3d-k3s", "container-tools/kind-action")
 CLUSTER_COMMANDS = {"kind": ("create",), "k3d": ("cluster",), "minikube": ("start",),
                     "ctlptl": ("create",)}
+E2E_PROGRAMS = ("cypress", "playwright")  # test runners that drive the running system
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 # Stated false on every workflow so a report says "no" rather than nothing.
 FLAGS = ("runs_tests", "tests_on_pull_request", "builds_images", "publishes_images", "deploys",
@@ -278,8 +279,10 @@ def _step(path: str, where: str, step: ci.Step, recipe: bool = False) -> Iterato
     test = shell.runs(run, shell.TESTS) if run else ""
     if test and not (recipe and test.startswith(("make ", "just ", "task ", "npm run ", "npm t",
                                                   "yarn ", "pnpm "))):
-        yield _sig(path, step.line, f"{where} runs {test}",
-                   {"runs_tests": True, "tests_on_pull_request": True, "scheduled_tests": True})
+        facts = {"runs_tests": True, "tests_on_pull_request": True, "scheduled_tests": True}
+        if test.split()[0] in E2E_PROGRAMS:
+            facts["e2e_tests"] = True
+        yield _sig(path, step.line, f"{where} runs {test}", facts)
     deploy = shell.runs(run, shell.DEPLOYS) if run else ""
     if deploy or any(step.action.startswith(a) for a in DEPLOY_ACTIONS):
         yield _sig(path, step.line, f"{where} deploys ({deploy or step.action})",
