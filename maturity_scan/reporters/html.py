@@ -62,6 +62,10 @@ def _section(report: dict[str, Any], prefix: str) -> list[str]:
         out.append(f"<p class=muted>revision {escape(t['revision'])}</p>")
     out.append("<table><tr><th>dimension</th><th>level</th><th></th><th>name</th></tr>")
     for d in report["dimensions"]:
+        if d["level"] is None:
+            out.append(f"<tr><td><a href='#{escape(prefix + d['id'])}'>{escape(d['title'])}</a></td>"
+                       f"<td>n/a</td><td></td><td class=muted>not applicable</td></tr>")
+            continue
         width = 10 * d["level"] / d["max_level"]
         out.append(f"<tr><td><a href='#{escape(prefix + d['id'])}'>{escape(d['title'])}</a></td>"
                    f"<td>{d['level']:g} / {d['max_level']:g}</td>"
@@ -69,7 +73,16 @@ def _section(report: dict[str, Any], prefix: str) -> list[str]:
                    f"</span></span></td><td>{escape(d.get('level_name', ''))}</td></tr>")
     out.append("</table>")
     for d in report["dimensions"]:
+        if d["level"] is None:
+            out.append(f"<h2 id='{escape(prefix + d['id'])}'>{escape(d['title'])}: n/a</h2>"
+                       f"<p class=muted>not applicable: {escape(d.get('reason', ''))}</p>")
+            continue
         out.append(f"<h2 id='{escape(prefix + d['id'])}'>{escape(d['title'])}: level {d['level']:g}</h2>")
+        above = [r for r in d.get("requirements") or []
+                 if r["status"] == "met" and r["level"] > d["level"]]
+        if above:
+            out.append("<p class=muted>also met above: " + ", ".join(
+                f"L{r['level']:g} <code>{escape(r['id'])}</code>" for r in above) + "</p>")
         if d["met"]:
             out.append("<ul>")
             for m in d["met"]:
