@@ -200,18 +200,22 @@ def _workflow(doc: Document, wf: ci.Pipeline, links: list[dict[str, Any]]) -> It
                          f"job {job.id} -> environment {env}", deploys=True,
                          deploy_environments=[env])
         acts: list[Signal] = []
+        conds: list[list[str]] = []  # the job's `if:` then the step's, for each act
         for step in job.steps:
-            acts += _step(doc.path, where, step)
+            cond = [job.condition, step.condition]
+            new = list(_step(doc.path, where, step))
+            acts += new
+            conds += [cond] * len(new)
             for target, label in _step_calls(step):
                 links.append({"k": "call", "u": unit, "p": doc.path, "l": step.line,
-                              "d": f"{where} -> {label}", "t": target, "c": job.condition,
-                              "e": list(events)})
-        for act in _in_own_cluster(acts):
-            narrowed = _narrow(act, events)
+                              "d": f"{where} -> {label}", "t": target, "c": cond,
+                              "e": list(ci.job_events(events, step.condition))})
+        for act, cond in zip(_in_own_cluster(acts), conds):
+            narrowed = _narrow(act, ci.job_events(events, cond[1]))
             if narrowed is not None:
                 yield narrowed
             if callable_:
-                links.append(_act(unit, act, job.condition))
+                links.append(_act(unit, act, cond))
 
 
 _act = ci.act_record
@@ -255,17 +259,21 @@ def _action(doc: Document) -> list[dict[str, Any]]:
     where = f"action ./{doc.dir}" if doc.dir else "action ./"
     links: list[dict[str, Any]] = []
     acts: list[Signal] = []
+    conds: list[str] = []
     for raw in runs["steps"]:
         if not isinstance(raw, dict):
             continue
         inputs = raw.get("with") if isinstance(raw.get("with"), dict) else {}
+        cond = raw.get("if") if isinstance(raw.get("if"), str) else ""
         step = ci.Step(int(getattr(raw, "line", 1) or 1), str(raw.get("name") or ""),
-                       str(raw.get("uses") or ""), str(raw.get("run") or ""), inputs)
-        acts += _step(doc.path, where, step)
+                       str(raw.get("uses") or ""), str(raw.get("run") or ""), inputs, cond)
+        new = list(_step(doc.path, where, step))
+        acts += new
+        conds += [cond] * len(new)
         for target, label in _step_calls(step):
             links.append({"k": "call", "u": unit, "p": doc.path, "l": step.line,
-                          "d": f"{where} -> {label}", "t": target, "c": "", "e": None})
-    links += [_act(unit, a) for a in _in_own_cluster(acts)]
+                          "d": f"{where} -> {label}", "t": target, "c": cond, "e": None})
+    links += [_act(unit, a, c) for a, c in zip(_in_own_cluster(acts), conds)]
     return links
 
 

@@ -231,3 +231,20 @@ def test_tool_detectors_read_local_composite_actions(tmp_path: Path) -> None:
     assert facts["in_ci"]
     assert (".github/actions/trivy/action.yml", 6, "job action runs trivy image") in evidence
     assert not any(s.kind == "semgrep" for s in scan_fixture(root).signals)  # not under .github
+
+
+def test_step_if_narrows_too(tmp_path: Path) -> None:
+    action = ("runs:\n  using: composite\n  steps:\n"
+              "    - if: github.event_name == 'push'\n      shell: bash\n      run: pytest\n")
+    steps = ("on: [push, pull_request]\njobs:\n  t:\n    runs-on: x\n    steps:\n"
+             "      - if: ${{ github.event_name != 'pull_request' }}\n        run: go test ./...\n"
+             "      - uses: ./.github/actions/t\n")
+    root = _write(tmp_path, {".github/workflows/ci.yml": steps,
+                             ".github/actions/t/action.yml": action})
+    facts, evidence = _evidence(root)
+    assert facts["runs_tests"] and not facts["tests_on_pull_request"]
+    assert (".github/actions/t/action.yml", 4, "action ./.github/actions/t runs pytest") in evidence
+    facts, _ = _evidence(_write(tmp_path / "b", {
+        ".github/workflows/ci.yml": steps.replace("!=", "=="),
+        ".github/actions/t/action.yml": action.replace("'push'", "'pull_request'")}))
+    assert facts["tests_on_pull_request"]

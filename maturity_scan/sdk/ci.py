@@ -41,6 +41,7 @@ class Step:
     uses: str = ""  # "owner/repo[/path]@ref" (GitHub), image or orb elsewhere
     run: str = ""  # shell script text
     inputs: Mapping[str, Any] = field(default_factory=dict)  # GitHub `with:`
+    condition: str = ""  # GitHub `if:` (see `job_events`)
 
     @property
     def action(self) -> str:
@@ -119,9 +120,11 @@ def _github(doc: Document, wf: Any) -> Pipeline | None:
         for raw in _list(job.get("steps")):
             if not isinstance(raw, dict):
                 continue
+            cond = raw.get("if")
             steps.append(Step(_line(raw), str(raw.get("name") or ""),
                               str(raw.get("uses") or ""), str(raw.get("run") or ""),
-                              raw.get("with") if isinstance(raw.get("with"), dict) else {}))
+                              raw.get("with") if isinstance(raw.get("with"), dict) else {},
+                              cond if isinstance(cond, str) else ""))
         services = job.get("services") if isinstance(job.get("services"), dict) else {}
         images = tuple(str(s.get("image", name)) if isinstance(s, dict) else str(s)
                        for name, s in services.items())
@@ -599,6 +602,14 @@ _EVENT_IN = re.compile(r"""^\(*\s*contains\(\s*fromJSON\(\s*'\[([^\]]*)\]'\s*\)\
                        r"""github\.event_name\s*\)\s*\)*$""", re.I)
 
 
+def narrow_events(events: Iterable[str], conditions: str | Iterable[str]) -> tuple[str, ...]:
+    """`job_events` through each of `conditions` in turn (a job's `if:`, then a step's)."""
+    out = tuple(sorted(set(events)))
+    for cond in [conditions] if isinstance(conditions, str) else conditions:
+        out = job_events(out, cond) if cond else out
+    return out
+
+
 def job_events(triggers: Iterable[str], condition: str) -> tuple[str, ...]:
     """The events a job runs on: the workflow's triggers narrowed by the job's `if:`. Read:
     `github.event_name == 'x'` / `!= 'x'`, `contains(fromJSON('["a","b"]'), github.event_name)`,
@@ -707,13 +718,14 @@ MAX_EXPANSIONS = 20_000  # units expanded in one repository, whatever its shape
 Narrow = Callable[[Signal, tuple[str, ...]], "Signal | None"]
 
 
-def act_record(unit: str, sig: Signal, cond: str = "") -> dict[str, Any]:
+def act_record(unit: str, sig: Signal, cond: str | list[str] = "") -> dict[str, Any]:
     e = sig.evidence[0]
     return {"k": "act", "u": unit, "p": e.path, "l": e.line, "d": e.detail,
             "f": dict(sig.facts), "c": cond}
 
 
-def call_record(unit: str, path: str, line: int, detail: str, target: str, cond: str = "",
+def call_record(unit: str, path: str, line: int, detail: str, target: str,
+                cond: str | list[str] = "",
                 events: Iterable[str] | None = None) -> dict[str, Any]:
     """A line of `unit` that runs `target`; `events` only for a CI file's own jobs (the roots
     `follow` starts from; `()` where a system has no events)."""
@@ -790,7 +802,7 @@ def follow(links: Iterable[dict[str, Any]], narrow: Narrow = _supported,
         if target not in acts and target not in graph and target.startswith("tox:"):
             target = "tox:"  # an environment of the base [testenv]
         for act in acts.get(target, ()):
-            ev = job_events(events, act.get("c") or "") if events else events
+            ev = narrow_events(events, act.get("c") or "") if events else events
             evidence = tuple(Evidence(c["p"], c["l"], c["d"], frozenset()) for c in chain) + \
                 (Evidence(act["p"], act["l"], act["d"], frozenset()),)
             key = (evidence, ev)
@@ -807,7 +819,7 @@ def follow(links: Iterable[dict[str, Any]], narrow: Narrow = _supported,
             if nxt in visited:
                 continue
             visited.add(nxt)
-            ev = job_events(events, call.get("c") or "") if events else events
+            ev = narrow_events(events, call.get("c") or "") if events else events
             yield from resolve(nxt, ev, (*chain, call), visited)
 
     for roots in list(graph.values()):
