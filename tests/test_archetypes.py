@@ -159,3 +159,19 @@ def test_scan_command_reads_archetype_from_config(tmp_path: Path) -> None:
                           "json", "-j", "0"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert all(d["level"] is not None for d in json.loads(out.stdout)["dimensions"])
+
+
+def test_hints_are_tailored_to_the_stack_found() -> None:
+    go = [s for d in build("positive_cli")["dimensions"] for s in d["next_steps"]]
+    words = " ".join(s["hint"] for s in go)
+    assert "pytest" not in words and "ruff" not in words
+    linting = next(s for s in go if s["requirement"] == "quality.linting")
+    assert "golangci-lint" in linting["hint"]
+    py = [s for d in build("positive_library")["dimensions"] for s in d["next_steps"]]
+    assert "ruff" in next(s for s in py if s["requirement"] == "quality.linting")["hint"]
+    # several stacks: one sentence each; a stack without its own hint: the general one
+    from maturity_scan.assess.graph import hint_for
+
+    req = api.get_pack("devops").requirements["quality.unit_tests"]
+    assert "pytest" in hint_for(req, ["python", "go"]) and "go test" in hint_for(req, ["python", "go"])
+    assert hint_for(req, ["python", "ruby"]) == req.hint == hint_for(req, [])

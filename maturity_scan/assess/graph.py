@@ -92,6 +92,20 @@ def archetypes_of(signals: Sequence[Signal]) -> tuple[str, ...]:
     return tuple(types) if isinstance(types, (list, tuple)) else ()
 
 
+def stacks_of(signals: Sequence[Signal]) -> tuple[str, ...]:
+    """The languages the `archetype` signal found (python, go, node, rust, java, ruby)."""
+    sig = next((s for s in signals if s.kind == "archetype"), None)
+    stacks = sig.facts.get("stacks") if sig else None
+    return tuple(stacks) if isinstance(stacks, (list, tuple)) else ()
+
+
+def hint_for(req: Any, stacks: Sequence[str]) -> str:
+    """The requirement's hint for the repository's stack: its `hints` entry when exactly the
+    stacks found have entries (one each, joined), else the general hint."""
+    tailored = [req.hints[s] for s in stacks if req.hints and s in req.hints]
+    return " ".join(tailored) if tailored and len(tailored) == len(stacks) else req.hint
+
+
 def not_applicable_reason(applies_to: Sequence[str], archetypes: Collection[str],
                           overridden: bool = False) -> str:
     """Why something limited to `applies_to` does not apply to a repository of `archetypes`,
@@ -111,6 +125,7 @@ class _Evaluator:
         self.waivers = waivers
         self.archetypes = archetypes
         self.overridden = overridden
+        self.stacks = stacks_of(signals)
         self.results: dict[str, tuple[bool, tuple[Evidence, ...]]] = {}
         self._own: dict[str, tuple[Evidence, ...]] = {}
 
@@ -201,7 +216,8 @@ class _Evaluator:
         related: tuple[Evidence, ...] = ()
         if not ok and not excused:
             related = tuple(dict.fromkeys(self.related(req.when)))[:MAX_RELATED]
-        return RequirementResult(req.id, req.title, req.hint, ok or bool(waived or excused),
+        return RequirementResult(req.id, req.title, hint_for(req, self.stacks),
+                                 ok or bool(waived or excused),
                                  evidence[:MAX_EVIDENCE], req.ref, waived, related, excused)
 
 

@@ -44,6 +44,7 @@ class Requirement:
     when: Mapping[str, Any]
     ref: str = ""
     applies_to: tuple[str, ...] = ()  # archetypes it applies to; empty: every repository
+    hints: Mapping[str, str] | None = None  # by stack (python, go, ...): the hint for that stack
 
 
 @dataclass(frozen=True)
@@ -301,7 +302,7 @@ def _validated(path: Path, text: str, kinds: Mapping[str, KindSpec]) -> Pack:
         if rid in reqs or rid in aliases:
             problems.fail(f"requirement {rid}", "duplicate id", _line(raw))
         reqs[rid] = Requirement(rid, raw["title"], raw["hint"], raw["when"], raw.get("ref", ""),
-                                tuple(raw.get("applies_to") or ()))
+                                tuple(raw.get("applies_to") or ()), dict(raw.get("hints") or {}))
         for alias in raw.get("aliases") or []:
             aliases[alias] = rid
     ids = set(reqs) | set(aliases)
