@@ -3,7 +3,8 @@ and where `alembic upgrade` (or Flask-Migrate's `flask db upgrade`) runs: a CI s
 a container start (Dockerfile, entrypoint script, compose command: `container`) or a
 Kubernetes Job / init container / Helm hook (`job`).
 
-Where-it-runs evidence counts only in a repository that has Alembic itself (`conclude`).
+Evidence counts only in a repository with at least one revision (`conclude`): a revision is a
+module under `versions/` that imports alembic and sets `revision` and `down_revision`.
 Python files are read as text and `ast` (never imported or run).
 """
 from __future__ import annotations
@@ -22,6 +23,7 @@ from maturity_scan.sdk.k8s import objects
 _ENV = re.compile(r"^\s*(from\s+alembic\s+import\s+[^\n]*\bcontext\b|import\s+alembic\b)", re.MULTILINE)
 _REV = re.compile(r"^revision\s*(?::\s*str\s*)?=\s*['\"]", re.MULTILINE)
 _DOWN_REV = re.compile(r"^down_revision\b", re.MULTILINE)
+_IMPORTS = re.compile(r"^\s*(from\s+alembic(\.\w+)*\s+import\b|import\s+alembic\b)", re.MULTILINE)
 _ENTRY = re.compile(r"(entrypoint|start|prestart|run|boot|migrate|init)[\w.-]*\.sh$", re.IGNORECASE)
 _TEMPLATE_RUN = re.compile(r"""^[^#]*?["'\[\s](?<!echo\s)alembic["',\s]+(?:[^#]*?\s)?["']?upgrade\b|"""
                            r"""^[^#]*\bflask["',\s]+db["',\s]+upgrade\b""")
@@ -122,7 +124,9 @@ class AlembicDetector:
                 yield signal("alembic", doc.path, doc.line_of(_ENV), "alembic env.py",
                              config=True)
             return
-        if not (_REV.search(text) and _DOWN_REV.search(text)):
+        # a revision is an Alembic module: `revision =` / `down_revision =` alone (a release
+        # script, another tool's versions/) is not one
+        if not (_REV.search(text) and _DOWN_REV.search(text) and _IMPORTS.search(text)):
             return
         down, line = _downgrade(text)
         yield signal("alembic", doc.path, doc.line_of(_REV), "revision", revisions=1,
@@ -165,7 +169,9 @@ class AlembicDetector:
                     break
 
     def conclude(self, found: Sequence[Signal], repo: RepoContext) -> Iterator[Signal]:
-        if any(s.facts.get("config") or s.facts.get("revisions") for s in found):
+        # Migrations are revisions: a configured Alembic whose versions/ holds none (a fresh
+        # `alembic init`, a .gitkeep) has no migration yet.
+        if any(s.facts.get("revisions") for s in found):
             yield from found
 
 

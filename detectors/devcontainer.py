@@ -35,7 +35,7 @@ class DevcontainerDetector:
         configs="count", features="set", source="set", post_create="flag",
     )}
     patterns = (".devcontainer/devcontainer.json", ".devcontainer/*/devcontainer.json",
-                ".devcontainer.json")
+                "/.devcontainer.json")  # the root file only: VS Code looks nowhere else
 
     def analyze(self, doc: Document) -> Iterable[Signal]:
         data = jsonc(doc.text)

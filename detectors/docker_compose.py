@@ -1,5 +1,7 @@
-"""Docker Compose files (`docker-compose*.y*ml`, `compose*.y*ml`) with a `services` mapping:
-services, images, the databases and queues among them, healthchecks, depends_on, profiles."""
+"""Docker Compose files (`docker-compose*.y*ml`, `compose*.y*ml`, `*.compose.y*ml`) with a
+`services` mapping: services, images, the databases and queues among them, healthchecks,
+depends_on, profiles. A compose file of only `include:` (other compose files) is a compose file
+with no services of its own."""
 from __future__ import annotations
 
 import re
@@ -43,7 +45,7 @@ class DockerComposeDetector:
         files="count", services="count", images="set", databases="set", queues="set",
         healthchecks="flag", depends_on="flag", profiles="set", builds="flag",
     )}
-    patterns = ("docker-compose*.y{a,}ml", "compose*.y{a,}ml")
+    patterns = ("docker-compose*.y{a,}ml", "compose*.y{a,}ml", "*.compose.y{a,}ml")
 
     def analyze(self, doc: Document) -> Iterable[Signal]:
         if doc.name.startswith("composer"):
@@ -53,6 +55,12 @@ class DockerComposeDetector:
             return
         services = data.get("services")
         if not isinstance(services, dict) or not services:
+            included = [i for i in data.get("include") or [] if isinstance(i, str) and i or
+                        isinstance(i, dict) and i.get("path")] \
+                if isinstance(data.get("include"), list) else []
+            if included:
+                yield signal("docker_compose", doc.path, data.line_of("include"),
+                             f"includes {len(included)} compose file(s)", files=1)
             return
         images: set[str] = set()
         dbs: set[str] = set()

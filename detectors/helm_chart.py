@@ -1,13 +1,17 @@
 """Helm charts: `Chart.yaml` (apiVersion, name, version), and what the chart's templates render.
 Templates are Go templates, not YAML: they are read as text, never parsed, and what they show
-(the kinds they render, probes, resource requests) becomes facts of the chart."""
+(the kinds they render, probes, resource requests) becomes facts of the chart.
+
+A chart is a `Chart.yaml` with apiVersion, name and version (Helm refuses one without a
+version): templates and values beside a `Chart.yaml` that is not a chart count for nothing
+(`conclude`)."""
 from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 
-from maturity_scan.sdk import Document, Signal, k8s, kind, signal
+from maturity_scan.sdk import Document, RepoContext, Signal, k8s, kind, signal
 
 KIND_LINE = re.compile(r"^kind:\s*[\"']?([A-Z][A-Za-z0-9]*)[\"']?\s*$", re.M)
 PROBES = re.compile(r"^\s*(livenessProbe|readinessProbe|startupProbe):", re.M)
@@ -58,6 +62,19 @@ class HelmChartDetector:
                      charts=1, dependencies=len(deps) if isinstance(deps, list) else 0,
                      values_schema=doc.repo.exists(posixpath.join(base, "values.schema.json")),
                      chart_tests=doc.repo.has_dir(posixpath.join(base, "templates/tests")))
+
+    def conclude(self, found: Sequence[Signal], repo: RepoContext) -> Iterator[Signal]:
+        """Each signal whose file belongs to a chart: its folder (or the folder holding its
+        `templates/`) has a Chart.yaml that is a chart."""
+        charts = {posixpath.dirname(e.path) for s in found if s.facts.get("charts")
+                  for e in s.evidence}
+        for s in found:
+            path = s.evidence[0].path if s.evidence else ""
+            parts = path.split("/")
+            owners = {"/".join(parts[:i]) for i, part in enumerate(parts[:-1])
+                      if part == "templates"} | {posixpath.dirname(path)}
+            if owners & charts:
+                yield s
 
 
 DETECTOR = HelmChartDetector()

@@ -5,6 +5,9 @@ A service file is walked structurally: keys (and bare list items, "just put a `p
 name the databases and queues it enables; `depends_on`, `init`, `dev.sync`, `release`,
 `resources`, `scaler`, `backup` and cloud sections (`aws:` …) are looked up as keys at any depth.
 Only the two Kubify apiVersions count: a `kubify.yaml` of another tool is a near miss.
+Configuration values (`config:`, `env:`, `environment:`, `secrets:`) are settings, not
+dependencies: a `redis` key there does not declare a database. Environment files are read from
+`environments/` and `envs/` folders.
 """
 from __future__ import annotations
 
@@ -19,23 +22,28 @@ DATABASES = {"postgres", "postgresql", "mysql", "mariadb", "mongodb", "mongo", "
              "elasticsearch", "opensearch", "cassandra", "memcached", "kubedb", "clickhouse"}
 QUEUES = {"kafka", "kubemq", "rabbitmq", "nats", "activemq", "pulsar", "sqs", "sns", "mqtt"}
 CLOUDS = {"aws", "gcp", "azure"}
+SETTINGS = {"config", "env", "environment", "secrets", "configmap"}
 
 
-def _walk(node: Any, depth: int = 0) -> Iterator[tuple[str, Any]]:
-    """(key, value) for every mapping key at any depth; bare strings in lists as (item, None)."""
+def _walk(node: Any, depth: int = 0,
+          skip: frozenset[str] = frozenset()) -> Iterator[tuple[str, Any]]:
+    """(key, value) for every mapping key at any depth; bare strings in lists as (item, None);
+    the subtrees under `skip` keys are not entered."""
     if depth > 40:
         return
     if isinstance(node, dict):
         for k, v in node.items():
             if isinstance(k, str):
                 yield k.lower(), v
-            yield from _walk(v, depth + 1)
+                if k.lower() in skip:
+                    continue
+            yield from _walk(v, depth + 1, skip)
     elif isinstance(node, list):
         for v in node:
             if isinstance(v, str) and v.strip():
                 yield v.strip().lower(), None
             else:
-                yield from _walk(v, depth + 1)
+                yield from _walk(v, depth + 1, skip)
 
 
 def _truthy(value: Any) -> bool:
@@ -61,7 +69,8 @@ class KubifyDetector:
         dev_sync="count", release="count", cloud_resources="count",
         database_engines="set", queue_engines="set",
     )}
-    patterns = ("kubify.y{a,}ml", "**/environments/*.y{a,}ml", "**/environments/**/*.y{a,}ml")
+    patterns = ("kubify.y{a,}ml", "**/environments/*.y{a,}ml", "**/environments/**/*.y{a,}ml",
+                "**/envs/*.y{a,}ml", "**/envs/**/*.y{a,}ml")
 
     def analyze(self, doc: Document) -> Iterable[Signal]:
         is_config = doc.name in ("kubify.yaml", "kubify.yml")
@@ -90,7 +99,7 @@ class KubifyDetector:
     def _service(self, doc: Document, d: dict[str, Any], name: str, line: int) -> Signal:
         body = {k: v for k, v in d.items() if k not in ("apiVersion", "kind", "metadata")}
         keys = list(_walk(body))
-        names = {k for k, _ in keys}
+        names = {k for k, _ in _walk(body, skip=frozenset(SETTINGS))}
         dbs = sorted(names & DATABASES)
         if len(dbs) > 1 and "kubedb" in dbs:
             dbs.remove("kubedb")  # kubedb: {postgres: …} is one database

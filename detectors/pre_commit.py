@@ -28,6 +28,7 @@ _TEST_PROGRAMS = {"pytest", "tox", "nox", "jest", "vitest", "mocha", "phpunit", 
 _TEST_VIA = {"go": "test", "cargo": "test", "dotnet": "test", "mvn": "test", "mvnw": "test",
              "gradle": "test", "gradlew": "test", "deno": "test", "bun": "test"}
 SECRET_PROGRAMS = set(SECRET_TOOLS)
+_IAC_PROGRAMS = {"terraform", "tofu", "terragrunt"}
 
 
 def runs_tests(script: str) -> bool:
@@ -48,12 +49,17 @@ def _tools(name: str, table: tuple[str, ...]) -> list[str]:
 
 
 def facts_for(hook_id: str, repo: str = "", script: str = "") -> dict[str, Any]:
-    programs = [w[0] for w in commands(script)] if script else []
+    words = list(commands(script)) if script else []
+    # a local hook's `entry` names its tool as a command: `terraform fmt` is terraform_fmt
+    programs = [w[0] if w[0] not in _IAC_PROGRAMS or len(w) < 2 or w[1].startswith("-")
+                else f"{w[0]}_{w[1]}" for w in words]
     return {"hooks": [hook_id],
             "linters": sorted({t for n in (hook_id, *programs) for t in _tools(n, LINTERS)}),
             "formatters": sorted({t for n in (hook_id, *programs) for t in _tools(n, FORMATTERS)}),
-            "terraform_hooks": bool(_TERRAFORM.search(hook_id)) or "pre-commit-terraform" in repo,
-            "helm_hooks": "helm" in hook_id or "chart-testing" in hook_id,
+            "terraform_hooks": bool(_TERRAFORM.search(hook_id)) or "pre-commit-terraform" in repo
+            or any(w[0] in _IAC_PROGRAMS or w[0] == "tflint" for w in words),
+            "helm_hooks": "helm" in hook_id or "chart-testing" in hook_id or
+            any(w[0] == "helm" or w[0] == "ct" and w[1:2] == ["lint"] for w in words),
             "secret_scanning": hook_id in SECRET_HOOKS or
             hook_id in SECRET_PROGRAMS or any(w[0] in SECRET_PROGRAMS for w in commands(script)),
             "runs_tests": (bool(_TEST_ID.search(hook_id)) and hook_id != "name-tests-test") or
@@ -84,7 +90,9 @@ class PreCommitDetector:
 
     def analyze(self, doc: Document) -> Iterable[Signal]:
         if doc.path == PRE_COMMIT.lstrip("/"):
-            hooks = pre_commit_hooks(doc, strict=True)
+            # `repo: meta` hooks check the config itself (check-hooks-apply, identity): a config
+            # of only those runs nothing on the code
+            hooks = [h for h in pre_commit_hooks(doc, strict=True) if h.repo != "meta"]
             for h in hooks:
                 yield signal("pre_commit", doc.path, h.line, f"hook {h.id}",
                              frameworks=["pre-commit"], **facts_for(h.id, h.repo, h.entry))

@@ -1,9 +1,10 @@
 """Releases as git tags that look like versions (v1.2.3, 1.2, release-1.0, pkg@1.2.3,
-pkg/v1.2.3), read through git (hardened, bounded in time and output) from the scanned
+pkg/v1.2.3, and a chart's `<chart>-1.2.3` as chart-releaser names them), read through git (hardened, bounded in time and output) from the scanned
 commit's point of view: only tags on its history count, and cadence is measured back from its
 date, so a report is reproducible."""
 from __future__ import annotations
 
+import re
 import statistics
 from collections.abc import Iterable, Sequence
 
@@ -12,6 +13,9 @@ from maturity_scan.sdk.git import VERSION, head_commit, history_unavailable
 
 YEAR = 365 * 86400
 MAX_TAG_LISTING = 16 << 20  # bytes of tag listing read at most
+# `<name>-1.2.3` (helm/chart-releaser: `mychart-0.4.1`): a full three-part version after a
+# name; `nightly-build` or a date (`build-2024.01.05`) is not one
+NAMED = re.compile(r"^[a-z][\w.-]*?-v?\d{1,3}\.\d+\.\d+(?:[-+][\w.-]*)?$", re.I)
 
 
 def release_tags(repo: RepoContext, head: str | None = None) -> list[tuple[str, int]]:
@@ -25,7 +29,7 @@ def release_tags(repo: RepoContext, head: str | None = None) -> list[tuple[str, 
     for line in out.splitlines():
         name, *dates = line.split("\t")
         when = next((int(d) for d in dates[1:] + dates[:1] if d.strip().isdigit()), 0)
-        if VERSION.match(name):
+        if VERSION.match(name) or NAMED.match(name):
             tags.append((name, when))
     return sorted(tags, key=lambda t: t[1], reverse=True)
 

@@ -1,4 +1,6 @@
-"""Terraform: `*.tf` (HCL2) and `*.tf.json`, with modules, providers, backends and lock files.
+"""Terraform: `*.tf` (HCL2) and `*.tf.json`, with modules, providers, backends and lock files;
+OpenTofu's `*.tofu` / `*.tofu.json` are the same language. Terragrunt's `terragrunt.hcl` counts,
+and its `remote_state` block is a remote backend.
 
 Only Terraform's own file names are claimed, so Packer (`*.pkr.hcl`), Nomad and other HCL
 dialects are never mistaken for it; a `.tf` file must declare a Terraform block to count.
@@ -12,6 +14,7 @@ from typing import Any
 
 from maturity_scan.sdk import Document, RepoContext, Signal, kind, signal
 
+_SUFFIXES = (".tf", ".tf.json", ".tofu", ".tofu.json")
 BLOCKS = ("resource", "data", "module", "provider", "terraform", "variable", "output", "locals")
 LOCAL_BACKENDS = {"local"}
 _HEADER = re.compile(r'^\s*(resource|data|module|provider|terraform)\b\s*(?:"([^"]*)")?'
@@ -58,14 +61,13 @@ class TerraformDetector:
         lock_file="flag", workspaces="flag", env_tfvars="set", terragrunt="flag",
         roots="count", module_library="flag",
     )}
-    patterns = ("*.tf", "*.tf.json", "terragrunt.hcl")
+    patterns = ("*.tf", "*.tf.json", "*.tofu", "*.tofu.json", "terragrunt.hcl")
 
     def analyze(self, doc: Document) -> Iterable[Signal]:
         if doc.name == "terragrunt.hcl":
-            doc.hcl  # must parse to count
-            yield signal("terraform", doc.path, 1, "terragrunt configuration", terragrunt=True)
+            yield from self._terragrunt(doc)
             return
-        data = doc.json if doc.name.endswith(".tf.json") else doc.hcl
+        data = doc.json if doc.name.endswith(".json") else doc.hcl
         if not isinstance(data, dict) or not any(b in data for b in BLOCKS):
             return
         facts: dict[str, Any] = {"resources": self._count(data.get("resource")),
@@ -98,6 +100,17 @@ class TerraformDetector:
         yield from self._evidence(doc, facts)
 
     @staticmethod
+    def _terragrunt(doc: Document) -> Iterator[Signal]:
+        data = doc.hcl  # must parse to count
+        yield signal("terraform", doc.path, 1, "terragrunt configuration", terragrunt=True)
+        for state in _items(data.get("remote_state") if isinstance(data, dict) else None):
+            backend = state.get("backend")
+            if isinstance(backend, str) and backend and "${" not in backend:
+                line = doc.line_of(r"^\s*remote_state\s*\{") or 1
+                yield signal("terraform", doc.path, line, f"terragrunt remote_state {backend}",
+                             backends=[backend], remote_state=backend not in LOCAL_BACKENDS)
+
+    @staticmethod
     def _count(blocks: Any) -> int:
         """`resource "type" "name"` blocks: names under each type."""
         return sum(1 for t in _items(blocks) for body in t.values() for _ in _labels(body))
@@ -121,17 +134,17 @@ class TerraformDetector:
     def conclude(self, found: Sequence[Signal], repo: RepoContext) -> Iterator[Signal]:
         yield from found
         roots = sorted({posixpath.dirname(e.path) for s in found for e in s.evidence
-                        if e.path.endswith((".tf", ".tf.json"))})
+                        if e.path.endswith(_SUFFIXES)})
         if not roots:
             return
         first = min(e.path for s in found for e in s.evidence
-                    if e.path.endswith((".tf", ".tf.json")))
+                    if e.path.endswith(_SUFFIXES))
         yield signal("terraform", first, None, f"{len(roots)} terraform root folder(s)",
                      roots=len(roots))
         # A reusable module published from the repository root, with examples that call it:
         # it holds no state of its own (its callers do), so a backend is not expected.
         at_root = [s for s in found for e in s.evidence if "/" not in e.path
-                   and e.path.endswith((".tf", ".tf.json"))]
+                   and e.path.endswith(_SUFFIXES)]
         if at_root and not any(s.facts.get("remote_state") for s in at_root) and \
                 repo.view.glob("examples/**/*.tf"):
             yield signal("terraform", "examples/", None, "module library with examples",

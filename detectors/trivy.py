@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from maturity_scan.detectors._citools import PRE_COMMIT, pre_commit_hooks
 from maturity_scan.sdk import Document, Signal, kind, signal
+from maturity_scan.sdk.shell import commands
 from maturity_scan.sdk.ci import CI_FILES, find, matrix_values
 
 SCAN_TYPES = {"image": "image", "i": "image", "filesystem": "fs", "fs": "fs",
@@ -39,15 +41,20 @@ class TrivyDetector:
     kinds = {"trivy": kind("Vulnerability / misconfiguration scanning with Trivy",
                            in_ci="flag", scan_types="set", configs="set")}
     patterns = (*CI_FILES, "trivy.y{a,}ml", ".trivyignore", ".trivyignore.yaml",
-                "trivy-secret.y{a,}ml")
+                "trivy-secret.y{a,}ml", PRE_COMMIT)
 
     def analyze(self, doc: Document) -> Iterable[Signal]:
         if doc.path.startswith(".github/") or doc.path == ".gitlab-ci.yml":
             yield from self._ci(doc)
             return
+        if doc.path == PRE_COMMIT.lstrip("/"):
+            yield from self._hooks(doc)
+            return
         if doc.name == ".trivyignore":
-            doc.text  # exists and is text
-            yield signal("trivy", doc.path, 1, "ignore file", configs=[doc.name])
+            # an empty ignore file (or one of comments) is a placeholder, not Trivy in use
+            line = doc.line_of(r"^\s*[^#\s]")
+            if line is not None:
+                yield signal("trivy", doc.path, line, "ignore file", configs=[doc.name])
             return
         data = doc.yaml
         keys = {str(k) for k in data} if isinstance(data, dict) else set()
@@ -55,6 +62,21 @@ class TrivyDetector:
             IGNORE_KEYS if doc.name.startswith(".trivyignore") else CONFIG_KEYS
         if keys & wanted:
             yield signal("trivy", doc.path, 1, "trivy configuration", configs=[doc.name])
+
+    @staticmethod
+    def _hooks(doc: Document) -> Iterable[Signal]:
+        """A pre-commit hook that runs trivy: a local hook's `entry` (`trivy fs .`), or a hook
+        of a trivy hook repository (`trivy-fs`, `trivy-config` …)."""
+        for hook in pre_commit_hooks(doc):
+            scans = [s for w in commands(hook.entry) if w[0] == "trivy"
+                     for s in [cli_scan_type(w)] if s]
+            if not hook.entry and hook.id.startswith("trivy"):
+                scans = [SCAN_TYPES.get(hook.id.split("-", 1)[-1].split("_", 1)[-1], "fs")]
+            if not scans:
+                continue
+            types = sorted(set(scans))
+            yield signal("trivy", doc.path, hook.line, f"pre-commit hook {hook.id} runs trivy" +
+                         (f" ({', '.join(types)})" if types else ""), scan_types=types)
 
     def _ci(self, doc: Document) -> Iterable[Signal]:
         for hit in find(doc, actions=("aquasecurity/trivy-action", "aquasecurity/setup-trivy"),
