@@ -262,7 +262,6 @@ def test_concurrent_scans_share_one_cache(tmp_path: Path, private_cache_dir: Pat
     assert stored >= len(REPO)
     again = cli("scan", str(root), "--format", "json", env=env)
     assert without_timings(again.stdout) == without_timings(uncached.stdout)
-    assert entries(private_cache_dir) == stored
     info = cli("cache", "info", env=env)
     assert f"entries: {stored}" in info.stdout
     cleared = cli("cache", "clear", env=env)

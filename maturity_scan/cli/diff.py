@@ -9,7 +9,8 @@ import click
 
 from maturity_scan import api, config, reporters
 from maturity_scan.cli import checks
-from maturity_scan.cli.options import emit, no_cache_option, rules_dir_option, scan_options
+from maturity_scan.cli.options import (emit, no_cache_option, quiet_option, rules_dir_option,
+                                       scan_options)
 from maturity_scan.engine.source import GitRevisionSource, WorkTreeSource
 from maturity_scan.errors import GateFailed, UsageError
 from maturity_scan.gate import diff, policy
@@ -36,6 +37,7 @@ from maturity_scan.reporters import diff as diff_report, sarif
 @click.option("--merge-base", is_flag=True,
               help="Compare with the merge base of --base and the head, not --base itself.")
 @no_cache_option
+@quiet_option
 @rules_dir_option
 def diff_command(path: Path, base: str | None, head: str | None, pack: str | None, fmt: str,
                  output: Path | None, config_file: Path | None, fail_under: str | None,

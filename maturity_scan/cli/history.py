@@ -6,7 +6,9 @@ from pathlib import Path
 import click
 
 from maturity_scan import api
-from maturity_scan.cli.options import emit, no_cache_option, rules_dir_option, use_cache
+from maturity_scan.cli.options import (emit, no_cache_option, quiet_option, rules_dir_option,
+                                       show_progress, use_cache)
+from maturity_scan.engine import progress
 from maturity_scan.engine.scan import ScanOptions
 from maturity_scan.errors import UsageError
 from maturity_scan.gate import history
@@ -27,6 +29,7 @@ from maturity_scan.reporters import history as history_report
 @click.option("-o", "--output", type=click.Path(path_type=Path))
 @rules_dir_option
 @no_cache_option
+@quiet_option
 def history_command(path: Path, tags: bool, last: int | None, since: str | None, pack: str,
                     fmt: str, chart: Path | None, output: Path | None,
                     rule_dirs: tuple[Path, ...]) -> None:
@@ -37,8 +40,9 @@ def history_command(path: Path, tags: bool, last: int | None, since: str | None,
         raise UsageError(f"{path}: not a directory")
     api.get_pack(pack, rule_dirs)
     revs = history.revisions(path, tags=tags, last=last, since=since)
-    hist = history.levels_over_time(path, revs, pack, ScanOptions(cache=use_cache()),
-                                    rule_dirs=rule_dirs)
+    with progress.Progress("revisions scanned", len(revs), enabled=show_progress()) as shown:
+        hist = history.levels_over_time(path, revs, pack, ScanOptions(cache=use_cache()),
+                                        rule_dirs=rule_dirs, step=shown.advance)
     emit(history_report.render(hist, fmt=fmt), output)
     if chart:
         history_report.chart(hist, chart)

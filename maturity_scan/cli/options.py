@@ -49,6 +49,24 @@ no_cache_option = click.option(
          "(see `maturity-scan cache info`).")
 
 
+def _quiet(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.meta["maturity_scan.quiet"] = True
+
+
+quiet_option = click.option(
+    "-q", "--quiet", is_flag=True, expose_value=False, callback=_quiet,
+    help="No progress on stderr (it shows only on a terminal anyway).")
+
+
+def show_progress() -> bool:
+    """Progress on stderr: on a terminal, unless the command was given `--quiet`."""
+    from maturity_scan.engine import progress
+
+    ctx = click.get_current_context(silent=True)
+    return progress.wanted(quiet=bool(ctx is not None and ctx.meta.get("maturity_scan.quiet")))
+
+
 def use_cache() -> bool:
     """False when the running command was given `--no-cache`."""
     ctx = click.get_current_context(silent=True)
@@ -65,6 +83,7 @@ def load_config(path: Path, config_file: Path | None) -> config.Config:
 def scan_options(cfg: config.Config, jobs: int | None, **more: Any) -> ScanOptions:
     """Scan options from the configuration, `-j` (when given) and other command-line values."""
     more.setdefault("cache", use_cache())
+    more.setdefault("progress", show_progress())
     return ScanOptions(exclude=cfg.exclude, include_scopes=cfg.include_set_aside, **more,
                        **({"jobs": jobs} if jobs is not None else {}))
 

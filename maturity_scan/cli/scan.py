@@ -9,7 +9,8 @@ import click
 from maturity_scan import api, reporters
 from maturity_scan.cli import checks
 from maturity_scan.cli.options import (ALL_PACKS, config_option, emit, load_config,
-                                       no_cache_option, rules_dir_option, scan_options)
+                                       no_cache_option, quiet_option, rules_dir_option,
+                                       scan_options)
 from maturity_scan.engine.pool import Limits
 from maturity_scan.engine.scan import DEFAULT_MAX_FILE_BYTES
 from maturity_scan.engine.source import open_source
@@ -67,6 +68,7 @@ def outputs(values: tuple[str, ...], fmt: str) -> list[tuple[str, Path | None]]:
 @click.option("--worker-memory", type=click.IntRange(min=512), default=Limits.memory_bytes >> 20,
               show_default=True, help="Address-space cap of each parser worker, in MiB.")
 @no_cache_option
+@quiet_option
 @rules_dir_option
 @config_option
 @click.option("--baseline", type=click.Path(path_type=Path, dir_okay=False),

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from maturity_scan import config, gitsafe
-from maturity_scan.engine import cache, pool, registry
+from maturity_scan.engine import cache, pool, progress, registry
 from maturity_scan.engine.analysis import (FileResult, Outcome, assemble, checked,
                                            group_by_detector)
+from maturity_scan.engine.claims import Claims
 from maturity_scan.engine.merge import merge_signals
 from maturity_scan.engine.source import FileEntry, FileTooLarge, Source
 from maturity_scan.model import SCOPES, FileError, Signal
@@ -36,6 +37,7 @@ class ScanOptions:
     include_scopes: tuple[str, ...] = ()  # set-aside scopes (model.SCOPES) that count again
     cache: bool = True  # reuse and keep what detectors made of each blob (engine.cache)
     cache_dir: Path | None = None  # default: $XDG_CACHE_HOME/maturity-scan
+    progress: bool = False  # files parsed / total on stderr (the CLI: a terminal, no --quiet)
 
 
 @dataclass(frozen=True)
@@ -199,7 +201,7 @@ def _scan(source: Source, options: ScanOptions, detectors: Sequence[Detector] | 
     excluded = compile_globs(options.exclude)
     entries: list[FileEntry] = [e for e in source.files() if not excluded.match(e.path)]
     paths = frozenset(e.path for e in entries)
-    matchers = [(d.id, compile_globs(tuple(d.patterns))) for d in dets]
+    claims = Claims(dets)  # which detectors claim a path, without every pattern on every path
 
     errors: list[FileError] = list(getattr(source, "errors", ()))
     claimed: list[tuple[FileEntry, tuple[str, ...]]] = []
@@ -212,7 +214,7 @@ def _scan(source: Source, options: ScanOptions, detectors: Sequence[Detector] | 
         if sc and sc not in counted:
             scope_of[p] = sc
     for entry in entries:
-        ids = tuple(det_id for det_id, rx in matchers if rx.match(entry.path))
+        ids = claims(entry.path)
         if not ids:
             continue
         if entry.size > options.max_file_bytes:
@@ -231,6 +233,9 @@ def _scan(source: Source, options: ScanOptions, detectors: Sequence[Detector] | 
     cached: dict[str, dict[str, Outcome]] = {}  # path -> outcomes found in the cache
     claim_ids: dict[str, tuple[str, ...]] = {}
 
+    shown = progress.Progress("files parsed", len(claimed), enabled=options.progress,
+                              after=progress.scan_delay())
+
     def lookup(blob: str, path: str, ids: tuple[str, ...]) -> dict[str, Outcome]:
         assert store is not None
         hits = store.lookup(blob, path, {i: versions[i] for i in ids}, view)
@@ -244,6 +249,7 @@ def _scan(source: Source, options: ScanOptions, detectors: Sequence[Detector] | 
                 hits = lookup(blob, entry.path, ids)
                 if len(hits) == len(ids):
                     cached[entry.path] = hits
+                    shown.advance()
                     read["files"] += 1  # the same stats as a scan that read it
                     read["bytes"] += entry.size
                     if entry.path in scope_of:
@@ -271,6 +277,7 @@ def _scan(source: Source, options: ScanOptions, detectors: Sequence[Detector] | 
                 cached[entry.path] = hits
             missing = tuple(i for i in ids if i not in hits)
             if not missing:
+                shown.advance()
                 continue
             if blob is not None:
                 blobs[entry.path] = blob
@@ -297,8 +304,12 @@ def _scan(source: Source, options: ScanOptions, detectors: Sequence[Detector] | 
             workers.jobs = 1
         fresh = workers.run(tasks(), paths, len(claimed))
     try:
-        results = [_with_cache(r, store, blobs, cached, claim_ids, versions) for r in fresh]
+        results = []
+        for r in fresh:
+            results.append(_with_cache(r, store, blobs, cached, claim_ids, versions))
+            shown.advance()
     finally:
+        shown.close()
         if store is not None:
             store.close()
     results += [assemble(path, list(hits.values())) for path, hits in cached.items()]

@@ -3,7 +3,7 @@ checkout): at version tags, the last N first-parent commits, or since a date. Da
 reporter `maturity_scan.reporters.history` renders it."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +72,9 @@ def revisions(path: Path, *, tags: bool = False, last: int | None = None,
 
 def levels_over_time(path: Path, revs: Sequence[tuple[str, str, str]], pack: str,
                      options: ScanOptions | None = None,
-                     rule_dirs: Sequence[Path] = ()) -> dict[str, Any]:
+                     rule_dirs: Sequence[Path] = (),
+                     step: Callable[[], None] | None = None) -> dict[str, Any]:
+    """One row per revision; `step()` after each (progress)."""
     rows = []
     dims: list[dict[str, Any]] = []
     reports: dict[str, dict[str, Any]] = {}  # several tags on one commit: scanned once
@@ -86,4 +88,6 @@ def levels_over_time(path: Path, revs: Sequence[tuple[str, str, str]], pack: str
         rows.append({"revision": commit, "label": label, "date": date,
                      "levels": {d["id"]: d["level"] for d in rep["dimensions"]
                                 if d["level"] is not None}})  # not applicable: no level
+        if step is not None:
+            step()
     return {"pack": pack, "dimensions": dims, "rows": rows}

@@ -1,0 +1,94 @@
+"""Which detectors claim a path, decided without running every detector's expression on every
+path: a path can only match a pattern whose literal ending (`.tf`, `Dockerfile`, `Chart.yaml`;
+brace alternatives expanded) it ends with, so each path is looked up by its last characters and
+only the few detectors that may claim it run their expression (`sdk.globs`, compiled on first
+use, so a small tree compiles a few of them, not all). The answer is exactly
+`compile_globs(patterns).match(path)` for each detector, in detector order."""
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from maturity_scan.sdk.detector import Detector
+from maturity_scan.sdk.globs import compile_globs
+
+KEY = 3  # characters of a literal ending that index it
+_WILD = set("*?[]{}/")  # a literal ending stops at these (`**/` may match no folder at all)
+
+
+def _expand(pattern: str) -> Iterator[str]:
+    """The pattern with each `{a,b}` alternation spelt out (as `sdk.globs` reads them)."""
+    start = pattern.find("{")
+    end = pattern.find("}", start) if start != -1 else -1
+    if start == -1 or end == -1:
+        yield pattern
+        return
+    for alt in pattern[start + 1:end].split(","):
+        for rest in _expand(pattern[end + 1:]):
+            yield pattern[:start] + alt + rest
+
+
+def _ending(pattern: str) -> str:
+    """The literal characters every match of `pattern` ends its file name with ('' if
+    none)."""
+    i = len(pattern)
+    while i > 0 and pattern[i - 1] not in _WILD:
+        i -= 1
+    return pattern[i:]
+
+
+def _name_start(pattern: str) -> str:
+    """The literal characters every match of `pattern` starts its file name with."""
+    name = pattern.rsplit("/", 1)[-1]
+    i = 0
+    while i < len(name) and name[i] not in _WILD:
+        i += 1
+    return name[:i]
+
+
+class Claims:
+    def __init__(self, detectors: Sequence[Detector]) -> None:
+        self.order = {d.id: n for n, d in enumerate(detectors)}
+        self.patterns = {d.id: tuple(d.patterns) for d in detectors}
+        self.compiled: dict[str, Any] = {}
+        self.by_key: dict[str, list[tuple[str, str]]] = {}  # last KEY chars -> (ending, id)
+        self.short: list[tuple[str, str]] = []  # endings shorter than KEY
+        self.starts: dict[str, list[tuple[str, str]]] = {}  # first KEY chars of a name -> ...
+        self.always: list[str] = []  # detectors with a pattern that may end anywhere
+        for d in detectors:
+            alts = [alt for p in d.patterns for alt in _expand(p)]
+            endings = {_ending(alt) for alt in alts}
+            if "" in endings:  # names by their start then (`Dockerfile.*`), else every path
+                starts = {_name_start(alt) for alt in alts if not _ending(alt)}
+                if any(len(st) < KEY for st in starts):
+                    self.always.append(d.id)
+                    continue
+                for st in starts:
+                    self.starts.setdefault(st[:KEY], []).append((st, d.id))
+                endings.discard("")
+            for e in endings:
+                if len(e) >= KEY:
+                    self.by_key.setdefault(e[-KEY:], []).append((e, d.id))
+                else:
+                    self.short.append((e, d.id))
+
+    def __call__(self, path: str) -> tuple[str, ...]:
+        maybe = set(self.always)
+        for ending, det_id in self.by_key.get(path[-KEY:], ()):
+            if det_id not in maybe and path.endswith(ending):
+                maybe.add(det_id)
+        name = path[path.rfind("/") + 1:]
+        for start, det_id in self.starts.get(name[:KEY], ()):
+            if det_id not in maybe and name.startswith(start):
+                maybe.add(det_id)
+        for ending, det_id in self.short:
+            if det_id not in maybe and path.endswith(ending):
+                maybe.add(det_id)
+        out = []
+        for det_id in sorted(maybe, key=self.order.__getitem__):
+            rx = self.compiled.get(det_id)
+            if rx is None:
+                rx = self.compiled[det_id] = compile_globs(self.patterns[det_id])
+            if rx.match(path):
+                out.append(det_id)
+        return tuple(out)
