@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from maturity_scan.cli import main
+from maturity_scan.gate import diff as gate_diff
 from tests.gitrepo import commit, git, init
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -156,3 +157,68 @@ def test_action_compares_with_the_merge_base(tmp_path: Path) -> None:
     done, outputs = gate_step(tmp_path, repo, tip)
     assert done.returncode == 0, done.stdout + done.stderr
     assert outputs["base"] == start
+
+
+# --- SARIF: where a regression is shown ---------------------------------------------------------
+
+def sarif_results(capsys: pytest.CaptureFixture[str], repo: Path, *args: str) -> list[dict]:
+    code, out, err = cli(capsys, "diff", str(repo), "--format", "sarif", "-j", "0", *args)
+    assert code == 1, err
+    return json.loads(out)["runs"][0]["results"]
+
+
+def test_a_base_line_is_mapped_to_where_it_is_in_the_head() -> None:
+    base = 'terraform {\n  backend "s3" {}\n}\nresource "aws_s3_bucket" "b" {}\n'
+    # three lines above, the backend removed: base line 2 was at head line 5
+    head = '# a\n# b\n# c\nterraform {\n}\nresource "aws_s3_bucket" "b" {}\n'
+    assert gate_diff.head_line(base, head, 2) == 5
+    assert gate_diff.head_line(base, head, 4) == 6  # moved down by three, minus the removed one
+    assert gate_diff.head_line(base, "", 3) == 1
+    assert gate_diff.head_line(base, base, 3) == 3
+
+
+def test_a_lost_requirement_is_shown_at_its_head_line(tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    repo = init(tmp_path / "repo")
+    commit(repo, "infra", {"infra/main.tf": TF, "README.md": README})
+    # the file stays, holding no Terraform any more, two lines longer at the top
+    commit(repo, "gone", {"infra/main.tf": "# moved to the platform repo\n#\n" + TF.replace(
+        "terraform {", "# terraform {").replace("resource", "# resource")})
+    results = sarif_results(capsys, repo, "--base", "HEAD~1", "--head", "HEAD")
+    lost = next(r for r in results if r["ruleId"] == "iac.defined_as_code"
+                and r["level"] == "error")
+    where = lost["locations"][0]["physicalLocation"]
+    assert where["artifactLocation"]["uri"] == "infra/main.tf"
+    # base line 1 was replaced by head lines 1-3: shown at the first; the backend's base line 2
+    # is head line 4 (shifted, test above)
+    assert where["region"] == {"startLine": 1}
+
+
+def test_a_requirement_lost_with_its_file_is_shown_at_the_workflow(
+        pushed: tuple[Path, str, str], monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    repo, base, head = pushed  # infra/main.tf deleted
+    monkeypatch.setenv("GITHUB_REPOSITORY", "acme/app")
+    monkeypatch.setenv("GITHUB_WORKFLOW_REF", "acme/app/.github/workflows/gate.yml@refs/pull/1/merge")
+    results = sarif_results(capsys, repo, "--base", base, "--head", head)
+    lost = next(r for r in results if r["ruleId"] == "iac.defined_as_code"
+                and r["level"] == "error")
+    assert lost["locations"][0]["physicalLocation"] == {
+        "artifactLocation": {"uri": ".github/workflows/gate.yml", "uriBaseId": "%SRCROOT%"}}
+    monkeypatch.delenv("GITHUB_WORKFLOW_REF")
+    results = sarif_results(capsys, repo, "--base", base, "--head", head)
+    assert all(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "."
+               for r in results if r["level"] == "error")
+
+
+def test_notes_without_evidence_are_repository_level(pushed: tuple[Path, str, str],
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    repo, base, head = pushed
+    results = sarif_results(capsys, repo, "--base", base, "--head", head)
+    notes = [r for r in results if r["level"] == "note"]
+    assert notes
+    for r in notes:
+        where = r["locations"][0]["physicalLocation"]
+        assert where["artifactLocation"]["uri"] != "README.md" or "region" in where
+        if where["artifactLocation"]["uri"] == ".":
+            assert "region" not in where

@@ -82,7 +82,8 @@ def diff_command(path: Path, base: str | None, head: str | None, pack: str | Non
         chosen = checks.pack(pack, cfg, dirs)
         checks.waivers(cfg, api.packs(dirs).values())
         bars = checks.gate_floors(cfg, fail_under, chosen)
-        before = api.scan_report(GitRevisionSource(path, base), name, options, rule_dirs=dirs,
+        base_source = GitRevisionSource(path, base)
+        before = api.scan_report(base_source, name, options, rule_dirs=dirs,
                                  waivers=cfg.waivers, archetypes=cfg.archetypes)
         head_source = GitRevisionSource(path, head) if head else WorkTreeSource(path)
         after = api.scan_report(head_source, name, options, rule_dirs=dirs,
@@ -93,7 +94,8 @@ def diff_command(path: Path, base: str | None, head: str | None, pack: str | Non
                                base_levels={d["id"]: d["level"] for d in before["dimensions"]},
                                allow_incomplete=allow_incomplete or cfg.gate.allow_incomplete)
         if fmt == "sarif":
-            body = sarif.render(after, pack=chosen, diff=changes)
+            diff.locate_lost(changes, base_source, head_source)
+            body = sarif.render(after, pack=chosen, diff=changes, workflow=workflow_file())
         else:
             body = diff_report.render(changes, failures=verdict.failures, fmt=fmt)
     emit(body, output)
@@ -114,3 +116,14 @@ def hook_revisions(base: str | None, head: str | None) -> tuple[str | None, str 
     if from_ref and to_ref:
         return (None if from_ref.strip("0") == "" else from_ref), to_ref
     return base or "HEAD", head
+
+
+def workflow_file() -> str | None:
+    """The workflow running this gate on GitHub Actions (GITHUB_WORKFLOW_REF is
+    `OWNER/REPO/.github/workflows/FILE@REF`), where a requirement lost with its file is shown."""
+    ref = os.environ.get("GITHUB_WORKFLOW_REF", "")
+    repo = os.environ.get("GITHUB_REPOSITORY", "")
+    path = ref.split("@", 1)[0]
+    if repo and path.startswith(repo + "/.github/workflows/"):
+        return path[len(repo) + 1:]
+    return None

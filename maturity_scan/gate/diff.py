@@ -3,9 +3,11 @@ requirements gained and lost (lost ones with the evidence they had), and the sig
 gained and lost. A dimension whose level drops is a regression."""
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 from maturity_scan.assess.packs import Pack
+from maturity_scan.engine.source import Source
 from maturity_scan.errors import UsageError
 
 
@@ -31,8 +33,6 @@ def compare(base: dict[str, Any], head: dict[str, Any], pack: Pack) -> dict[str,
     dims = []
     for d in head["dimensions"]:
         b = base_dims.get(d["id"], {"id": d["id"], "level": 1, "met": [], "road": []})
-        if d["level"] is None or b["level"] is None:
-            continue  # not applicable (to the base or the head): no level to compare
         if d["level"] is None or b["level"] is None:
             continue  # not applicable (to the base or the head): no level to compare
         before, after = _holding(b, pack), _holding(d, pack)
@@ -61,3 +61,52 @@ def compare(base: dict[str, Any], head: dict[str, Any], pack: Pack) -> dict[str,
         "regressions": [d["id"] for d in dims if d["change"] == "down"],
         "errors": head["errors"],
     }
+
+
+MAX_LINES_TO_MAP = 20_000  # beyond this a lost line is located at its file, not a line
+
+
+def head_line(base_text: str, head_text: str, line: int) -> int | None:
+    """Where line `line` of the base version of a file is in the head version: the same line
+    moved, or where it was removed; None when the files are too long to compare."""
+    a, b = base_text.splitlines(), head_text.splitlines()
+    if max(len(a), len(b)) > MAX_LINES_TO_MAP:
+        return None
+    at = line - 1
+    for tag, i1, i2, j1, _ in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if i1 <= at < i2:  # (an insertion, i1 == i2, holds no base line)
+            found = j1 + (at - i1) if tag == "equal" else j1
+            return min(found, max(len(b) - 1, 0)) + 1
+    return max(len(b), 1)
+
+
+def locate_lost(changes: dict[str, Any], base: Source, head: Source) -> None:
+    """Give each piece of evidence a lost requirement had its place in the head: `head` is
+    `{"path", "line"}` where the file still is (the line where the evidence was removed), or
+    None where the file is gone. Base line numbers never point into head files."""
+    cache: dict[str, tuple[str | None, str | None]] = {}
+
+    def texts(path: str) -> tuple[str | None, str | None]:
+        if path not in cache:
+            got = []
+            for source in (base, head):
+                try:
+                    got.append(source.read(path).decode("utf-8", "replace"))
+                except (OSError, KeyError, ValueError):
+                    got.append(None)
+            cache[path] = (got[0], got[1])
+        return cache[path]
+
+    for d in changes["dimensions"]:
+        for lost in d["requirements_lost"]:
+            for e in lost["evidence"]:
+                before, after = texts(e["path"])
+                if after is None:
+                    e["head"] = None
+                    continue
+                where: dict[str, Any] = {"path": e["path"]}
+                if e.get("line") and before is not None:
+                    mapped = head_line(before, after, e["line"])
+                    if mapped:
+                        where["line"] = mapped
+                e["head"] = where

@@ -14,17 +14,35 @@ SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sar
 INFO = "https://github.com/maturity-scan/maturity-scan"
 
 
-def _location(evidence: list[dict[str, Any]], fallback: str = "") -> list[dict[str, Any]]:
-    e = evidence[0] if evidence else ({"path": fallback} if fallback else None)
-    if e is None:
-        return []
+# A result about the repository as a whole (no evidence to point at): its root, no region.
+REPOSITORY = "."
+
+
+def _location(evidence: list[dict[str, Any]], fallback: str = REPOSITORY) -> list[dict[str, Any]]:
+    e = evidence[0] if evidence else {"path": fallback}
     physical: dict[str, Any] = {"artifactLocation": {"uri": e["path"], "uriBaseId": "%SRCROOT%"}}
     if e.get("line"):
         physical["region"] = {"startLine": e["line"]}
     return [{"physicalLocation": physical}]
 
 
-def render(report: dict[str, Any], *, pack: Pack, diff: dict[str, Any] | None = None) -> str:
+def _lost_location(evidence: list[dict[str, Any]], workflow: str | None) -> list[dict[str, Any]]:
+    """A lost requirement where it was lost in the head: the line its evidence was removed at
+    (`gate.diff.locate_lost`), else the workflow file (the evidence's file is gone), else the
+    repository. Base line numbers never point into head files."""
+    placed = sorted((e["head"] for e in evidence if e.get("head")),
+                    key=lambda h: "line" not in h)  # a line where there is one
+    if placed:
+        return _location(placed[:1])
+    if any("head" in e for e in evidence) and workflow:
+        return _location([{"path": workflow}])
+    return _location([])
+
+
+def render(report: dict[str, Any], *, pack: Pack, diff: dict[str, Any] | None = None,
+           workflow: str | None = None) -> str:
+    """`workflow`: the path of the CI workflow running the gate, where a requirement lost with
+    its file is reported."""
     rules = [{"id": r.id, "name": r.id.replace(".", "_"), "shortDescription": {"text": r.title},
               "help": {"text": r.hint}, "properties": {"pack": pack.id}}
              for r in sorted(pack.requirements.values(), key=lambda r: r.id)]
@@ -38,8 +56,7 @@ def render(report: dict[str, Any], *, pack: Pack, diff: dict[str, Any] | None = 
                 "level": "note",
                 "message": {"text": f"{d['title']}: level {nxt['level']:g} needs "
                                     f"\"{miss['title']}\". {miss['hint']}"},
-                "locations": _location(miss.get("have", []), "README.md" if not miss.get("have")
-                                       else ""),
+                "locations": _location(miss.get("have", [])),
             })
     for d in (diff or {}).get("dimensions", []):
         if d["change"] != "down":
@@ -49,7 +66,7 @@ def render(report: dict[str, Any], *, pack: Pack, diff: dict[str, Any] | None = 
             result = {"level": "error",
                       "message": {"text": f"{d['title']} regressed from level {d['before']:g} to "
                                           f"{d['after']:g}" + (f": lost \"{lost['title']}\"" if rid else "")},
-                      "locations": _location(lost["evidence"])}
+                      "locations": _lost_location(lost["evidence"], workflow)}
             if rid in index:
                 result.update(ruleId=rid, ruleIndex=index[rid])
             else:
