@@ -14,6 +14,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import sys
 import tempfile
 import threading
@@ -87,7 +88,8 @@ def scan_repository(spec: dict[str, Any], token: str | None = None,
         previous = _previous(out, name, key)
         if previous is not None:
             _repair_page(out, name, previous, page)
-            return {**result, "status": "unchanged", "revision": head, **_summary(previous)}
+            return {**result, "status": "unchanged", "revision": head,
+                    "owners": _stored_owners(out, name), **_summary(previous)}
         dest = Path(spec["cache"]) / f"{safe_name(name)}.git"
         checkout = clone.fetch(url, branch, dest, git, full=spec["full_clone"],
                                max_file_bytes=spec["max_file_bytes"],
@@ -102,13 +104,13 @@ def scan_repository(spec: dict[str, Any], token: str | None = None,
             pack = spec["pack"] or cfg.pack or api.DEFAULT_PACK
             report = api.scan_report(source, pack, ScanOptions(
                 jobs=1, max_file_bytes=spec["max_file_bytes"], limits=limits,
-                exclude=cfg.exclude), rule_dirs=cfg.rule_dirs, waivers=cfg.waivers,
-                archetypes=cfg.archetypes)
+                exclude=cfg.exclude), rule_dirs=cfg.rule_dirs, waivers=cfg.waivers)
         if budget.expired():  # a partial report is not kept: the next run scans it again
             return {**result, "status": "failed", "reason": budget.message("the scan")}
         key["revision"] = checkout.revision
-        _write(out, name, report, page, key)
-        return {**result, "status": "scanned", "revision": checkout.revision,
+        owners = codeowners(checkout.blobs)
+        _write(out, name, report, page, {**key, "owners": owners})
+        return {**result, "status": "scanned", "revision": checkout.revision, "owners": owners,
                 "seconds": round(time.monotonic() - budget.started, 2), **_summary(report)}
     except clone.OutOfTime as e:
         return {**result, "status": "failed", "reason": str(e)}
@@ -124,6 +126,39 @@ def scan_repository(spec: dict[str, Any], token: str | None = None,
     except Exception as e:  # one repository never aborts the run
         return {**result, "status": "failed",
                 "reason": printable(f"{type(e).__name__}: {e}"[:300])}
+
+
+CODEOWNERS_PATHS = ("CODEOWNERS", ".github/CODEOWNERS", "docs/CODEOWNERS", ".gitlab/CODEOWNERS")
+_OWNER = re.compile(r"@[\w.-]+(/[\w.-]+)?")
+MAX_OWNERS = 20
+
+
+def codeowners(blobs: Mapping[str, bytes]) -> list[str]:
+    """Who owns the repository by its CODEOWNERS (where GitHub reads it): the owners of the
+    last catch-all rule (`*` or `/`), else every owner named (at most MAX_OWNERS)."""
+    for path in CODEOWNERS_PATHS:
+        if path not in blobs:
+            continue
+        catch_all: list[str] = []
+        named: list[str] = []
+        for line in blobs[path].decode("utf-8", "replace").splitlines():
+            words = line.split("#", 1)[0].split()
+            if len(words) < 2 or words[0].startswith("["):
+                continue
+            owners = [w for w in words[1:] if _OWNER.fullmatch(w)]
+            named += [o for o in owners if o not in named]
+            if words[0] in ("*", "/", "/*", "**"):
+                catch_all = owners
+        return sorted(set(catch_all or named), key=str.lower)[:MAX_OWNERS]
+    return []
+
+
+def _stored_owners(out: Path, name: str) -> list[str]:
+    try:
+        owners = json.loads(_key_path(out, name).read_bytes()).get("owners") or []
+    except (ValueError, OSError, AttributeError):
+        return []
+    return [o for o in owners if isinstance(o, str)][:MAX_OWNERS]
 
 
 def _worker_token(spec: dict[str, Any]) -> str | None:
@@ -204,8 +239,7 @@ def _previous(out: Path, name: str, key: Mapping[str, Any],
     try:
         stored = json.loads(_key_path(out, name).read_bytes())
         if not isinstance(stored, dict) or \
-                {k: v for k, v in stored.items() if k not in ignore} != \
-                {k: v for k, v in key.items() if k not in ignore}:
+                any(stored.get(k) != v for k, v in key.items() if k not in ignore):
             return None
     except (ValueError, OSError):
         return None
@@ -346,7 +380,8 @@ def _run(settings: OrgSettings, client: Client, filters: Filters, executor: Exec
             continue
         _repair_page(settings.out, s["full_name"], prev, outputs.page)
         results.append({"repository": s["full_name"], "status": "unchanged",
-                        "revision": prev.get("target", {}).get("revision"), **_summary(prev)})
+                        "revision": prev.get("target", {}).get("revision"),
+                        "owners": _stored_owners(settings.out, s["full_name"]), **_summary(prev)})
     own = executor is None
     pool_ = executor or ThreadPoolExecutor(max_workers=settings.workers)
     try:
@@ -365,6 +400,9 @@ def _run(settings: OrgSettings, client: Client, filters: Filters, executor: Exec
             pool_.shutdown(wait=True, cancel_futures=True)
     results.sort(key=lambda r: r["repository"].lower())
     summary = aggregate(settings, results, client.waited)
+    if settings.teams:
+        summary["teams"], summary["teams_source"] = team_levels(
+            summary, client.teams(settings.owner), results)
     record_history(settings.out, summary)
     if client.warnings:
         summary["listing_warnings"] = list(client.warnings)
@@ -402,9 +440,61 @@ def aggregate(settings: OrgSettings, results: Sequence[dict[str, Any]],
         "common_missing": [{"requirement": rid, "title": pack.requirements[rid].title,
                             "hint": pack.requirements[rid].hint, "repositories": n}
                            for rid, n in missing.most_common(10) if rid in pack.requirements],
+        "fix_first": fix_first(pack, scored),
         "counts": dict(Counter(r["status"] for r in results)),
         "rate_limit_wait_seconds": round(waited, 1),
     }
+
+
+def fix_first(pack: Any, scored: Sequence[dict[str, Any]], top: int = 10) -> list[dict[str, Any]]:
+    """Requirements ranked by the repository-levels they would unlock across the org: one
+    that is the only thing missing for a repository's next level counts 1 there (`alone`),
+    one of n missing counts 1/n; each with the repositories it would lift (alone first)."""
+    score: Counter[str] = Counter()
+    alone: Counter[str] = Counter()
+    lifts: dict[str, list[tuple[int, str]]] = {}
+    for r in scored:
+        for dim, blocking in (r.get("blocking") or {}).items():
+            if dim not in r["levels"] or not blocking:
+                continue
+            for rid in set(blocking):
+                score[rid] += 1 / len(set(blocking))
+                if len(set(blocking)) == 1:
+                    alone[rid] += 1
+                lifts.setdefault(rid, []).append((len(set(blocking)), r["repository"]))
+    ranked = sorted((rid for rid in score if rid in pack.requirements),
+                    key=lambda rid: (-score[rid], -alone[rid], rid))[:top]
+    return [{"requirement": rid, "title": pack.requirements[rid].title,
+             "score": round(score[rid], 2), "alone": alone[rid],
+             "blocking": len(lifts[rid]),
+             "repositories": list(dict.fromkeys(name for _, name in sorted(
+                 lifts[rid], key=lambda t: (t[0], t[1].lower()))))}
+            for rid in ranked]
+
+
+def team_levels(summary: Mapping[str, Any], teams: Mapping[str, Sequence[str]],
+                results: Sequence[dict[str, Any]]) -> tuple[list[dict[str, Any]], str]:
+    """Mean level per dimension for each GitHub team's repositories; without teams (a user,
+    or a token that cannot read them), for each CODEOWNERS owner's."""
+    source = "team"
+    if not teams:
+        source, grouped = "CODEOWNERS owner", {}
+        for r in results:
+            for owner in r.get("owners") or []:
+                grouped.setdefault(owner, []).append(r["repository"])
+        teams = grouped
+    by_name = {r["repository"].lower(): r for r in results
+               if "levels" in r and r.get("pack") == summary["pack"]}
+    rows = []
+    for team, names in sorted(teams.items(), key=lambda t: t[0].lower()):
+        members = [by_name[n.lower()] for n in names if n.lower() in by_name]
+        mean = {}
+        for d in summary["dimensions"]:
+            rated = [m["levels"][d["id"]] for m in members if d["id"] in m["levels"]]
+            mean[d["id"]] = round(sum(rated) / len(rated), 2) if rated else None
+        rows.append({"team": team, "repositories": len(members), "mean": mean,
+                     "members": sorted((m["repository"] for m in members), key=str.lower)})
+    return rows, source
 
 
 HISTORY = "history"  # OUT/history/<UTC timestamp>.json: one small snapshot per run

@@ -43,8 +43,9 @@ def markdown(summary: dict[str, Any]) -> str:
             lifted = ", ".join(printable(r) for r in f["repositories"][:10])
             more = f" and {len(f['repositories']) - 10} more" if len(f["repositories"]) > 10 \
                 else ""
-            out.append(f"- {printable(f['title'])} (`{f['requirement']}`): unlocks "
-                       f"{f['unlocks']} level(s), alone for {f['alone']}; lifts {lifted}{more}")
+            out.append(f"- {printable(f['title'])} (`{f['requirement']}`): {f['score']:g} "
+                       f"repository-levels ({f['alone']} on its own, part of what blocks "
+                       f"{f['blocking'] - f['alone']} more); lifts {lifted}{more}")
     if summary.get("teams"):
         ids = [d["id"] for d in dims]
         out += ["", f"## Per {summary.get('teams_source', 'team')}", "",
@@ -234,7 +235,8 @@ def html(summary: dict[str, Any]) -> str:
         sections.append("<h2>Fix first</h2><p>Requirements ranked by the repository-levels "
                         "they would unlock across the org.</p><ol>" + "".join(
                             f"<li>{_e(f['title'])} (<code>{_e(f['requirement'])}</code>): "
-                            f"unlocks {f['unlocks']} level(s), alone for {f['alone']}; lifts "
+                            f"{f['score']:g} repository-levels ({f['alone']} on its own, "
+                            f"part of what blocks {f['blocking'] - f['alone']} more); lifts "
                             + ", ".join(_e(r) for r in f["repositories"][:10]) + "</li>"
                             for f in summary["fix_first"]) + "</ol>")
     if summary.get("teams"):
