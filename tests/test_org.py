@@ -3,6 +3,7 @@ real git repositories and injected faults."""
 from __future__ import annotations
 
 import base64
+import concurrent.futures
 import json
 import os
 import subprocess
@@ -10,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import cloudpickle
 import pytest
 
 from maturity_scan.org import github, run as org
@@ -293,3 +295,43 @@ def test_a_rerun_with_another_pack_gives_that_packs_levels(server: GitHubServer,
     for key in (out / "repos").glob("*.key.json"):
         key.write_text(key.read_text().replace(org.__version__, "0.0.0-old"))
     assert run_with("devex")["counts"] == {"scanned": 2}
+
+
+class RecordingExecutor(concurrent.futures.Executor):
+    """Another executor (as a Dask cluster is): every task is pickled as it would travel."""
+
+    def __init__(self, inner: concurrent.futures.Executor) -> None:
+        self.inner, self.sent = inner, []
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self.sent.append(cloudpickle.dumps((fn, args, kwargs)))
+        return self.inner.submit(fn, *args, **kwargs)
+
+
+def test_dask_tasks_carry_no_secret_workers_read_their_own(server: GitHubServer,
+                                                           tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    distributed = pytest.importorskip("distributed")
+    server.state.root.mkdir(parents=True, exist_ok=True)
+    for i in range(2):
+        server.add_repo("acme", f"d{i}", files_for(0))
+    # the workers' own environment holds the token (as set where they are started)
+    monkeypatch.setenv("GITHUB_TOKEN", CANARY)
+    monkeypatch.delenv("GH_TOKEN", raising=False)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        monkeypatch.delenv("GITHUB_TOKEN")  # the parent holds it only as a value
+        recording = RecordingExecutor(client.get_executor())
+        summary = org.run(org.OrgSettings("acme", tmp_path / "out", tmp_path / "cache"),
+                          github.Client(f"{server.url}/api", CANARY, sleep=lambda s: None),
+                          github.Filters(), executor=recording, token=CANARY,
+                          log=lambda s: None)
+    assert [r["status"] for r in summary["repositories"]] == ["scanned"] * 2
+    assert all(r["levels"]["iac"] >= 2 for r in summary["repositories"])  # parsed on the worker
+    assert len(recording.sent) == 2
+    basic = base64.b64encode(f"x-access-token:{CANARY}".encode()).decode()
+    for task in recording.sent:
+        assert CANARY.encode() not in task and basic.encode() not in task
+    assert f"Basic {basic}" in server.state.seen_auth  # the workers used their own token
+    assert CANARY not in written_text(tmp_path / "out")
