@@ -18,7 +18,11 @@ from maturity_scan.sdk import Document, ParseError, RepoContext, Signal, ci, kin
 from maturity_scan.sdk.globs import compile_globs
 
 FACTS: dict[str, str] = {"jobs": "count", "runs_tests": "flag", "deploys": "flag",
-                         "environments": "set", "links": "records"}
+                         "environments": "set", "e2e_tests": "flag", "links": "records"}
+# A deploy into a cluster the same script (or recipe) creates is an end-to-end test.
+CLUSTER_COMMANDS = {"kind": ("create",), "k3d": ("cluster",), "minikube": ("start",),
+                    "ctlptl": ("create",)}
+CLUSTER_DEPLOYS = ("kubectl", "helm", "helmfile", "skaffold", "kustomize")
 _HANDS_OVER = ("make ", "just ", "task ", "npm run ", "npm t", "yarn ", "pnpm ")
 # Tasks and orbs that run tests or deploy, for systems whose steps name them (Azure, CircleCI).
 TEST_STEPS = re.compile(r"^(VSTest|DotNetCoreCLI|Maven|Gradle|Npm|PublishTestResults)@|"
@@ -52,7 +56,10 @@ def signals(p: ci.Pipeline, **facts: Any) -> Iterator[Signal]:
                 yield signal(p.system, p.path, step.line,
                              f"job {job.id} runs {test or step.uses}", runs_tests=True)
             deploy = shell.runs(step.run, shell.DEPLOYS) if step.run else ""
-            if deploy or (step.uses and DEPLOY_STEPS.search(step.uses)):
+            if deploy.split(" ")[0] in CLUSTER_DEPLOYS and shell.runs(step.run, CLUSTER_COMMANDS):
+                yield signal(p.system, p.path, step.line,
+                             f"job {job.id} tests in its own cluster ({deploy})", e2e_tests=True)
+            elif deploy or (step.uses and DEPLOY_STEPS.search(step.uses)):
                 yield signal(p.system, p.path, step.line,
                              f"job {job.id} deploys ({deploy or step.uses})", deploys=True)
 
@@ -100,7 +107,7 @@ class PipelineDetector:
                 doc.name.endswith((".yml", ".yaml")):
             links = self._included_links(doc)
         else:
-            links = ci.recipe_links(doc, self._recipe_step)
+            links = ci.recipe_links(doc, self._recipe_step, _in_own_cluster)
         if links:
             yield Signal(self.id, (), {"links": links})
 
@@ -124,6 +131,8 @@ class PipelineDetector:
         deploy = shell.runs(text, shell.DEPLOYS)
         if deploy:
             yield signal(self.id, path, line, f"{where} deploys ({deploy})", deploys=True)
+        if shell.runs(text, CLUSTER_COMMANDS):  # a marker for `_in_own_cluster`, never reported
+            yield signal(self.id, path, line, f"{where} starts a cluster", e2e_tests=False)
 
     def conclude(self, found: Sequence[Signal], repo: RepoContext) -> Iterable[Signal]:
         links: list[dict[str, Any]] = []
@@ -133,6 +142,22 @@ class PipelineDetector:
             else:
                 yield sig
         yield from ci.follow(links, kind=self.id)
+
+
+def _in_own_cluster(acts: list[Signal]) -> list[Signal]:
+    """A recipe's deploys after a line that creates a cluster (kind, k3d, minikube) are an
+    end-to-end test, not a deploy."""
+    out, cluster = [], False
+    for act in acts:
+        if act.facts == {"e2e_tests": False}:
+            cluster = True
+            continue
+        if cluster and act.facts.get("deploys"):
+            e = act.evidence[0]
+            detail = e.detail.replace(" deploys (", " tests in its own cluster (", 1)
+            act = signal(act.kind, e.path, e.line, detail, e2e_tests=True)
+        out.append(act)
+    return out
 
 
 def _calls(doc: Document, p: ci.Pipeline, unit: str,

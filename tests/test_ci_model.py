@@ -248,3 +248,15 @@ def test_step_if_narrows_too(tmp_path: Path) -> None:
         ".github/workflows/ci.yml": steps.replace("!=", "=="),
         ".github/actions/t/action.yml": action.replace("'push'", "'pull_request'")}))
     assert facts["tests_on_pull_request"]
+
+
+@pytest.mark.parametrize("script, deploys, e2e", [
+    ("[kind create cluster, kubectl apply -f k8s/]", False, True),
+    ("[kubectl apply -f k8s/]", True, None),
+    ("[kind create cluster, terraform apply -auto-approve]", True, None),
+])
+def test_gitlab_deploy_into_own_cluster(tmp_path: Path, script: str, deploys: bool,
+                                        e2e: bool | None) -> None:
+    root = _write(tmp_path, {".gitlab-ci.yml": f"e2e:\n  script: {script}\n"})
+    facts, _ = _evidence(root, "gitlab_ci")
+    assert facts["deploys"] is deploys and facts.get("e2e_tests") is e2e

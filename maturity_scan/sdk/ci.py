@@ -395,10 +395,16 @@ def read_as(doc: Document, system: str) -> Pipeline | None:
 
 
 def gitlab_local_includes(p: Pipeline) -> Iterator[tuple[str, int]]:
-    """`include: local:` paths of a GitLab pipeline (and bare `include: /path.yml` strings),
-    root-relative, with their lines; wildcards and paths leaving the root are left out."""
-    inc = p.raw.get("include") if isinstance(p.raw, dict) else None
-    for item in inc if isinstance(inc, list) else [inc] if inc else []:
+    """`include: local:` paths of a GitLab pipeline (and bare `include: /path.yml` strings), and
+    of its child pipelines (`trigger: include:`), root-relative, with their lines; wildcards and
+    paths leaving the root are left out."""
+    if not isinstance(p.raw, dict):
+        return
+    items: list[tuple[Any, Any]] = []
+    for node in [p.raw, *(job.get("trigger") for job in p.raw.values() if isinstance(job, dict))]:
+        inc = node.get("include") if isinstance(node, dict) else None  # a child pipeline too
+        items += [(i, node) for i in (inc if isinstance(inc, list) else [inc] if inc else [])]
+    for item, node in items:
         path = item.get("local") if isinstance(item, dict) else \
             item if isinstance(item, str) and not item.startswith(("http://", "https://")) \
             else None
@@ -407,8 +413,8 @@ def gitlab_local_includes(p: Pipeline) -> Iterator[tuple[str, int]]:
         parts = [s for s in path.split("/") if s not in ("", ".")]
         if ".." in parts or not parts:
             continue
-        line = getattr(item, "line", 0) or (p.raw.line_of("include")
-                                            if hasattr(p.raw, "line_of") else 1)
+        line = getattr(item, "line", 0) or (node.line_of("include")
+                                            if hasattr(node, "line_of") else 1)
         yield "/".join(parts), int(line)
 
 

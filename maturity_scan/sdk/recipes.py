@@ -23,7 +23,8 @@ PACKAGE_JSON = ("/package.json",)
 TOX = ("/tox.ini",)
 NOX = ("/noxfile.py",)
 # Shell scripts a CI step may run (`./scripts/test.sh`): at the root and in the usual folders.
-SCRIPTS = ("/*.{sh,bash}", "{scripts,script,bin,ci,.ci,hack,tools,build,dev,.github}/**/*.{sh,bash}")
+SCRIPTS = ("/*.{sh,bash}", "{scripts,script,bin,ci,.ci,hack,tools,build,dev,.github,.gitlab,"
+           "deploy,test,tests,e2e,infra,docker,.circleci,.buildkite}/**/*.{sh,bash}")
 PATTERNS: tuple[str, ...] = (*MAKEFILES, *JUSTFILES, *TASKFILES, *PACKAGE_JSON, *TOX, *NOX,
                              *SCRIPTS)
 MAX_LINES = 20_000  # a recipe file longer than this is not followed
