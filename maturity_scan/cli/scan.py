@@ -11,7 +11,7 @@ from maturity_scan.cli import checks
 from maturity_scan.cli.options import (ALL_PACKS, config_option, emit, load_config,
                                        no_cache_option, quiet_option, rules_dir_option,
                                        scan_options)
-from maturity_scan.engine.pool import Limits
+from maturity_scan.engine.pool import Limits, prestart
 from maturity_scan.engine.scan import DEFAULT_MAX_FILE_BYTES
 from maturity_scan.engine.source import open_source
 from maturity_scan.errors import GateFailed, UsageError
@@ -86,6 +86,9 @@ def scan_command(path: Path, rev: str | None, pack: str | None, fmt: str,
                  allow_incomplete: bool) -> None:
     """Scan a repository and report its maturity level per dimension."""
     source = open_source(path, rev)  # a missing path is exit 2 before anything else
+    limits = Limits(file_timeout, worker_memory << 20, seconds_total=scan_timeout)
+    if jobs != 0:  # the first parser worker loads while the configuration and packs do
+        prestart(limits)
     # Every user mistake is found here, before the scan (exit 2, one line).
     checks.rule_dirs(rule_dirs)
     cfg = load_config(path, config_file)
@@ -95,8 +98,7 @@ def scan_command(path: Path, rev: str | None, pack: str | None, fmt: str,
     every = api.packs(dirs)
     checks.waivers(cfg, every.values())
     options = scan_options(cfg, checks.jobs(jobs), max_file_bytes=max_file_size,
-                           limits=Limits(file_timeout, worker_memory << 20,
-                                         seconds_total=scan_timeout))
+                           limits=limits)
     if (pack or cfg.pack) == ALL_PACKS:
         reps = api.scan_reports(source, list(every), options, rule_dirs=dirs,
                                 waivers=cfg.waivers, archetypes=cfg.archetypes)

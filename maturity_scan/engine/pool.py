@@ -9,6 +9,7 @@ nothing to the terminal (a Go or C parser crashing prints pages of stack) and di
 """
 from __future__ import annotations
 
+import atexit
 import os
 import socket
 import subprocess
@@ -85,6 +86,34 @@ class _Worker:
         self.stderr.close()
 
 
+_early: list[tuple[Limits, _Worker]] = []  # started by `prestart`, for the next Pool
+_early_registered: list[bool] = []
+
+
+def prestart(limits: Limits = Limits()) -> None:
+    """Start the first parser worker now: a command calls this first thing, so the worker
+    imports the detectors while the command reads its configuration and rule packs."""
+    if not _early:
+        if not _early_registered:
+            atexit.register(_drop_early)
+            _early_registered.append(True)
+        _early.append((limits, _Worker(limits)))
+
+
+def _drop_early() -> None:
+    while _early:
+        _early.pop()[1].kill()
+
+
+def _first_worker(limits: Limits) -> _Worker:
+    while _early:
+        started, w = _early.pop()
+        if started == limits and w.proc.poll() is None:
+            return w
+        w.kill()
+    return _Worker(limits)
+
+
 class Pool:
     """Parser workers, started ahead of the work (they load while the tree is listed) and
     ended with the `with` block, whatever way it ends."""
@@ -92,7 +121,7 @@ class Pool:
     def __init__(self, jobs: int, limits: Limits = Limits()) -> None:
         self.limits = limits
         self.jobs = max(1, jobs)
-        self.workers: list[_Worker] = [_Worker(limits)]  # more once the work is known
+        self.workers: list[_Worker] = [_first_worker(limits)]  # more once the work is known
 
     def __enter__(self) -> Pool:
         return self
@@ -101,22 +130,9 @@ class Pool:
         self.close()
 
     def close(self) -> None:
+        # Every result is in (or no longer wanted) and a worker holds nothing to save: killed
+        # at once rather than waited for while its interpreter tears down.
         for w in self.workers:
-            if not w.loaded:  # still importing the detectors: nothing to finish
-                w.kill()
-                continue
-            try:
-                w.conn.send(None)
-            except (OSError, ValueError):
-                pass
-        end = time.monotonic() + 1
-        for w in self.workers:
-            if not w.loaded:
-                continue
-            try:
-                w.proc.wait(max(0.0, end - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                pass
             w.kill()
         self.workers = []
 

@@ -1,0 +1,27 @@
+"""engine.claims answers exactly what every detector's patterns say (sdk.globs), path by path."""
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from maturity_scan.engine import registry
+from maturity_scan.engine.claims import Claims
+from maturity_scan.sdk.globs import compile_globs
+
+ROOT = Path(__file__).resolve().parent.parent
+ODD = ["Dockerfile", "x/Dockerfile.dev", "Containerfile.prod", "Jenkinsfile", "Jenkinsfile.x",
+       ".eslintrc", "a/.eslintrc.json", "eslint.config.mjs", ".husky/pre-commit", "readme",
+       "ReadMe.md", "README", "docs/README.rst", "CHANGELOG", "docs/Changes.rst",
+       "Tiltfile.x", "Chart.yaml", "charts/a/Chart.yaml", ".github/workflows/ci.yml",
+       ".github/workflows/sub/ci.yml", "a\udcff.yaml", "a\nb.yaml", "x.tf", "x.tf.json",
+       ".pre-commit-config.yaml", "sub/.pre-commit-config.yaml", "", "/", "a/", "{", "}.yaml"]
+
+
+def test_claims_match_every_pattern_on_every_path() -> None:
+    dets = registry.all_detectors()
+    listed = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
+                            check=True).stdout.splitlines()
+    claims = Claims(dets)
+    everything = [(d.id, compile_globs(tuple(d.patterns))) for d in dets]
+    for path in [*listed, *ODD]:
+        assert claims(path) == tuple(i for i, rx in everything if rx.match(path)), path
