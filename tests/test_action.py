@@ -63,8 +63,10 @@ def test_pre_commit_in_a_repository_without_commits(tmp_path: Path,
     repo = init(tmp_path / "fresh")
     (repo / "README.md").write_text(README)
     code, _, err = cli(capsys, "diff", str(repo), "--pre-commit")
-    assert code == 2
-    assert "has no commit yet" in err and "fetch" not in err
+    assert code == 0  # the first commit is not blocked
+    assert "no commit yet, nothing to compare with" in err and "fetch" not in err
+    code, _, err = cli(capsys, "diff", str(repo), "--base", "HEAD")
+    assert code == 2 and "has no commit yet" in err
 
 
 def test_merge_base_ignores_what_landed_on_the_base_since(tmp_path: Path,

@@ -226,3 +226,16 @@ def test_pack_all_is_one_valid_document_per_format(tmp_path: Path,
     assert page.count("<!doctype html>") == 1 and page.count("<title>") == 1
     for p in packs:
         assert f"<section id='{p}'>" in page and f"href='#{p}-" in page
+
+
+def test_history_chart_without_the_extra_says_which_extra(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]
+                                                          ) -> None:
+    root = init(tmp_path / "r")
+    commit(root, "one", {"README.md": README})
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if not installed
+    monkeypatch.setattr(api, "get_pack", lambda *a, **k: pytest.fail("worked before checking"))
+    code, _, err = cli(capsys, "history", str(root), "--chart", str(tmp_path / "c.svg"))
+    assert code == 2
+    assert "pip install 'maturity-scan[chart]'" in one_line(err)

@@ -99,3 +99,12 @@ def waivers(cfg: config.Config, packs: Iterable[Pack]) -> None:
 def jobs(value: int | None) -> int | None:
     """`-j` capped at the cores this process may use: more workers only add start-up time."""
     return value if value is None else min(value, default_jobs())
+
+
+def chart_extra() -> None:
+    """`--chart` draws with matplotlib, the `[chart]` extra: said before any work."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise UsageError("--chart needs matplotlib, the [chart] extra: "
+                         "pip install 'maturity-scan[chart]'") from None

@@ -58,6 +58,10 @@ def diff_command(path: Path, base: str | None, head: str | None, pack: str | Non
     checks.rule_dirs(rule_dirs)
     jobs = checks.jobs(jobs)
     if not policy.has_commit(path):
+        if pre_commit:  # the first commit of a repository: nothing to compare it with yet
+            click.echo(f"maturity-scan: {path}: no commit yet, nothing to compare with (passed)",
+                       err=True)
+            return
         raise UsageError(f"{path}: the repository has no commit yet (nothing to compare with)")
     if pre_commit:
         base, head = hook_revisions(base, head)

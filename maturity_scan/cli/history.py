@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from maturity_scan import api
+from maturity_scan.cli import checks
 from maturity_scan.cli.options import (emit, no_cache_option, quiet_option, rules_dir_option,
                                        show_progress, use_cache)
 from maturity_scan.engine import progress
@@ -25,7 +26,8 @@ from maturity_scan.reporters import history as history_report
 @click.option("--format", "fmt", type=click.Choice(("text", "json", "csv")), default="text",
               show_default=True)
 @click.option("--chart", type=click.Path(path_type=Path, dir_okay=False),
-              help="Also draw the levels over time as an SVG chart (needs matplotlib).")
+              help="Also draw the levels over time as an SVG chart (needs the [chart] extra: "
+                   "pip install 'maturity-scan[chart]').")
 @click.option("-o", "--output", type=click.Path(path_type=Path))
 @rules_dir_option
 @no_cache_option
@@ -38,6 +40,11 @@ def history_command(path: Path, tags: bool, last: int | None, since: str | None,
         raise UsageError("choose one of --tags, --last, --since")
     if not path.is_dir():
         raise UsageError(f"{path}: not a directory")
+    checks.rule_dirs(rule_dirs)
+    checks.output_file(output, "-o")
+    checks.output_file(chart, "--chart")
+    if chart:
+        checks.chart_extra()
     api.get_pack(pack, rule_dirs)
     revs = history.revisions(path, tags=tags, last=last, since=since)
     with progress.Progress("revisions scanned", len(revs), enabled=show_progress()) as shown:
