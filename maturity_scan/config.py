@@ -253,7 +253,10 @@ def load_file(path: Path) -> Config:
 
 
 def rule_files(directory: Path) -> list[Path]:
-    return sorted(p for pattern in RULE_FILES for p in directory.glob(pattern))
+    """The packs of a rule folder: its YAML files, but for `_*` ones (the built-in folder's
+    `_conditions.yaml` holds shared conditions, not a pack)."""
+    return sorted(p for pattern in RULE_FILES for p in directory.glob(pattern)
+                  if not p.name.startswith("_"))
 
 
 def _check_rule_dir(root: Path, cfg: Config, rel: str) -> None:

@@ -265,7 +265,7 @@ def _load_yaml(path: Path, text: str) -> Any:
 
 # Validated packs by (path, text, kinds): one command loads the packs several times (to check
 # the --pack name, to assess, to render SARIF), and validation is the slow part.
-_VALIDATED: dict[tuple[str, str, tuple[Any, ...]], Pack] = {}
+_VALIDATED: dict[tuple[str, str, str, tuple[Any, ...]], Pack] = {}
 
 
 def _kinds_key(kinds: Mapping[str, KindSpec]) -> tuple[Any, ...]:
@@ -273,10 +273,54 @@ def _kinds_key(kinds: Mapping[str, KindSpec]) -> tuple[Any, ...]:
                  for k, spec in sorted(kinds.items()))
 
 
+CONDITIONS_FILE = "_conditions.yaml"
+SHARED = "shared."  # the ids of shared conditions start so
+
+
+def _conditions_text() -> str:
+    return (builtin_dir() / CONDITIONS_FILE).read_text(encoding="utf-8")
+
+
+def shared_conditions(kinds: Mapping[str, KindSpec]) -> dict[str, Requirement]:
+    """The shared conditions (rules/_conditions.yaml): practices defined once, which every
+    pack references as `{requirement: shared.<name>}`, so that packs differ in how they stage
+    a practice, never in what it is."""
+    text = _conditions_text()
+    key = ("<conditions>", text, _kinds_key(kinds))
+    if key not in _CONDITIONS:
+        path = builtin_dir() / CONDITIONS_FILE
+        problems = _Problems(str(path))
+        data = _load_yaml(path, text)
+        items = data.get("conditions") if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            problems.fail("conditions", "expected a list of conditions")
+        found: dict[str, Requirement] = {}
+        for raw in items:
+            if not isinstance(raw, dict) or not {"id", "title", "when"} <= set(raw) or \
+                    not str(raw["id"]).startswith(SHARED) or raw["id"] in found:
+                problems.fail("conditions", f"each needs a unique id shared.<name>, a title and "
+                              f"a when (at {raw!r:.80})", _line(raw))
+            found[raw["id"]] = Requirement(raw["id"], raw["title"], raw.get("hint", raw["title"]),
+                                           raw["when"], raw.get("ref", ""))
+        # A condition on kinds this registry does not have (a test's, a trimmed plugin set)
+        # is left out: a pack referencing it then fails as an unknown requirement.
+        usable = {rid: req for rid, req in found.items()
+                  if all((c.get("kind") or c.get("fact", "").partition(".")[0]) in kinds
+                         for c, _ in walk(req.when) if "kind" in c or "fact" in c)}
+        for req in usable.values():
+            for cond, where in walk(req.when):
+                _check_condition(problems, req.id, cond, where, kinds, set(usable))
+        _CONDITIONS[key] = usable
+    return _CONDITIONS[key]
+
+
+_CONDITIONS: dict[tuple[str, str, tuple[Any, ...]], dict[str, Requirement]] = {}
+
+
 def load_pack(path: Path, kinds: Mapping[str, KindSpec]) -> Pack:
     """Load and fully validate one rule file."""
     text = config.read_bounded(path, regular_only=True, what="rule file")
-    key = (str(path), text, _kinds_key(kinds))
+    key = (str(path), text, _conditions_text(), _kinds_key(kinds))
     if key not in _VALIDATED:
         if len(_VALIDATED) >= 64:
             _VALIDATED.clear()
@@ -295,10 +339,13 @@ def _validated(path: Path, text: str, kinds: Mapping[str, KindSpec]) -> Pack:
     if errors:
         _schema_error(problems, data, jsonschema.exceptions.best_match(errors))
 
-    reqs: dict[str, Requirement] = {}
+    reqs: dict[str, Requirement] = dict(shared_conditions(kinds))
     aliases: dict[str, str] = {}
     for raw in data["requirements"]:
         rid = raw["id"]
+        if rid.startswith(SHARED):
+            problems.fail(f"requirement {rid}", "shared.* ids are the shared conditions of "
+                          "rules/_conditions.yaml; reference them, do not redefine them", _line(raw))
         if rid in reqs or rid in aliases:
             problems.fail(f"requirement {rid}", "duplicate id", _line(raw))
         reqs[rid] = Requirement(rid, raw["title"], raw["hint"], raw["when"], raw.get("ref", ""),

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from maturity_scan import api
+from maturity_scan import api, config
 from maturity_scan.assess import packs as rulepacks
 from maturity_scan.assess.graph import compile_graph
 from maturity_scan.cli.options import rules_dir_option
@@ -42,7 +42,7 @@ def rules_validate(directory: Path | None) -> None:
     else:
         if not directory.is_dir():
             raise UsageError(f"{directory}: not a directory")
-        files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
+        files = config.rule_files(directory)  # `_*` files (shared conditions) are not packs
         if not files:
             raise UsageError(f"{directory}: no rule files (*.yaml)")
         loaded = {p.id: p for p in (rulepacks.load_pack(f, kinds) for f in files)}

@@ -3,6 +3,7 @@ dimension the evidence behind its level and the next steps. Styles are dropped b
 the output is not a terminal."""
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 import click
@@ -23,7 +24,39 @@ def where(e: dict[str, Any], *, detail: bool = True) -> str:
     return f"{loc}  {e['detail']}" if detail and e.get("detail") else loc
 
 
-def render(report: dict[str, Any], *, evidence_per_requirement: int = 3) -> str:
+ERRORS_SHOWN = 20
+
+
+def _more(total: int, shown: int, indent: str) -> list[str]:
+    """The line saying what a cut list left out ("+N more"), or nothing."""
+    return [click.style(f"{indent}… +{total - shown} more (--format json lists all)", dim=True)] \
+        if total > shown else []
+
+
+def fit(text: str, width: int | None) -> str:
+    """Lines longer than `width` columns wrapped, continuation lines indented under their
+    start (+4); None: as they are."""
+    if not width:
+        return text
+    out = []
+    for line in text.split("\n"):
+        if len(click.unstyle(line)) <= width:
+            out.append(line)
+            continue
+        lead = len(line) - len(line.lstrip(" "))
+        out.extend(textwrap.wrap(line, width=max(width, 20), subsequent_indent=" " * (lead + 4),
+                                 break_long_words=True, break_on_hyphens=False,
+                                 drop_whitespace=True) or [line])
+    return "\n".join(out)
+
+
+def render(report: dict[str, Any], *, evidence_per_requirement: int = 3,
+           width: int | None = None) -> str:
+    """`width`: the terminal's columns (COLUMNS), to wrap long lines to; None: no wrapping."""
+    return fit(_render(report, evidence_per_requirement), width)
+
+
+def _render(report: dict[str, Any], evidence_per_requirement: int) -> str:
     report = for_display(report)  # a repository's names cannot drive the terminal
     out: list[str] = []
     t = report["target"]
@@ -63,6 +96,7 @@ def render(report: dict[str, Any], *, evidence_per_requirement: int = 3) -> str:
                 out.append(f"      waived: {m['waived']}")
             for e in m["evidence"][:evidence_per_requirement]:
                 out.append(f"      {where(e)}")
+            out += _more(len(m["evidence"]), evidence_per_requirement, "      ")
         rungs = d.get("requirements") or []
         excused = [r for r in rungs if r["status"] == "not_applicable"]
         if excused:
@@ -89,9 +123,10 @@ def render(report: dict[str, Any], *, evidence_per_requirement: int = 3) -> str:
         out.append("")
         out.append(click.style(f"Files that could not be analysed ({len(report['errors'])}):",
                                fg="yellow", bold=True))
-        for e in report["errors"]:
+        for e in report["errors"][:ERRORS_SHOWN]:
             out.append(f"  {e['path']}: {e['message']}  " +
                        click.style(f"({e['detector']})", dim=True))
+        out += _more(len(report["errors"]), ERRORS_SHOWN, "  ")
     s = report["stats"]
     timing = f" in {s['seconds']:.2f}s" if "seconds" in s else ""
     skipped = (f", {s['files_skipped_oversize']} skipped as oversized"

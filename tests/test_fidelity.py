@@ -1,0 +1,135 @@
+"""Packs faithful to their models and to each other.
+
+- Every requirement of every pack cites the words of its seed that support it (the seeds are the
+  user's documents, `../shared/seeds/NNN_*.txt` beside the repository), or says `ours` where the
+  seed is silent; a quote must be the seed's words (fragments joined by "..." each verbatim).
+- A practice is defined once (rules/_conditions.yaml): the requirements of different packs that
+  stand for one practice agree on every fixture repository. Packs differ in the level they put
+  a practice at, never in what the practice is.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from maturity_scan import api
+from maturity_scan.assess.graph import evaluate
+from maturity_scan.assess.packs import shared_conditions
+from maturity_scan.engine import registry
+from maturity_scan.engine.scan import ScanResult
+from maturity_scan.testing import scan_fixture
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT.parent / "shared" / "seeds"
+PACKS = ("devops", "kmm", "devex", "cnmm", "gitops")
+REPOS = sorted([*(p for p in (ROOT / "fixtures" / "repos").iterdir() if p.is_dir()),
+                *(p for p in (ROOT / "fixtures" / "archetype").iterdir()
+                  if p.is_dir() and not p.name.startswith("malformed"))])
+
+# One practice, one definition: the requirements (pack, id) that stand for the same shared
+# condition. Each must be exactly `{requirement: <condition>}`.
+PRACTICES = {
+    "shared.sast": [("devops", "security.sast")],
+    "shared.image_scanning": [("kmm", "security.image_scanning")],
+    "shared.tests_in_ci": [("devops", "quality.tests_in_ci"), ("devex", "devex.tests_in_ci"),
+                           ("cnmm", "testing.tests_in_ci")],
+    "shared.tests_on_pull_requests": [("devops", "delivery.tests_on_pull_requests"),
+                                      ("kmm", "automation.automated_testing")],
+    "shared.deploy_automated": [("devops", "delivery.automated_deploy"),
+                                ("devex", "devex.automated_deploys"),
+                                ("cnmm", "release.automated_deploy")],
+    "shared.progressive_delivery": [("devops", "delivery.progressive_delivery"),
+                                    ("cnmm", "release.progressive_delivery")],
+}
+# Requirements that are the union of the same shared conditions in several packs.
+UNIONS = {
+    ("shared.sast", "shared.dependency_scanning", "shared.image_scanning"): [
+        ("cnmm", "security.scanning_in_ci")],
+    ("shared.dependency_scanning", "shared.image_scanning"): [
+        ("devops", "security.dependency_or_image_scanning")],
+}
+_scans: dict[Path, ScanResult] = {}
+
+
+def scanned(repo: Path) -> ScanResult:
+    if repo not in _scans:
+        _scans[repo] = scan_fixture(repo)
+    return _scans[repo]
+
+
+def _norm(text: str) -> str:
+    """Whitespace, case and Markdown code marks (the seeds are Markdown) do not count."""
+    return re.sub(r"\s+", " ", text.replace("`", "")).strip().lower()
+
+
+def _seed(number: str) -> str | None:
+    found = sorted(SEEDS.glob(f"{number}_*.txt")) if SEEDS.is_dir() else []
+    return _norm(found[0].read_text(encoding="utf-8")) if found else None
+
+
+def test_every_requirement_cites_its_seed_or_says_ours() -> None:
+    bad = []
+    for name in PACKS:
+        for req in api.get_pack(name).requirements.values():
+            if req.id.startswith("shared."):
+                continue
+            if not req.ref:
+                bad.append(f"{name} {req.id}: no ref (quote the seed, or say ours)")
+            elif not (req.ref.startswith("ours") or re.match(r"^\d{3}\b", req.ref)):
+                bad.append(f"{name} {req.id}: ref {req.ref!r} names no seed and is not ours")
+    assert not bad, "\n".join(bad)
+
+
+def test_quotes_are_the_seeds_words() -> None:
+    if not SEEDS.is_dir():
+        pytest.skip(f"no seeds at {SEEDS}")
+    bad = []
+    for name in PACKS:
+        for req in api.get_pack(name).requirements.values():
+            m = re.match(r"^(\d{3})[^:]*: (.+)$", req.ref or "")
+            if not m:
+                continue
+            seed = _seed(m.group(1))
+            if seed is None:
+                bad.append(f"{name} {req.id}: no seed {m.group(1)}")
+                continue
+            for fragment in re.split(r"\s*(?:\.\.\.|…)\s*", m.group(2)):
+                # a quote may stop mid-sentence with a full stop of its own
+                if fragment and _norm(fragment).rstrip(".") not in seed:
+                    bad.append(f"{name} {req.id}: {fragment!r} is not in seed {m.group(1)}")
+    assert not bad, "\n".join(bad)
+
+
+def test_shared_conditions_all_load_with_the_built_in_detectors() -> None:
+    kinds = registry.kind_specs(registry.all_detectors())
+    names = set(shared_conditions(kinds))
+    assert {*PRACTICES, *(c for u in UNIONS for c in u), "shared.secret_scanning",
+            "shared.iac_checked"} <= names
+
+
+def test_packs_use_the_shared_definition_of_each_practice() -> None:
+    for cond, users in PRACTICES.items():
+        for pack, rid in users:
+            assert api.get_pack(pack).requirements[rid].when == {"requirement": cond}, (pack, rid)
+    for conds, users in UNIONS.items():
+        for pack, rid in users:
+            want = {"any": [{"requirement": c} for c in conds]}
+            assert api.get_pack(pack).requirements[rid].when == want, (pack, rid)
+
+
+@pytest.mark.parametrize("repo", REPOS, ids=[f"{r.parent.name}/{r.name}" for r in REPOS])
+def test_packs_agree_on_every_shared_practice(repo: Path) -> None:
+    signals = scanned(repo).signals
+    verdicts: dict[str, dict[str, bool]] = {}
+    for name in PACKS:
+        assessment = evaluate(api.get_pack(name), signals)
+        held = {r.id: r.status == "met" for d in assessment.dimensions for lv in d.levels
+                for r in lv.requirements if r.status != "not_applicable"}
+        for cond, users in PRACTICES.items():
+            for pack, rid in users:
+                if pack == name and rid in held:
+                    verdicts.setdefault(cond, {})[f"{pack} {rid}"] = held[rid]
+    disagree = {c: v for c, v in verdicts.items() if len(set(v.values())) > 1}
+    assert not disagree, f"packs disagree on {repo.name}: {disagree}"
