@@ -35,8 +35,6 @@ def compare(base: dict[str, Any], head: dict[str, Any], pack: Pack) -> dict[str,
         b = base_dims.get(d["id"], {"id": d["id"], "level": 1, "met": [], "road": []})
         if d["level"] is None or b["level"] is None:
             continue  # not applicable (to the base or the head): no level to compare
-        if d["level"] is None or b["level"] is None:
-            continue  # not applicable (to the base or the head): no level to compare
         before, after = _holding(b, pack), _holding(d, pack)
         dims.append({
             "id": d["id"], "title": d["title"], "before": b["level"], "after": d["level"],
