@@ -6,12 +6,12 @@ import base64
 import concurrent.futures
 import json
 import os
+import pickle
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import cloudpickle
 import pytest
 
 from maturity_scan.org import github, run as org
@@ -304,7 +304,7 @@ class RecordingExecutor(concurrent.futures.Executor):
         self.inner, self.sent = inner, []
 
     def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
-        self.sent.append(cloudpickle.dumps((fn, args, kwargs)))
+        self.sent.append(pickle.dumps((fn, args, kwargs)))
         return self.inner.submit(fn, *args, **kwargs)
 
 
