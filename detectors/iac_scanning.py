@@ -1,5 +1,7 @@
-"""IaC security scanning: checkov, tfsec, KICS and terrascan, by their configs, CI steps, root
-pre-commit hooks and GitLab's SAST-IaC template. (`trivy config` is reported by trivy.)"""
+"""IaC checks: the security scanners checkov, tfsec, KICS and terrascan, and the linters and
+dry runs that check infrastructure code (tflint, cfn-lint, ansible-lint, `ansible-playbook
+--syntax-check` / `--check`, `pulumi preview`), by their configs, CI steps, root pre-commit hooks
+and GitLab's SAST-IaC template. (`trivy config` is reported by trivy.)"""
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -11,20 +13,30 @@ from maturity_scan.sdk.ci import CI_FILES, find, gitlab_includes, include_detail
 ACTIONS = {"bridgecrewio/checkov-action": "checkov", "aquasecurity/tfsec-action": "tfsec",
            "aquasecurity/tfsec-sarif-action": "tfsec", "aquasecurity/tfsec-pr-commenter-action":
            "tfsec", "checkmarx/kics-github-action": "kics", "tenable/terrascan-action":
-           "terrascan", "accurics/terrascan-action": "terrascan"}
-PROGRAMS = {"checkov": "checkov", "tfsec": "tfsec", "kics": "kics", "terrascan": "terrascan"}
+           "terrascan", "accurics/terrascan-action": "terrascan",
+           "ansible/ansible-lint": "ansible-lint", "pulumi/actions": "pulumi"}
+PROGRAMS = {"checkov": "checkov", "tfsec": "tfsec", "kics": "kics", "terrascan": "terrascan",
+            "tflint": "tflint", "cfn-lint": "cfn-lint", "ansible-lint": "ansible-lint",
+            "ansible-playbook": "ansible-playbook", "pulumi": "pulumi"}
+# commands that check only with one of these arguments (`ansible-playbook site.yml` deploys)
+NEEDS = {"kics": {"scan"}, "terrascan": {"scan"}, "pulumi": {"preview"},
+         "ansible-playbook": {"--syntax-check", "--check", "-C"}}
+RUN_BARE = {"tflint", "ansible-lint"}  # lint the current folder with no arguments
+HOOK_PROGRAMS = {k: v for k, v in PROGRAMS.items() if k not in ("ansible-playbook", "pulumi")}
 IMAGES = ("bridgecrew/checkov", "aquasec/tfsec", "aquasec/tfsec-ci", "checkmarx/kics",
           "tenable/terrascan", "accurics/terrascan")
 HOOKS = {"checkov": "checkov", "checkov_diff": "checkov", "checkov_secrets": "checkov",
          "terraform_checkov": "checkov", "terraform_tfsec": "tfsec", "tfsec": "tfsec",
-         "terrascan": "terrascan", "terraform_terrascan": "terrascan", "kics": "kics"}
+         "terrascan": "terrascan", "terraform_terrascan": "terrascan", "kics": "kics",
+         "terraform_tflint": "tflint", "tflint": "tflint", "cfn-lint": "cfn-lint",
+         "cfn-python-lint": "cfn-lint", "ansible-lint": "ansible-lint"}
 CONFIGS = {".checkov.yml": "checkov", ".checkov.yaml": "checkov", "kics.config": "kics",
            ".tfsec/config.yml": "tfsec", ".tfsec/config.yaml": "tfsec", ".tfsec/config.json": "tfsec"}
 
 
 class IacScanningDetector:
     id = "iac_scanning"
-    description = "IaC security scanners (checkov, tfsec, KICS, terrascan)"
+    description = "IaC checks (checkov, tfsec, KICS, terrascan, tflint, cfn-lint, ansible-lint …)"
     kinds = {"iac_scanning": kind("Infrastructure code is scanned for misconfigurations",
                                   tools="set", in_ci="flag", pre_commit="flag")}
     patterns = (*CI_FILES, PRE_COMMIT, ".checkov.y{a,}ml", "kics.config",
@@ -41,15 +53,24 @@ class IacScanningDetector:
                 yield signal("iac_scanning", doc.path, 1, f"{CONFIGS[key]} configuration",
                              tools=[CONFIGS[key]])
         elif doc.path == PRE_COMMIT.lstrip("/"):
-            yield from hook_signals(doc, "iac_scanning", HOOKS, PROGRAMS)
+            yield from hook_signals(doc, "iac_scanning", HOOKS, HOOK_PROGRAMS)
         else:
             for hit in find(doc, actions=tuple(ACTIONS), programs=tuple(PROGRAMS), images=IMAGES):
                 if hit.via == "run":
+                    prog = hit.words[0]
                     args = [w for w in hit.words[1:] if w not in ("version", "--version", "-v")]
-                    if not args or hit.words[0] in ("kics", "terrascan") and "scan" not in args:
-                        continue
-                    tool, detail = PROGRAMS[hit.words[0]], f"job {hit.job.id} runs {hit.words[0]}"
+                    if not args and (prog not in RUN_BARE or len(hit.words) > 1) or \
+                            "--version" in hit.words or args == ["--init"]:
+                        continue  # `checkov --version`, `tflint -v`, `tflint --init` (plugins)
+                    if prog in NEEDS and not NEEDS[prog] & set(args):
+                        continue  # `ansible-playbook site.yml`, `pulumi up`
+                    tool, detail = PROGRAMS[prog], f"job {hit.job.id} runs {prog}"
+                    if prog in ("pulumi", "ansible-playbook"):
+                        detail += " " + sorted(NEEDS[prog] & set(args))[0]
                 else:
+                    if hit.step.action.startswith("pulumi/actions") and \
+                            str(hit.inputs.get("command", "")).strip() != "preview":
+                        continue  # `pulumi up` deploys; only a preview checks
                     tool = next((t for a, t in ACTIONS.items() if hit.step.action.startswith(a)),
                                 hit.step.action.rsplit("/", 1)[-1])
                     detail = f"job {hit.job.id} uses {hit.step.action}"
