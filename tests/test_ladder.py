@@ -1,0 +1,174 @@
+"""The DevEx ladder of seed 000, a half step at a time: each repository is built here from the
+seed's words for its step (each step adds to the one below), scores exactly that step, and
+near misses (a step's look without its substance) do not climb.
+
+The ladder describes services, so every repository is assessed as one (`archetype: service`).
+Near misses that today's detectors cannot yet tell apart are marked xfail (strict): each names
+the fact it waits for (docs/progress/issue-11.md); they turn into failures, to be unmarked, the
+day the fact lands."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from maturity_scan import api
+from maturity_scan.testing import scan_fixture
+
+PIN = "actions/checkout@b4ffde65f46336ab88eb53be808477a3936bae11 # v4.1.1"
+
+
+def ci(*, scanner: bool = False, tests: bool = False, deploy: bool = False) -> str:
+    """000 2.0 "gitflow trunk branch-based release cicd", then what each step adds to it."""
+    steps = [f"      - uses: {PIN}", "      - run: make build"]
+    if tests:  # 000 3.0 "qa automation and cicd automations"
+        steps.append("      - run: pytest -q")
+    if scanner:  # 000 2.5 "security scanner tools"
+        steps += ["      - uses: aquasecurity/trivy-action@d43c1f16c00cfd3978dde6c07f4bbcf9eb6993ca",
+                  "        with:", "          scan-type: fs"]
+    text = ("name: ci\non:\n  pull_request:\n  push:\n    branches: [main]\npermissions:\n"
+            "  contents: read\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n"
+            + "\n".join(steps) + "\n")
+    if deploy:  # 000 Level 3 "Cloud deployments are perfectly automated"
+        text += ("  deploy:\n    if: github.ref == 'refs/heads/main'\n    needs: build\n"
+                 "    runs-on: ubuntu-latest\n    environment: production\n    steps:\n"
+                 f"      - uses: {PIN}\n      - run: helm upgrade --install orders charts/orders\n")
+    return text
+
+
+def kubify(name: str, *, init: str = '["alembic", "upgrade", "head"]', full: bool = False) -> str:
+    """000 Level 4 "Kubify"; 4.5 "1 file per service ... if I want a postgres db ... backs up
+    the DBs ... on down"."""
+    text = (f"apiVersion: k8.kubify.local/v1\nkind: Config\nmetadata:\n  name: {name}\nspec:\n"
+            f"  service:\n    port: 8080\n  init:\n    command: {init}\n")
+    if full:
+        text += ('  depends_on:\n    - payments\n  postgres:\n    version: "16"\n'
+                 '    backup:\n      schedule: "0 2 * * *"\n')
+    return text
+
+
+REGRESSION = ("name: regression\non:\n  schedule:\n    - cron: \"0 4 * * *\"\npermissions:\n"
+              "  contents: read\njobs:\n  full:\n    runs-on: ubuntu-latest\n    steps:\n"
+              f"      - uses: {PIN}\n"
+              "      - uses: helm/kind-action@a1b0e391336a6ee6713a0583f8c6240d70863de3\n"
+              "      - run: pytest tests -m regression\n")
+ALERTS = ("apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata:\n  name: orders\n"
+          "spec:\n  groups:\n    - name: regression\n      rules:\n        - alert: RegressionFailed\n"
+          "          expr: increase(ci_regression_failures_total[1d]) > 0\n")
+
+# Each half step: the files its words add (a later step may replace a file).
+STEPS: list[tuple[float, dict[str, str]]] = [
+    # 1.0 "lift and shift": code, nothing else
+    (1, {"services/orders/app/main.py": "def handler(event):\n    return {'ok': True}\n"}),
+    # 1.5 (000 Level 2 "Docs on Level 1 Process")
+    (1.5, {"README.md": "# orders\n\n## Getting started\n\n    make build\n    make run\n"}),
+    # 2.0 "terraform ... Automated Cloud Resources", "versioning in place per repo",
+    # "gitflow trunk branch-based release cicd"
+    (2, {"infra/main.tf": 'resource "aws_s3_bucket" "uploads" {\n  bucket = "orders-uploads"\n}\n',
+         "release-please-config.json": '{"packages": {".": {"release-type": "simple"}}}\n',
+         ".github/workflows/ci.yml": ci()}),
+    # 2.5 "local testing (with minimal deps), docker-compose automations", "alembic db migration
+    # automation", "security scanner tools"
+    (2.5, {"docker-compose.yml": "services:\n  orders:\n    build: services/orders\n"
+                                 "  postgres:\n    image: postgres:16\n",
+           "services/orders/alembic.ini": "[alembic]\nscript_location = migrations\n",
+           "services/orders/migrations/env.py":
+               "from alembic import context\n\n\ndef run_migrations_online():\n"
+               "    context.run_migrations()\n",
+           "services/orders/migrations/versions/0001_create_orders.py":
+               'from alembic import op\nimport sqlalchemy as sa\n\nrevision = "0001"\n'
+               'down_revision = None\n\n\ndef upgrade():\n    op.create_table("orders", '
+               'sa.Column("id", sa.Integer, primary_key=True))\n',
+           ".github/workflows/ci.yml": ci(scanner=True)}),
+    # 3.0 "Unit Tests in place", "qa automation and cicd automations", "Cloud deployments are
+    # perfectly automated"
+    (3, {"tests/test_orders.py": "def test_handler():\n    assert True\n",
+         ".github/workflows/ci.yml": ci(scanner=True, tests=True, deploy=True)}),
+    # 3.5 "daily regression by trunk across the entire infra ... with alerting"
+    (3.5, {".github/workflows/regression.yml": REGRESSION, "monitoring/alerts.yaml": ALERTS}),
+    # 4.0 "Kubify", "the entire infra ... runs ... locally", "db migrations automated"
+    (4, {"services/orders/kubify.yaml": kubify("orders"),
+         "Makefile": "build:\n\tdocker build services/orders\n\nup:\n\tkind create cluster\n"}),
+    # 4.5 "1 file per service, 1 file per environment", "if I want a postgres db", "backs up the
+    # DBs ... restores the real data on up"
+    (4.5, {"services/orders/kubify.yaml": kubify("orders", full=True),
+           "services/payments/kubify.yaml": kubify("payments"),
+           "environments/dev.yaml": "apiVersion: kubify.kubify.local/v1\nkind: Environment\n"
+                                    "metadata:\n  name: dev\nspec:\n  services:\n"
+                                    "    orders: 1.0.0\n    payments: 1.0.0\n"}),
+    # 5.0 "automated IDE onboarding", "automated workstation onboarding"
+    (5, {".devcontainer/devcontainer.json": '{"name": "orders", "image": '
+                                            '"mcr.microsoft.com/devcontainers/python:3.12", '
+                                            '"postCreateCommand": "make setup"}\n',
+         "Makefile": "build:\n\tdocker build services/orders\n\nup:\n\tkind create cluster\n\n"
+                     "setup:\n\tbrew bundle\n\tpre-commit install\n\t$(MAKE) up\n"}),
+]
+
+
+def files_up_to(step: float) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for level, files in STEPS:
+        if level <= step:
+            out.update(files)
+    return out
+
+
+def level(tmp_path: Path, files: dict[str, str]) -> float:
+    root = tmp_path / "repo"
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    result = scan_fixture(root)
+    dim = api.assess(result, api.get_pack("devex"), None, ["service"]).dimension("devex")
+    assert dim is not None
+    return dim.level
+
+
+@pytest.mark.parametrize("step", [s for s, _ in STEPS], ids=[f"{s:g}" for s, _ in STEPS])
+def test_each_half_step_scores_exactly_its_step(tmp_path: Path, step: float) -> None:
+    assert level(tmp_path, files_up_to(step)) == step
+
+
+def test_an_empty_ignore_file_is_no_scanner(tmp_path: Path) -> None:
+    files = files_up_to(2.5)
+    files[".github/workflows/ci.yml"] = ci()
+    files[".trivyignore"] = ""
+    assert level(tmp_path, files) == 2
+
+
+def _gap(fact: str) -> pytest.MarkDecorator:
+    return pytest.mark.xfail(strict=True, reason=f"needs {fact} (docs/progress/issue-11.md)")
+
+
+@_gap("github_actions.full_env_test_triggers: a scheduled job that starts a full environment")
+def test_a_unit_only_nightly_is_no_regression_across_the_infra(tmp_path: Path) -> None:
+    files = files_up_to(3.5)
+    files[".github/workflows/regression.yml"] = REGRESSION.replace(
+        "      - uses: helm/kind-action@a1b0e391336a6ee6713a0583f8c6240d70863de3\n", "").replace(
+        "pytest tests -m regression", "pytest tests/unit")
+    assert level(tmp_path, files) == 3
+
+
+@_gap("kubify.services_without_config: every service folder has its kubify.yaml")
+def test_a_service_without_kubify_yaml_keeps_4_5_away(tmp_path: Path) -> None:
+    files = files_up_to(4.5)
+    files["services/billing/Dockerfile"] = "FROM python:3.12-slim\n"
+    files["services/billing/main.py"] = "print('billing')\n"
+    assert level(tmp_path, files) == 4
+
+
+@_gap("kubify.init_migrations: an init that runs a migration command")
+def test_an_echo_only_init_is_no_automated_migration(tmp_path: Path) -> None:
+    files = files_up_to(4)
+    files["services/orders/kubify.yaml"] = kubify("orders", init='["echo", "hello"]')
+    del files["services/orders/alembic.ini"]  # nothing else runs the migrations
+    assert level(tmp_path, files) == 3.5
+
+
+@_gap("task_runner.onboarding: a setup target that installs the toolchain and starts the stack")
+def test_an_install_only_makefile_is_no_workstation_onboarding(tmp_path: Path) -> None:
+    files = files_up_to(5)
+    files["Makefile"] = "install:\n\tpip install -e .\n"
+    del files[".devcontainer/devcontainer.json"]
+    files[".devcontainer/devcontainer.json"] = '{"image": "mcr.microsoft.com/devcontainers/base"}\n'
+    assert level(tmp_path, files) == 4.5
