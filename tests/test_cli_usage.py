@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import shutil
 import subprocess
 import sys
@@ -239,3 +240,59 @@ def test_history_chart_without_the_extra_says_which_extra(tmp_path: Path,
     code, _, err = cli(capsys, "history", str(root), "--chart", str(tmp_path / "c.svg"))
     assert code == 2
     assert "pip install 'maturity-scan[chart]'" in one_line(err)
+
+
+# --- terminal conventions ---------------------------------------------------------------------
+
+def on_a_terminal(*args: str, env: dict[str, str] | None = None) -> bytes:
+    """The command's output when stdout is a terminal (a pty)."""
+    pid, fd = pty.fork()
+    if pid == 0:  # child: stdout is a terminal
+        os.execve(sys.executable, [sys.executable, "-m", "maturity_scan", *args],
+                  {**os.environ, "TERM": "xterm", **(env or {})})
+    chunks = []
+    while True:
+        try:
+            data = os.read(fd, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.waitpid(pid, 0)
+    return b"".join(chunks)
+
+
+@pytest.mark.parametrize("how", ["--no-color", "NO_COLOR", "TERM=dumb", "colour"])
+def test_no_colour_by_option_or_environment(how: str) -> None:
+    env = {"NO_COLOR": "1"} if how == "NO_COLOR" else {"TERM": "dumb"} if how == "TERM=dumb" \
+        else {}
+    flags = ["--no-color"] if how == "--no-color" else []
+    out = on_a_terminal(*flags, "rules", "list", env=env)
+    assert b"devops" in out
+    assert (b"\x1b[" in out) == (how == "colour")
+
+
+def test_text_fits_columns_and_says_what_it_cut(capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch,
+                                                tmp_path: Path) -> None:
+    root = tmp_path / "r"
+    (root / "infra").mkdir(parents=True)
+    for n in range(6):
+        (root / "infra" / f"m{n}.tf").write_text('resource "aws_s3_bucket" "b" {}\n')
+    (root / "infra" / "broken.tf").write_text("resource {{{{ " + "x" * 300 + "\n")
+    monkeypatch.setenv("COLUMNS", "60")
+    code, out, err = cli(capsys, "scan", str(root), "-j", "0")
+    assert code == 0, err
+    assert max(len(line) for line in out.splitlines()) <= 60
+    assert "… +" in out and "more (--format json lists all)" in out
+    monkeypatch.delenv("COLUMNS")
+    code, piped, _ = cli(capsys, "scan", str(root), "-j", "0")
+    assert max(len(line) for line in piped.splitlines()) > 60  # piped: lines as they are
+
+
+def test_help_shows_examples_and_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    for args in (["--help"], ["scan", "--help"], ["diff", "--help"]):
+        code, out, _ = cli(capsys, *args)
+        assert code == 0
+        assert "Examples:" in out and "Exit codes: 0" in out and "2 a usage" in out

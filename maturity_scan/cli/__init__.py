@@ -3,6 +3,7 @@ boundary (`main`) that maps errors to the exit codes of DESIGN.md: 0 done, 1 a g
 2 bad usage or unusable input, 3 a bug. Nothing imports this package; it imports everything."""
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
@@ -21,10 +22,28 @@ from maturity_scan.cli.scan import scan_command
 from maturity_scan.errors import ExitCode, ScanError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+EPILOG = """\b
+Examples:
+  maturity-scan scan                       # this folder: the level per dimension
+  maturity-scan explain . security         # why security is at its level, what next
+  maturity-scan diff --base origin/main    # fail (exit 1) when a change lowers a level
+
+\b
+Exit codes: 0 done, 1 a gate failed, 2 a usage mistake or unusable input (one line on
+stderr), 3 a bug. Colour only on a terminal, never with --no-color, NO_COLOR or TERM=dumb.
+"""
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EPILOG)
 @click.version_option(__version__, prog_name="maturity-scan")
-def cli() -> None:
+@click.option("--no-color", "--no-colour", "no_color", is_flag=True,
+              help="No colour (also with NO_COLOR set, or TERM=dumb).")
+@click.pass_context
+def cli(ctx: click.Context, no_color: bool) -> None:
     """Infer DevOps / platform maturity from the evidence a repository contains."""
+    env = os.environ
+    if no_color or env.get("NO_COLOR") or env.get("TERM") == "dumb":
+        ctx.color = False  # click.echo drops styles in every subcommand
 
 
 for command in (scan_command, detectors_group, rules_group, explain_command, diff_command,

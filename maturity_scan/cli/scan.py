@@ -113,7 +113,8 @@ def scan_command(path: Path, rev: str | None, pack: str | None, fmt: str,
                           archetypes=cfg.archetypes)
     _nothing_to_scan(rep, path)
     for kind, target in targets:
-        emit(reporters.render(rep, kind, pack=chosen), target)
+        emit(reporters.render(rep, kind, pack=chosen,
+                              width=terminal_width() if target is None else None), target)
     if write_baseline:
         policy.write_baseline(rep, write_baseline)
     if base is not None or bars:
@@ -121,6 +122,17 @@ def scan_command(path: Path, rev: str | None, pack: str | None, fmt: str,
                                allow_incomplete=allow_incomplete or cfg.gate.allow_incomplete)
         if not verdict.passed:
             raise GateFailed("gate failed:\n  " + "\n  ".join(verdict.failures))
+
+
+def terminal_width() -> int | None:
+    """The columns text output fits in: COLUMNS when set, else the terminal's; None when the
+    output is not a terminal (piped, redirected: lines as they are)."""
+    import os
+    import shutil
+    import sys
+    if os.environ.get("COLUMNS", "").isdigit():
+        return int(os.environ["COLUMNS"])
+    return shutil.get_terminal_size().columns if sys.stdout.isatty() else None
 
 
 def _nothing_to_scan(rep: dict[str, Any], path: Path) -> None:
