@@ -384,3 +384,26 @@ def test_canary_token_in_no_file_output_or_argv(server: GitHubServer, other: Git
     for text in (written, cache, done.stdout, done.stderr):
         assert CANARY not in text and BASIC not in text
     assert_never_saw_token(other)
+
+
+def test_a_repositorys_config_is_untrusted_input(server: GitHubServer, tmp_path: Path) -> None:
+    # rule folders outside the repository, an alias bomb, a config that is not UTF-8, a rule
+    # folder that is a file: each fails that repository with a reason, never the run
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
+        for p, c in zip("abcdefgh", "bcdefghi"))
+    configs = {"up": "rules: [../../etc]\n", "abs": "rules: [/etc]\n", "bomb": bomb,
+               "file": "rules: [README.md]\n", "fine": "exclude: ['infra/**']\n"}
+    for name, text in configs.items():
+        server.add_repo("acme", name, {"infra/main.tf": TF, "README.md": "# x\n",
+                                       ".maturity-scan.yaml": text})
+    status = by_name(run_org(server, tmp_path))
+    assert status["acme/fine"]["status"] == "scanned"
+    assert status["acme/fine"]["levels"]["iac"] == 1  # excluded, as a local scan does
+    for name in ("up", "abs"):
+        assert status[f"acme/{name}"]["status"] == "failed"
+        assert "must be a folder inside the repository" in status[f"acme/{name}"]["reason"]
+    assert status["acme/bomb"]["status"] == "failed"
+    assert status["acme/bomb"]["reason"].startswith("config: ")
+    assert status["acme/file"]["status"] == "failed"
+    assert "not a folder of the repository" in status["acme/file"]["reason"]
