@@ -1,15 +1,21 @@
-"""Repositories per minute for an org scan of 50 generated repositories served over git's smart
-HTTP by the loopback test server: blobless partial clones (the default) vs full clones.
+"""An org scan of generated repositories served over git's smart HTTP by the loopback test
+server: repositories per minute cold, a warm re-run with nothing changed (no clone, no scan:
+one `ls-remote` each), and a re-run after 10% of the repositories changed; the parent's peak
+memory.
 
-    python benchmarks/org_scan.py [--repos 50] [--files 300] [--workers 4]
+    python benchmarks/org_scan.py [--repos 1000] [--min-files 50] [--max-files 500] [--workers 4]
 
-Each repository holds a few DevOps files the detectors claim plus FILES source files they do
-not (about 4 KB each, incompressible), as real application repositories do.
+Each repository holds a few DevOps files the detectors claim plus 50-500 source files they do
+not (about 1 KB each, incompressible), 12 commits over 90 days and 3 version tags: what the
+history facts read. Repositories are written with `git fast-import` (one process each).
 """
 from __future__ import annotations
 
 import argparse
 import os
+import random
+import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -22,40 +28,100 @@ from maturity_scan.reporters import html, org as org_report  # noqa: E402
 from tests.github_server import GitHubServer  # noqa: E402
 from tests.test_org import files_for  # noqa: E402
 
+DAY = 86400
+
+
+def _data(text: str) -> bytes:
+    raw = text.encode()
+    return b"data %d\n%s\n" % (len(raw), raw)
+
+
+def write_repo(bare: Path, files: dict[str, str], now: int, *, commits: int = 12,
+               tags: int = 3) -> None:
+    """A bare repository: `commits` commits over 90 days (the last one holds `files`), every
+    fourth tagged v1.N.0."""
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True)
+    for key, value in (("uploadpack.allowFilter", "true"),
+                       ("uploadpack.allowAnySHA1InWant", "true")):
+        subprocess.run(["git", "--git-dir", str(bare), "config", key, value], check=True)
+    out = [b"feature done\n"]
+    for n in range(commits):
+        when = now - (commits - n) * (90 * DAY // commits)
+        out.append(b"commit refs/heads/main\nmark :%d\n" % (n + 1))
+        out.append(b"author dev%d <dev%d@example.com> %d +0000\n" % (n % 3, n % 3, when))
+        out.append(b"committer ci <ci@example.com> %d +0000\n" % when)
+        out.append(_data(f"feat: change {n} (#{n + 1})"))
+        if n:
+            out.append(b"from :%d\n" % n)
+        items = files.items() if n == commits - 1 else \
+            [("README.md", files.get("README.md", "") + f"\nrev {n}\n")]
+        for path, text in items:
+            raw = text.encode()
+            out.append(b"M 100644 inline %s\ndata %d\n%s\n" % (path.encode(), len(raw), raw))
+        if n % 4 == 3 and n // 4 < tags:
+            out.append(b"tag v1.%d.0\nfrom :%d\ntagger ci <ci@example.com> %d +0000\n%s"
+                       % (n // 4, n + 1, when, _data("release")))
+    subprocess.run(["git", "--git-dir", str(bare), "fast-import", "--quiet"],
+                   input=b"".join(out[1:]), check=True)
+
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--repos", type=int, default=50)
-    ap.add_argument("--files", type=int, default=300)
+    ap.add_argument("--repos", type=int, default=1000)
+    ap.add_argument("--min-files", type=int, default=50)
+    ap.add_argument("--max-files", type=int, default=500)
     ap.add_argument("--workers", type=int, default=4)
     args = ap.parse_args()
+    rng = random.Random(7)
+    now = int(time.time())
     with tempfile.TemporaryDirectory() as tmp, GitHubServer(Path(tmp) / "srv") as srv:
         srv.state.root.mkdir(parents=True)
+        started = time.monotonic()
         for i in range(args.repos):
             files = files_for(i)
-            # distinct, incompressible sources: what real application code costs to transfer
-            files.update({f"src/pkg{j // 50}/mod{j}.py": f"DATA = '{os.urandom(2048).hex()}'\n"
-                          for j in range(args.files)})
-            srv.add_repo("bench", f"svc-{i:03d}", files)
-        print(f"{args.repos} repositories, {args.files + 5} files each, {args.workers} workers")
+            files.update({f"src/pkg{j // 50}/mod{j}.py": f"DATA = '{os.urandom(512).hex()}'\n"
+                          for j in range(rng.randint(args.min_files, args.max_files))})
+            bare = srv.state.root / "bench" / f"svc-{i:04d}.git"
+            bare.parent.mkdir(parents=True, exist_ok=True)
+            write_repo(bare, files, now)
+            srv.state.repos.setdefault("bench", []).append({
+                "name": f"svc-{i:04d}", "full_name": f"bench/svc-{i:04d}",
+                "clone_url": f"{srv.url}/git/bench/svc-{i:04d}.git", "default_branch": "main"})
+        print(f"{args.repos} repositories ({args.min_files}-{args.max_files} source files, 12 "
+              f"commits, 3 tags each) written in {time.monotonic() - started:.0f}s; "
+              f"{args.workers} workers, {os.cpu_count()} cores")
         outputs = org.Outputs(page=html.render, files=org_report.FILES)  # as the CLI writes
-        for label, full in (("partial clone", False), ("full clone", True)):
-            out = Path(tmp) / label.replace(" ", "-")
-            settings = org.OrgSettings("bench", out, out / ".cache", workers=args.workers,
-                                       full_clone=full)
-            client = github.Client(f"{srv.url}/api", None)
-            started = time.monotonic()
+        out = Path(tmp) / "out"
+        settings = org.OrgSettings("bench", out, out / ".cache", workers=args.workers)
+        client = github.Client(f"{srv.url}/api", None)
+
+        def timed(label: str) -> None:
+            srv.state.git_calls.clear()
+            began = time.monotonic()
             summary = org.run(settings, client, github.Filters(), log=lambda line: None,
                               outputs=outputs)
-            took = time.monotonic() - started
+            took = time.monotonic() - began
+            counts = ", ".join(f"{v} {k}" for k, v in sorted(summary["counts"].items()))
             scanned = summary["counts"].get("scanned", 0)
-            size = sum(p.stat().st_size for p in (out / ".cache").rglob("*") if p.is_file())
-            print(f"{label:>14}: {scanned} scanned in {took:.1f}s = "
-                  f"{scanned / took * 60:.0f} repositories/minute, cache {size / 1e6:.1f} MB")
-            started = time.monotonic()
-            org.run(settings, client, github.Filters(), log=lambda line: None, outputs=outputs)
-            print(f"{'re-run':>14}: nothing changed, {time.monotonic() - started:.1f}s "
-                  "(no clone, no scan)")
+            rate = f"{scanned / took * 60:.0f} scanned/min" if scanned else "no scan"
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            print(f"{label:>16}: {took:7.1f}s  {counts:<28} {rate:>16}  "
+                  f"{len(srv.state.git_calls)} git requests  parent peak RSS {peak:.0f} MB")
+
+        timed("cold")
+        timed("warm, unchanged")
+        for i in range(0, args.repos, 10):
+            work = Path(tmp) / "w" / str(i)
+            bare = srv.state.root / "bench" / f"svc-{i:04d}.git"
+            subprocess.run(["git", "clone", "-q", str(bare), str(work)], check=True)
+            (work / "CHANGELOG.md").write_text("changed\n")
+            env = {**os.environ, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@example.com",
+                   "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@example.com"}
+            subprocess.run(["git", "-C", str(work), "add", "-A"], check=True)
+            subprocess.run(["git", "-C", str(work), "commit", "-qm", "docs: changelog"],
+                           check=True, env=env)
+            subprocess.run(["git", "-C", str(work), "push", "-q", "origin", "main"], check=True)
+        timed("10% changed")
 
 
 if __name__ == "__main__":
