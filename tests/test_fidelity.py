@@ -133,3 +133,26 @@ def test_packs_agree_on_every_shared_practice(repo: Path) -> None:
                     verdicts.setdefault(cond, {})[f"{pack} {rid}"] = held[rid]
     disagree = {c: v for c, v in verdicts.items() if len(set(v.values())) > 1}
     assert not disagree, f"packs disagree on {repo.name}: {disagree}"
+
+
+def test_dast_in_the_pipeline_is_read(tmp_path: Path) -> None:
+    """001: "Automating security scans (DAST) against deployed applications, often integrated
+    into CD pipelines": a ZAP scan in a workflow meets devops security.dast (shared.dast)."""
+    wf = tmp_path / "svc" / ".github" / "workflows" / "dast.yml"
+    wf.parent.mkdir(parents=True)
+    wf.write_text("name: dast\non: [deployment_status]\njobs:\n  zap:\n    runs-on: ubuntu-latest\n"
+                  "    steps:\n      - uses: zaproxy/action-baseline@v0.12.0\n"
+                  "        with: {target: 'https://staging.example.com'}\n")
+    result = scan_fixture(tmp_path / "svc")
+    pack = api.get_pack("devops")
+    met = {r.id: r.status for d in evaluate(pack, result.signals, None, ["service"]).dimensions
+           for lv in d.levels for r in lv.requirements}
+    assert met["security.dast"] == "met"
+    wf.write_text(wf.read_text().replace("zaproxy/action-baseline@v0.12.0", "actions/checkout@v4"))
+    signals = scan_fixture(tmp_path / "svc").signals
+
+    def status(archetype: str) -> str:
+        return {r.id: r.status for d in evaluate(pack, signals, None, [archetype]).dimensions
+                for lv in d.levels for r in lv.requirements}["security.dast"]
+
+    assert status("service") == "missing" and status("library") == "not_applicable"

@@ -96,12 +96,16 @@ STEPS: list[tuple[float, dict[str, str]]] = [
            "environments/dev.yaml": "apiVersion: kubify.kubify.local/v1\nkind: Environment\n"
                                     "metadata:\n  name: dev\nspec:\n  services:\n"
                                     "    orders: 1.0.0\n    payments: 1.0.0\n"}),
-    # 5.0 "automated IDE onboarding", "automated workstation onboarding"
+    # 5.0 "automated IDE onboarding", "automated workstation onboarding", tests in the hook
     (5, {".devcontainer/devcontainer.json": '{"name": "orders", "image": '
                                             '"mcr.microsoft.com/devcontainers/python:3.12", '
                                             '"postCreateCommand": "make setup"}\n',
          "Makefile": "build:\n\tdocker build services/orders\n\nup:\n\tkind create cluster\n\n"
-                     "setup:\n\tbrew bundle\n\tpre-commit install\n\t$(MAKE) up\n"}),
+                     "setup:\n\tbrew bundle\n\tpre-commit install\n\t$(MAKE) up\n",
+         # "QA full regression ... is also part of git pre-commit hook"
+         ".pre-commit-config.yaml": "repos:\n  - repo: local\n    hooks:\n      - id: tests\n"
+                                    "        name: tests\n        entry: pytest -q\n"
+                                    "        language: system\n        pass_filenames: false\n"}),
 ]
 
 
