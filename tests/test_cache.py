@@ -130,13 +130,14 @@ def test_a_corrupt_entry_is_a_miss_never_an_error(tmp_path: Path, det: Counting,
                                                   private_cache_dir: Path) -> None:
     root = tree(tmp_path / "repo")
     first = scan(root)
-    db = sqlite3.connect(private_cache_dir / "maturity-scan" / cache.DB_NAME)
-    with db:
-        db.execute("UPDATE entries SET value = '{\"signals\": [{\"kind\": 3'")
-    db.close()
-    det.seen.clear()
-    assert scan(root).signals == first.signals
-    assert len(det.seen) == 3
+    for broken in ('{"x', '{"counting\\u00001": {"s": [{"kind": 3}]}}', '[1]'):
+        db = sqlite3.connect(private_cache_dir / "maturity-scan" / cache.DB_NAME)
+        with db:
+            db.execute("UPDATE files SET value = ?", (broken,))
+        db.close()
+        det.seen.clear()
+        assert scan(root).signals == first.signals
+        assert len(det.seen) == 3
     det.seen.clear()
     assert scan(root).signals == first.signals and det.seen == []  # rewritten
 

@@ -31,7 +31,7 @@ from maturity_scan.engine.analysis import Outcome
 from maturity_scan.model import Evidence, Signal
 from maturity_scan.sdk.document import RepoView
 
-FORMAT = "1"  # of the values: bump when their encoding changes
+FORMAT = "2"  # of the values: bump when their encoding changes
 DB_NAME = "parse-cache.sqlite3"
 DEFAULT_MAX_BYTES = 256 << 20
 TOUCH_SECONDS = 3600  # LRU resolution: a hit rewrites its entry's time at most this often
@@ -80,8 +80,10 @@ def detector_version(det: object) -> str:
 
 
 # --- values ------------------------------------------------------------------------------------
+# A file's row holds a JSON object: "<detector id>\0<version>" -> its outcome, an object with
+# "s" (signals), "e" (error message) and "d" (questions asked), each left out when empty.
 
-def _encode(o: Outcome) -> str:
+def _outcome_json(o: Outcome) -> dict[str, Any]:
     signals = []
     for s in o.signals:
         evidence = []
@@ -93,24 +95,34 @@ def _encode(o: Outcome) -> str:
                     ev[f.name] = sorted(v) if isinstance(v, frozenset) else v
             evidence.append(ev)
         signals.append({"kind": s.kind, "evidence": evidence, "facts": dict(s.facts)})
-    return json.dumps({"signals": signals, "error": o.error, "deps": o.deps},
-                      separators=(",", ":"), allow_nan=True)
+    out: dict[str, Any] = {}
+    if signals:
+        out["s"] = signals
+    if o.error is not None:
+        out["e"] = o.error
+    if o.deps:
+        out["d"] = o.deps
+    return out
 
 
-def _decode(det_id: str, text: str) -> Outcome:
-    """The outcome stored in `text`; ValueError/TypeError/KeyError when it is not one of ours."""
-    value = json.loads(text)
+def _decode(det_id: str, value: Any) -> Outcome:
+    """The outcome stored in `value`; ValueError/TypeError/KeyError when it is not one of
+    ours."""
+    if not isinstance(value, dict):
+        raise TypeError("not an outcome")
+    if not value:  # most detectors find nothing in most files they claim
+        return Outcome(det_id, [], None, ())
     signals = []
-    for s in value["signals"]:
+    for s in value.get("s", ()):
         evidence = tuple(Evidence(**{k: frozenset(v) if k == "supports" else v
                                      for k, v in e.items()}) for e in s["evidence"])
         if not isinstance(s["kind"], str) or not isinstance(s["facts"], dict):
             raise TypeError("not a signal")
         signals.append(Signal(s["kind"], evidence, s["facts"]))
-    error = value["error"]
+    error = value.get("e")
     if error is not None and not isinstance(error, str):
         raise TypeError("not an error message")
-    return Outcome(det_id, signals, error, tuple(tuple(d) for d in value["deps"]))
+    return Outcome(det_id, signals, error, tuple(tuple(d) for d in value.get("d", ())))
 
 
 def _holds(deps: Iterable[Sequence[Any]], view: RepoView) -> bool:
@@ -135,10 +147,10 @@ def _holds(deps: Iterable[Sequence[Any]], view: RepoView) -> bool:
 # --- the store ---------------------------------------------------------------------------------
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS entries (
-    file TEXT NOT NULL, det TEXT NOT NULL, value TEXT NOT NULL, used INTEGER NOT NULL,
-    PRIMARY KEY (file, det)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS entries_used ON entries (used);
+DROP TABLE IF EXISTS entries;
+CREATE TABLE IF NOT EXISTS files (
+    file TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL, used INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS files_used ON files (used);
 """
 
 
@@ -151,8 +163,9 @@ class ParseCache:
         self.max_bytes = max_bytes
         self.tool = tool_fingerprint()
         self.hits = self.misses = 0
-        self._pending: list[tuple[str, str, str, int]] = []
-        self._touch: list[tuple[int, str, int]] = []
+        self._rows: dict[str, dict[str, Any]] = {}  # file key -> its stored object, until stored
+        self._pending: dict[str, str | None] = {}  # file key -> new value (None: delete it)
+        self._touch: list[tuple[int, str]] = []
         self._db: sqlite3.Connection | None = None
         try:
             self._db = self._open()
@@ -187,8 +200,7 @@ class ParseCache:
         return self._db is not None
 
     def _file_key(self, blob: str, path: str) -> str:
-        return hashlib.sha256(f"{self.tool}\0{blob}\0{path}".encode(
-            "utf-8", "surrogateescape")).hexdigest()[:40]
+        return hashlib.sha256(f"{self.tool}\0{blob}\0{path}".encode()).hexdigest()[:40]
 
     def lookup(self, blob: str, path: str, detectors: Mapping[str, str],
                view: RepoView) -> dict[str, Outcome]:
@@ -197,28 +209,30 @@ class ParseCache:
             return {}
         key = self._file_key(blob, path)
         try:
-            rows = self._db.execute("SELECT det, value, used FROM entries WHERE file = ?",
-                                    (key,)).fetchall()
+            row = self._db.execute("SELECT value, used FROM files WHERE file = ?",
+                                   (key,)).fetchone()
         except sqlite3.Error:
-            return {}
-        wanted = {f"{i}\0{v}": i for i, v in detectors.items()}
+            row = None
         found: dict[str, Outcome] = {}
-        stale = int(time.time()) - TOUCH_SECONDS
-        for det, value, used in rows:
-            det_id = wanted.get(det)
-            if det_id is None:
-                continue
+        if row is not None:
             try:
-                outcome = _decode(det_id, value)
-                if not _holds(outcome.deps or (), view):
-                    continue
+                stored = json.loads(row[0])
+                if not isinstance(stored, dict):
+                    raise TypeError("not a row of ours")
+                for det_id, version in detectors.items():
+                    value = stored.get(f"{det_id}\0{version}")
+                    if value is None:
+                        continue
+                    outcome = _decode(det_id, value)
+                    if _holds(outcome.deps or (), view):
+                        found[det_id] = outcome
+                self._rows[key] = stored
+                if isinstance(row[1], int) and row[1] < int(time.time()) - TOUCH_SECONDS:
+                    self._touch.append((int(time.time()), key))
             except (ValueError, TypeError, KeyError, IndexError, AttributeError,
                     RecursionError):
-                self._pending.append((key, det, "", -1))  # a corrupt entry: dropped, a miss
-                continue
-            found[det_id] = outcome
-            if isinstance(used, int) and used < stale:
-                self._touch.append((int(time.time()), key, used))
+                self._pending[key] = None  # a corrupt entry: dropped, a miss
+                found = {}
         self.hits += len(found)
         self.misses += len(detectors) - len(found)
         return found
@@ -228,15 +242,15 @@ class ParseCache:
         if self._db is None:
             return
         key = self._file_key(blob, path)
-        now = int(time.time())
+        stored = self._rows.pop(key, {})
         for o in outcomes:
             if o.deps is None or o.detector not in versions:
                 continue
-            try:
-                value = _encode(o)
-            except (TypeError, ValueError):
-                continue
-            self._pending.append((key, f"{o.detector}\0{versions[o.detector]}", value, now))
+            stored[f"{o.detector}\0{versions[o.detector]}"] = _outcome_json(o)
+        try:
+            self._pending[key] = json.dumps(stored, separators=(",", ":"))
+        except (TypeError, ValueError):
+            return
         if len(self._pending) >= 500:
             self.flush()
 
@@ -245,22 +259,22 @@ class ParseCache:
         if self._db is None or not (self._pending or self._touch):
             return
         pending, touch = self._pending, self._touch
-        self._pending, self._touch = [], []
+        self._pending, self._touch = {}, []
+        now = int(time.time())
         try:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                self._db.executemany("DELETE FROM entries WHERE file = ? AND det = ?",
-                                     [(k, d) for k, d, v, u in pending if u < 0])
+                self._db.executemany("DELETE FROM files WHERE file = ?",
+                                     [(k,) for k, v in pending.items() if v is None])
                 self._db.executemany(
-                    "INSERT OR REPLACE INTO entries (file, det, value, used) VALUES (?,?,?,?)",
-                    [row for row in pending if row[3] >= 0])
-                self._db.executemany(
-                    "UPDATE entries SET used = ? WHERE file = ? AND used = ?", touch)
+                    "INSERT OR REPLACE INTO files (file, value, used) VALUES (?,?,?)",
+                    [(k, v, now) for k, v in pending.items() if v is not None])
+                self._db.executemany("UPDATE files SET used = ? WHERE file = ?", touch)
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
-            if any(row[3] >= 0 for row in pending):
+            if any(v is not None for v in pending.values()):
                 self._evict()
         except sqlite3.Error:
             pass  # locked for too long, disk full, read-only: the entries are not kept
@@ -279,18 +293,18 @@ class ParseCache:
         total = self.size()
         if total <= self.max_bytes:
             return
-        rows = int(self._db.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
+        rows = int(self._db.execute("SELECT COUNT(*) FROM files").fetchone()[0])
         drop = rows - int(rows * (self.max_bytes * 0.8) / total)
         if drop > 0:
-            self._db.execute("DELETE FROM entries WHERE (file, det) IN (SELECT file, det FROM "
-                             "entries ORDER BY used LIMIT ?)", (drop,))
+            self._db.execute("DELETE FROM files WHERE file IN (SELECT file FROM files "
+                             "ORDER BY used LIMIT ?)", (drop,))
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def entries(self) -> int:
         if self._db is None:
             return 0
         try:
-            return int(self._db.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
+            return int(self._db.execute("SELECT COUNT(*) FROM files").fetchone()[0])
         except sqlite3.Error:
             return 0
 
