@@ -17,11 +17,13 @@ from referencing import Registry, Resource
 
 from maturity_scan import api, report
 from maturity_scan.cli import main
+from tests.github_server import GitHubServer
 from tests.gitrepo import commit, init
 
 ROOT = Path(__file__).resolve().parent.parent
 PLATFORM = ROOT / "fixtures" / "repos" / "platform-service"
 README = "# demo\n\n## Getting started\n\nRun `make test`.\n"
+TF = 'terraform {\n  backend "s3" {}\n}\nresource "aws_s3_bucket" "b" {}\n'
 
 
 def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -296,3 +298,42 @@ def test_help_shows_examples_and_exit_codes(capsys: pytest.CaptureFixture[str]) 
         code, out, _ = cli(capsys, *args)
         assert code == 0
         assert "Examples:" in out and "Exit codes: 0" in out and "2 a usage" in out
+
+
+# --- a remote repository by URL -----------------------------------------------------------------
+
+def test_scan_a_git_url_through_the_frugal_clone(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    with GitHubServer(tmp_path / "srv") as srv:
+        srv.add_repo("acme", "infra", {"infra/main.tf": TF, "README.md": README,
+                                       "docs/big.bin": "x" * 10_000,
+                                       ".maturity-scan.yaml": "waive:\n  iac.remote_state: "
+                                                              "state lives elsewhere\n"})
+        url = f"{srv.url}/git/acme/infra.git"
+        out = tmp_path / "r.json"
+        code, _, err = cli(capsys, "scan", url, "--format", "json", "-o", str(out), "-j", "0")
+        assert code == 0, err
+        rep = json.loads(out.read_text())
+        assert rep["target"]["path"] == url and len(rep["target"]["revision"]) == 40
+        iac = next(d for d in rep["dimensions"] if d["id"] == "iac")
+        assert iac["level"] >= 2
+        met = {m["requirement"]: m for m in iac["met"]}
+        assert any(e["path"] == "infra/main.tf" for e in met["iac.defined_as_code"]["evidence"])
+        # its committed configuration applies, as in a local scan
+        assert "iac.remote_state" not in met or met["iac.remote_state"].get("waived")
+        # a URL that is no repository: exit 2, one line
+        code, _, err = cli(capsys, "scan", f"{srv.url}/git/acme/nope.git", "-j", "0")
+        assert code == 2 and "internal error" not in one_line(err)
+
+
+@pytest.mark.parametrize("url, says", [
+    ("http://example.com/acme/infra.git", "only https:// git URLs"),
+    ("git@github.com:acme/infra.git", "only https:// git URLs"),
+    ("ext::sh -c touch% /tmp/pwned", "only https:// git URLs"),
+])
+def test_scan_refuses_urls_it_does_not_clone(url: str, says: str,
+                                             capsys: pytest.CaptureFixture[str],
+                                             no_scan: None) -> None:
+    code, _, err = cli(capsys, "scan", url)
+    assert code == 2
+    assert says in one_line(err) or "no such file" in err

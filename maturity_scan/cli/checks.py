@@ -103,8 +103,13 @@ def jobs(value: int | None) -> int | None:
 
 def chart_extra() -> None:
     """`--chart` draws with matplotlib, the `[chart]` extra: said before any work."""
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
+    import importlib.util
+    import sys
+    try:  # found, not imported: only reporters import matplotlib (docs/architecture.md)
+        missing = sys.modules.get("matplotlib", True) is None or \
+            importlib.util.find_spec("matplotlib") is None
+    except (ImportError, ValueError):
+        missing = True
+    if missing:
         raise UsageError("--chart needs matplotlib, the [chart] extra: "
                          "pip install 'maturity-scan[chart]'") from None

@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from maturity_scan import api, reporters
-from maturity_scan.cli import checks
+from maturity_scan.cli import checks, remote
 from maturity_scan.cli.options import (ALL_PACKS, config_option, emit, load_config,
                                        no_cache_option, quiet_option, rules_dir_option,
                                        scan_options)
@@ -48,7 +48,7 @@ def outputs(values: tuple[str, ...], fmt: str) -> list[tuple[str, Path | None]]:
 
 
 @click.command("scan", epilog=EXAMPLES)
-@click.argument("path", default=".", type=click.Path(path_type=Path))
+@click.argument("target", default=".", metavar="[PATH|URL]")
 @click.option("--rev", help="Scan this git revision straight from the object store.")
 @click.option("--pack", help=f"Rule pack (default: the config's, else {api.DEFAULT_PACK}); "
                              "`all` for every pack.")
@@ -78,20 +78,28 @@ def outputs(values: tuple[str, ...], fmt: str) -> list[tuple[str, Path | None]]:
 @click.option("--fail-under", help="Fail (exit 1) below these floors: DIM=LEVEL[,DIM=LEVEL…].")
 @click.option("--allow-incomplete", is_flag=True,
               help="Let the gate pass although files the rules depend on could not be parsed.")
-def scan_command(path: Path, rev: str | None, pack: str | None, fmt: str,
+def scan_command(target: str, rev: str | None, pack: str | None, fmt: str,
                  output_values: tuple[str, ...], jobs: int | None, max_file_size: int,
                  file_timeout: float, scan_timeout: float, worker_memory: int,
                  rule_dirs: tuple[Path, ...], config_file: Path | None, baseline: Path | None,
                  write_baseline: Path | None, fail_under: str | None,
                  allow_incomplete: bool) -> None:
     """Scan a repository and report its maturity level per dimension."""
-    source = open_source(path, rev)  # a missing path is exit 2 before anything else
+    path = Path(target)
+    committed = None  # a remote repository's own configuration
+    if remote.is_url(target):  # its default branch, from a frugal partial clone
+        outputs(output_values, fmt)  # the user's paths are checked before the clone
+        checks.output_file(write_baseline, "--write-baseline")
+        source, committed = remote.open_remote(target, rev, max_file_size)
+    else:
+        source = open_source(path, rev)  # a missing path is exit 2 before anything else
     limits = Limits(file_timeout, worker_memory << 20, seconds_total=scan_timeout)
     if jobs != 0:  # the first parser worker loads while the configuration and packs do
         prestart(limits)
     # Every user mistake is found here, before the scan (exit 2, one line).
     checks.rule_dirs(rule_dirs)
-    cfg = load_config(path, config_file)
+    cfg = committed if committed is not None and config_file is None else \
+        load_config(path, config_file)
     dirs = (*cfg.rule_dirs, *rule_dirs)
     targets = outputs(output_values, fmt)
     checks.output_file(write_baseline, "--write-baseline")
@@ -102,7 +110,7 @@ def scan_command(path: Path, rev: str | None, pack: str | None, fmt: str,
     if (pack or cfg.pack) == ALL_PACKS:
         reps = api.scan_reports(source, list(every), options, rule_dirs=dirs,
                                 waivers=cfg.waivers, archetypes=cfg.archetypes)
-        _nothing_to_scan(reps[0], path)
+        _nothing_to_scan(reps[0], source.description)
         for kind, target in targets:
             emit(reporters.render_all(reps, kind, every), target)
         return
@@ -111,7 +119,7 @@ def scan_command(path: Path, rev: str | None, pack: str | None, fmt: str,
     base = policy.load_baseline(baseline) if baseline else None  # a bad file fails before scanning
     rep = api.scan_report(source, chosen.id, options, rule_dirs=dirs, waivers=cfg.waivers,
                           archetypes=cfg.archetypes)
-    _nothing_to_scan(rep, path)
+    _nothing_to_scan(rep, source.description)
     for kind, target in targets:
         emit(reporters.render(rep, kind, pack=chosen,
                               width=terminal_width() if target is None else None), target)
@@ -135,7 +143,9 @@ def terminal_width() -> int | None:
     return shutil.get_terminal_size().columns if sys.stdout.isatty() else None
 
 
-def _nothing_to_scan(rep: dict[str, Any], path: Path) -> None:
-    if not rep["stats"]["files_indexed"]:
+def _nothing_to_scan(rep: dict[str, Any], path: str) -> None:
+    ctx = click.get_current_context(silent=True)
+    quiet = ctx is not None and ctx.meta.get("maturity_scan.quiet")
+    if not rep["stats"]["files_indexed"] and not quiet:
         click.echo(f"maturity-scan: warning: nothing to scan in {path} (no files outside "
                    "dependency folders and excluded paths)", err=True)
