@@ -108,7 +108,8 @@ def test_scan_a_revision(tmp_path: Path) -> None:
     assert main(["scan", str(repo), "--rev", "HEAD~1", "--format", "json", "-o", str(out)]) == 0
     rep = json.loads(out.read_text())
     assert rep["target"]["revision"] == first
-    assert [s["kind"] for s in rep["signals"]] == ["git_history", "terraform"]
+    # (the archetype signal says what the files make of the repository: infrastructure)
+    assert [s["kind"] for s in rep["signals"]] == ["archetype", "git_history", "terraform"]
     assert main(["scan", str(repo), "--format", "json", "-o", str(out)]) == 0
     assert "terraform" not in [s["kind"] for s in json.loads(out.read_text())["signals"]]
 

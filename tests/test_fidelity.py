@@ -32,6 +32,7 @@ REPOS = sorted([*(p for p in (ROOT / "fixtures" / "repos").iterdir() if p.is_dir
 # condition. Each must be exactly `{requirement: <condition>}`.
 PRACTICES = {
     "shared.sast": [("devops", "security.sast")],
+    "shared.security_hygiene": [("devops", "security.hygiene"), ("cnmm", "security.hygiene")],
     "shared.image_scanning": [("kmm", "security.image_scanning")],
     "shared.tests_in_ci": [("devops", "quality.tests_in_ci"), ("devex", "devex.tests_in_ci"),
                            ("cnmm", "testing.tests_in_ci")],
