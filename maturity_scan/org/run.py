@@ -104,8 +104,8 @@ def scan_repository(spec: dict[str, Any], token: str | None = None,
             pack = spec["pack"] or cfg.pack or api.DEFAULT_PACK
             report = api.scan_report(source, pack, ScanOptions(
                 jobs=1, max_file_bytes=spec["max_file_bytes"], limits=limits,
-                exclude=cfg.exclude), rule_dirs=cfg.rule_dirs, waivers=cfg.waivers,
-                archetypes=cfg.archetypes)
+                exclude=cfg.exclude, include_scopes=cfg.include_set_aside),
+                rule_dirs=cfg.rule_dirs, waivers=cfg.waivers, archetypes=cfg.archetypes)
         if budget.expired():  # a partial report is not kept: the next run scans it again
             return {**result, "status": "failed", "reason": budget.message("the scan")}
         key["revision"] = checkout.revision
