@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -104,11 +105,18 @@ def generated_repo(root: Path, n: int, tags: int) -> Path:
     return root
 
 
-def timed(args: list[str], env: dict[str, str]) -> float:
+CPU: dict[str, list[float]] = {}  # label -> CPU seconds (user + sys, the process and workers)
+
+
+def timed(args: list[str], env: dict[str, str], label: str = "") -> float:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                           text=True, cwd="/")
     took = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU.setdefault(label, []).append(after.ru_utime + after.ru_stime
+                                     - before.ru_utime - before.ru_stime)
     if done.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(args)}: exit {done.returncode}: {done.stderr}")
     return took
@@ -144,14 +152,17 @@ def main() -> None:
 
         scan = [*EXE, "scan", "-o", "/dev/null"]
         floor = statistics.median(floor_seconds(path, None)[0] for _ in range(args.repeat))
-        startup_cold = median(args.repeat, lambda: timed([*scan, str(small)], env(True)))
+        startup_cold = median(args.repeat, lambda: timed([*scan, str(small)], env(True),
+                                                         "startup_cold"))
         timed([*scan, str(small)], env(True))
-        startup_warm = median(args.repeat, lambda: timed([*scan, str(small)], env(False)))
-        cold = median(args.repeat, lambda: timed([*scan, "--no-cache", str(path)], env(True)))
+        startup_warm = median(args.repeat, lambda: timed([*scan, str(small)], env(False),
+                                                         "startup_warm"))
+        cold = median(args.repeat, lambda: timed([*scan, "--no-cache", str(path)], env(True),
+                                                 "cold"))
 
         def warm() -> float:
             timed([*scan, str(path)], env(True))
-            return timed([*scan, str(path)], env(False))
+            return timed([*scan, str(path)], env(False), "second")
 
         second = median(args.repeat, warm)
         tags = subprocess.run(["git", "tag", "--list"], cwd=path, capture_output=True,
@@ -159,8 +170,12 @@ def main() -> None:
         history = None
         if tags and not args.no_history:
             history = timed([*EXE, "history", "--tags", "--format", "json", str(path)],
-                            env(True))
+                            env(True), "history")
 
+    cpu = {k: statistics.median(v) for k, v in CPU.items()}
+    print(f"load average         {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
+          "(wall times are only meaningful near 0)")
+    print(f"CPU seconds          " + ", ".join(f"{k} {v:.2f}" for k, v in cpu.items()))
     print(f"path                 {path}")
     print(f"parse floor          {floor:.2f} s  (serial: list + read + parse once, "
           "benchmarks/scan_floor.py)")
