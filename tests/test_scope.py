@@ -84,6 +84,8 @@ def test_library_with_kubernetes_test_fixtures_stays_at_architecture_1(tmp_path:
     rep = report.build(result, api.assess(result, api.get_pack("devops")), timings=False)
     report.validate(rep)
     assert rep["stats"]["files_set_aside"] == {"test": 3}
+    from maturity_scan.reporters import text
+    assert "5 files read of 6 indexed, 3 set aside as test data" in text.render(rep)
     k8s_json = next(s for s in rep["signals"] if s["kind"] == "kubernetes_manifests")
     assert k8s_json["evidence"][0]["scope"] == "test"
     arch = next(d for d in rep["dimensions"] if d["id"] == "architecture")

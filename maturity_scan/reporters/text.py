@@ -25,6 +25,8 @@ def where(e: dict[str, Any], *, detail: bool = True) -> str:
 
 
 ERRORS_SHOWN = 20
+# why files were set aside (report stats.files_set_aside; README, "What counts as evidence")
+ASIDE = {"test": "test data", "vendored": "vendored copies"}
 
 
 def _more(total: int, shown: int, indent: str) -> list[str]:
@@ -131,6 +133,8 @@ def _render(report: dict[str, Any], evidence_per_requirement: int) -> str:
     timing = f" in {s['seconds']:.2f}s" if "seconds" in s else ""
     skipped = (f", {s['files_skipped_oversize']} skipped as oversized"
                if s.get("files_skipped_oversize") else "")
+    aside = s.get("files_set_aside") or {}
+    skipped += "".join(f", {n} set aside as {ASIDE.get(k, k)}" for k, n in sorted(aside.items()))
     out.append("")
     out.append(click.style(f"{len(report['signals'])} signal kinds from {s['files_read']} files "
                            f"read of {s['files_indexed']} indexed{skipped}{timing}", dim=True))
