@@ -75,10 +75,12 @@ def _pinned(uses: str) -> bool | None:
 
 def _scanners(step: ci.Step, run: str) -> set[str]:
     found = set()
+    action = step.action
+    words = {w[0] for w in shell.commands(run)} if run else set()
     for name, (actions, programs) in SCANNERS.items():
-        if any(step.action == a or step.action.startswith(a + "/") for a in actions):
+        if action and any(action == a or action.startswith(a + "/") for a in actions):
             found.add(name)
-        elif run and any(shell.invokes(run, p) for p in programs):
+        elif words & set(programs):
             found.add(name)
     return found
 
@@ -278,6 +280,9 @@ def _action(doc: Document) -> list[dict[str, Any]]:
 
 
 def _recipe_step(path: str, where: str, line: int, text: str, calls: bool) -> Iterator[Signal]:
+    programs = _PROGRAMS - _RUNNERS if calls else _PROGRAMS  # `make x` there is followed
+    if not any(w[0] in programs for w in shell.commands(text)):
+        return iter(())  # most recipe lines run nothing this detector knows: parsed once
     return _step(path, where, ci.Step(line, run=text), recipe=calls)
 
 
@@ -292,7 +297,8 @@ def _step(path: str, where: str, step: ci.Step, recipe: bool = False) -> Iterato
             facts["e2e_tests"] = True
         yield _sig(path, step.line, f"{where} runs {test}", facts)
     deploy = shell.runs(run, shell.DEPLOYS) if run else ""
-    if deploy or any(step.action.startswith(a) for a in DEPLOY_ACTIONS):
+    action = step.action
+    if deploy or (action and any(action.startswith(a) for a in DEPLOY_ACTIONS)):
         yield _sig(path, step.line, f"{where} deploys ({deploy or step.action})",
                    {"deploys": True})
     words = list(shell.commands(run)) if run else []
@@ -322,5 +328,11 @@ def _step(path: str, where: str, step: ci.Step, recipe: bool = False) -> Iterato
         yield _sig(path, step.line, f"{where} scans with {', '.join(sorted(scanners))}",
                    {"scanners": sorted(scanners), "scheduled_scans": True})
 
+
+# Every program `_step` may report on a line of its own (a recipe line running none is skipped).
+_PROGRAMS = frozenset({*shell.TESTS, *shell.DEPLOYS, *IAC_CHECKS, *CLUSTER_COMMANDS, "driftctl",
+                       "docker", "podman", "buildah", "ko", "docker-compose",
+                       *(p for _, programs in SCANNERS.values() for p in programs)})
+_RUNNERS = frozenset({"make", "just", "task", "npm", "yarn", "pnpm", "bun", "tox", "nox"})
 
 DETECTOR = GitHubActionsDetector()

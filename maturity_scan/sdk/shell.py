@@ -120,6 +120,13 @@ def _simple_commands(line: str) -> Iterator[list[str]]:
         yield words
 
 
+@lru_cache(maxsize=64)
+def _line_commands(line: str) -> tuple[tuple[str, ...], ...]:
+    """A line's simple commands, `$(…)` and backticks as separators: read once for `commands`
+    and `calls` alike."""
+    return tuple(tuple(w) for w in _simple_commands(line.replace("$(", "; ").replace("`", " ; ")))
+
+
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _PYTHON = re.compile(r"^python[\d.]*$")
 
@@ -152,7 +159,7 @@ def _commands(script: str) -> tuple[tuple[str, ...], ...]:
     out = []
     script = re.sub(r"\\\n", " ", script)
     for line in script.splitlines():
-        for words in _simple_commands(line.replace("$(", "; ").replace("`", " ; ")):
+        for words in map(list, _line_commands(line)):
             words = words[_program_start(words):]
             inner = _compose_command(words)
             if inner is not None:  # `docker compose run --rm app pytest`: pytest, in compose
@@ -356,7 +363,7 @@ def calls(script: str) -> Iterator[Call]:
     `bash scripts/x.sh`. Targets with a variable in them are left out."""
     script = re.sub(r"\\\n", " ", script)
     for line in script.splitlines():
-        for words in _simple_commands(line.replace("$(", "; ").replace("`", " ; ")):
+        for words in map(list, _line_commands(line)):
             yield from _calls(words[_program_start(words):])
 
 
