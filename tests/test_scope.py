@@ -58,6 +58,12 @@ def test_chart_dependencies_reads_remote_ones_only() -> None:
             "    repository: https://not-a-dependency\n")
     assert chart_dependencies(text) == {"redis", "postgresql", "db"}
     assert chart_dependencies("dependencies: [ {{{\n  - name: : :\n\t- x\n") == set()
+    flow = ("name: app\ndependencies:\n  - {name: redis, repository: 'https://charts.x/y'}\n"
+            "  - {name: common, repository: \"file://../common\"}\n")
+    assert chart_dependencies(flow) == {"redis"}
+    assert chart_dependencies("dependencies: [{name: pg, alias: db, repository: oci://r/x}, "
+                              "{name: lib, repository: file://lib}]\nversion: 1.0.0\n") == \
+        {"pg", "db"}
     assert chart_dependencies("") == set()
 
 

@@ -99,6 +99,8 @@ def path_scope(path: str, vendored_charts: frozenset[str] = frozenset()) -> str 
 
 
 _DEP_KEY = re.compile(r"^\s*(?:-\s+)?(name|alias|repository)\s*:\s*[\"']?([^\"'#\s]*)")
+_FLOW_ENTRY = re.compile(r"\{([^{}]*)\}")  # `- {name: redis, repository: https://…}`
+_FLOW_KEY = re.compile(r"(?:^|,)\s*(name|alias|repository)\s*:\s*[\"']?([^\"',\s]*)")
 
 
 def chart_dependencies(text: str) -> set[str]:
@@ -119,9 +121,18 @@ def chart_dependencies(text: str) -> set[str]:
             continue
         if not line[0].isspace() and not line.startswith("-"):
             flush()
-            inside = line.split(":", 1)[0].strip() == "dependencies"
-            continue
+            key, _, rest = line.partition(":")
+            inside = key.strip() == "dependencies"
+            if not (inside and rest.strip().startswith("[")):
+                continue
+            line = rest  # flow style: `dependencies: [{name: redis, …}, …]` on this line
         if not inside:
+            continue
+        flows = _FLOW_ENTRY.findall(line)
+        if flows:  # one flow mapping per dependency
+            for body in flows:
+                flush()
+                entry.update(_FLOW_KEY.findall(body))
             continue
         if line.lstrip().startswith("-"):
             flush()
