@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from maturity_scan.sdk import Document, Evidence, RepoContext, Signal, kind
+from maturity_scan.sdk import Document, Evidence, ParseError, RepoContext, Signal, kind
 
 MANIFESTS = {"pyproject.toml": "python", "setup.py": "python", "setup.cfg": "python",
              "package.json": "node", "go.mod": "go", "Cargo.toml": "rust", "pom.xml": "java",
@@ -55,6 +55,14 @@ class ArchetypeDetector:
                 "/Cargo.toml", "/PROJECT")
 
     def analyze(self, doc: Document) -> Iterable[Signal]:
+        """What one manifest says. A manifest that does not parse says nothing here: the
+        detectors that own the file report it (an archetype is a side reading)."""
+        try:
+            yield from self._analyze(doc)
+        except ParseError:
+            return
+
+    def _analyze(self, doc: Document) -> Iterable[Signal]:
         text = doc.text
         if doc.name == "PROJECT":
             if "kubebuilder" in text or "operator-sdk" in text or "layout:" in text:
