@@ -3,11 +3,18 @@ resources (built-in groups, or custom resources of a dotted API group), outside 
 templates. Configuration files that borrow the shape (kubeconfig, Kustomize, kind cluster
 configs, kubeadm, Kubify, Skaffold) are not cluster resources. `images` counts the containers
 of workloads that run a named image: a service deployed from images is containerized even when
-its Dockerfile lives elsewhere."""
+its Dockerfile lives elsewhere.
+
+A file of only CustomResourceDefinitions of well-known third-party projects (a copy of
+cert-manager's or the Prometheus operator's CRD bundle) is a vendored copy: reported with
+`"scope": "vendored"`, it adds no facts (README, "What counts as evidence"). A project's own
+CRDs (kubebuilder's `config/crd/`, or any other API group) count."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from typing import Any
+
+import dataclasses
 
 from maturity_scan.sdk import Document, ParseError, Signal, k8s, kind, signal
 
@@ -27,6 +34,14 @@ NOT_RESOURCES = {"kustomize.config.k8s.io", "kind.x-k8s.io", "kubeadm.k8s.io",
                  "k3d.io", "clientauthentication.k8s.io", "skaffold"}
 WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "ReplicaSet", "Pod",
              "Rollout", "DeploymentConfig"}
+# API groups (and their subdomains) of projects whose CRD bundles are copied into repositories
+UPSTREAM_GROUPS = ("monitoring.coreos.com", "cert-manager.io", "argoproj.io", "fluxcd.io",
+                   "velero.io", "kyverno.io", "gatekeeper.sh", "istio.io", "linkerd.io",
+                   "keda.sh", "karpenter.sh", "external-secrets.io", "gateway.networking.k8s.io",
+                   "snapshot.storage.k8s.io", "traefik.io", "traefik.containo.us",
+                   "projectcalico.org", "cilium.io", "opentelemetry.io", "jaegertracing.io",
+                   "bitnami.com", "cnpg.io", "grafana.integreatly.org", "tekton.dev",
+                   "knative.dev", "metallb.io", "longhorn.io", "ceph.rook.io", "kubevirt.io")
 INGRESS = {"Ingress", "Gateway", "HTTPRoute", "GRPCRoute", "IngressRoute", "VirtualService"}
 
 
@@ -77,8 +92,16 @@ class KubernetesManifestsDetector:
             objs = k8s.objects(doc)
         except ParseError:
             return  # a generic YAML claim: a broken random file is not ours to report
+        vendored = _upstream_bundle(doc.path, objs)
         for obj in objs:
             if not is_resource(obj):
+                continue
+            if vendored:
+                sig = signal("kubernetes_manifests", doc.path, obj.line,
+                             f"{obj.kind} {obj.name} (upstream CRD bundle)".strip(),
+                             objects=1, kinds=[obj.kind], crds=True)
+                yield dataclasses.replace(sig, evidence=tuple(
+                    dataclasses.replace(e, scope="vendored") for e in sig.evidence))
                 continue
             cs = list(containers(obj)) if obj.kind in WORKLOADS else []
             spec = pod_spec(obj) if obj.kind in WORKLOADS else {}
@@ -97,6 +120,22 @@ class KubernetesManifestsDetector:
                 ingress=obj.kind in INGRESS and obj.kind != "VirtualService",
                 security_context="securityContext" in spec or any("securityContext" in c
                                                                    for c in cs))
+
+
+def _crd_group(obj: k8s.K8sObject) -> str:
+    spec = obj.body.get("spec")
+    group = spec.get("group") if isinstance(spec, dict) else None
+    return group if isinstance(group, str) else obj.name.partition(".")[2]
+
+
+def _upstream_bundle(path: str, objs: list[k8s.K8sObject]) -> bool:
+    """Only CRDs, all of well-known third-party API groups, outside kubebuilder's own
+    `config/crd/` layout."""
+    if not objs or "config/crd/" in f"/{path}" or \
+            any(o.kind != "CustomResourceDefinition" for o in objs):
+        return False
+    return all(any(g == u or g.endswith("." + u) for u in UPSTREAM_GROUPS)
+               for g in map(_crd_group, objs))
 
 
 DETECTOR = KubernetesManifestsDetector()
