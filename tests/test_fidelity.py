@@ -120,20 +120,38 @@ def test_packs_use_the_shared_definition_of_each_practice() -> None:
             assert api.get_pack(pack).requirements[rid].when == want, (pack, rid)
 
 
-@pytest.mark.parametrize("repo", REPOS, ids=[f"{r.parent.name}/{r.name}" for r in REPOS])
-def test_packs_agree_on_every_shared_practice(repo: Path) -> None:
-    signals = scanned(repo).signals
+def disagreements(signals, packs) -> dict[str, dict[str, bool]]:  # type: ignore[no-untyped-def]
+    """Per shared practice, the verdicts of the packs' requirements that stand for it, where
+    they differ (requirements that do not apply are left out)."""
     verdicts: dict[str, dict[str, bool]] = {}
-    for name in PACKS:
-        assessment = evaluate(api.get_pack(name), signals)
+    for pack in packs:
+        assessment = evaluate(pack, signals)
         held = {r.id: r.status == "met" for d in assessment.dimensions for lv in d.levels
                 for r in lv.requirements if r.status != "not_applicable"}
         for cond, users in PRACTICES.items():
-            for pack, rid in users:
-                if pack == name and rid in held:
-                    verdicts.setdefault(cond, {})[f"{pack} {rid}"] = held[rid]
-    disagree = {c: v for c, v in verdicts.items() if len(set(v.values())) > 1}
+            for name, rid in users:
+                if name == pack.id and rid in held:
+                    verdicts.setdefault(cond, {})[f"{name} {rid}"] = held[rid]
+    return {c: v for c, v in verdicts.items() if len(set(v.values())) > 1}
+
+
+@pytest.mark.parametrize("repo", REPOS, ids=[f"{r.parent.name}/{r.name}" for r in REPOS])
+def test_packs_agree_on_every_shared_practice(repo: Path) -> None:
+    disagree = disagreements(scanned(repo).signals, [api.get_pack(p) for p in PACKS])
     assert not disagree, f"packs disagree on {repo.name}: {disagree}"
+
+
+def test_a_pack_that_redefines_a_practice_is_caught() -> None:
+    import dataclasses
+
+    cnmm = api.get_pack("cnmm")
+    odd = dataclasses.replace(cnmm.requirements["testing.tests_in_ci"],
+                              when={"not": {"requirement": "shared.tests_in_ci"}})
+    changed = dataclasses.replace(cnmm, requirements={**cnmm.requirements,
+                                                      "testing.tests_in_ci": odd})
+    repo = ROOT / "fixtures" / "repos" / "platform-service"
+    got = disagreements(scanned(repo).signals, [api.get_pack("devops"), changed])
+    assert set(got) == {"shared.tests_in_ci"}
 
 
 def test_dast_in_the_pipeline_is_read(tmp_path: Path) -> None:
