@@ -337,3 +337,26 @@ def test_scan_refuses_urls_it_does_not_clone(url: str, says: str,
     code, _, err = cli(capsys, "scan", url)
     assert code == 2
     assert says in one_line(err) or "no such file" in err
+
+
+def test_every_report_says_when_and_which_commit(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    root = init(tmp_path / "r")
+    head = commit(root, "one", {"README.md": README})
+    out = tmp_path / "r.json"
+    code, _, err = cli(capsys, "scan", str(root), "--format", "json", "-o", str(out), "-j", "0")
+    assert code == 0, err
+    rep = json.loads(out.read_text())
+    report.validate(rep)
+    assert rep["target"]["commit"] == head and rep["target"]["revision"] is None
+    assert rep["scanned_at"].endswith("+00:00") and rep["scanned_at"][:4].isdigit()
+    code, out_text, err = cli(capsys, "explain", str(root), "devex", "--format", "json", "-j", "0")
+    assert code == 0, err
+    body = json.loads(out_text)
+    assert body["schema_version"] == 1 and body["target"]["commit"] == head
+    assert "scanned_at" in body and body["tool"]["name"] == "maturity-scan"
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "README.md").write_text(README)
+    code, _, _ = cli(capsys, "scan", str(plain), "--format", "json", "-o", str(out), "-j", "0")
+    assert "commit" not in json.loads(out.read_text())["target"]  # outside git: none

@@ -6,10 +6,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from maturity_scan import api, config
 from maturity_scan.assess.packs import Pack
 from maturity_scan.engine.pool import default_jobs
+from maturity_scan.engine.source import Source
 from maturity_scan.errors import UsageError
 
 
@@ -113,3 +115,22 @@ def chart_extra() -> None:
     if missing:
         raise UsageError("--chart needs matplotlib, the [chart] extra: "
                          "pip install 'maturity-scan[chart]'") from None
+
+
+def stamp(reports: list[dict[str, Any]], source: Source) -> None:
+    """When and which commit: `scanned_at` (UTC) and `target.commit` (the revision scanned,
+    else HEAD of the working tree's repository) on every report the command prints."""
+    import datetime
+
+    from maturity_scan import gitsafe
+    now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    commit = source.revision
+    repo = source.repo() if commit is None else None
+    if repo is not None:
+        head = gitsafe.try_run(repo, "rev-parse", "--verify", "--quiet", "HEAD^{commit}",
+                               max_bytes=1024)
+        commit = head.strip() if head and head.strip() else None
+    for rep in reports:
+        rep["scanned_at"] = now
+        if commit:
+            rep["target"]["commit"] = commit

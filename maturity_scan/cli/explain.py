@@ -45,4 +45,5 @@ def explain_command(args: tuple[str, ...], rev: str | None, pack: str | None, fm
         raise UsageError(f"{dim}: no such dimension in pack {chosen.id} (dimensions: {known})")
     rep = api.scan_report(source, chosen.id, scan_options(cfg, checks.jobs(jobs)), rule_dirs=dirs,
                           waivers=cfg.waivers, archetypes=cfg.archetypes)
+    checks.stamp([rep], source)
     emit(explain.render(rep, dimension_id=dim, fmt=fmt), None)

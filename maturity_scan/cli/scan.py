@@ -111,6 +111,7 @@ def scan_command(target: str, rev: str | None, pack: str | None, fmt: str,
         reps = api.scan_reports(source, list(every), options, rule_dirs=dirs,
                                 waivers=cfg.waivers, archetypes=cfg.archetypes)
         _nothing_to_scan(reps[0], source.description)
+        checks.stamp(reps, source)
         for kind, target in targets:
             emit(reporters.render_all(reps, kind, every), target)
         return
@@ -120,6 +121,7 @@ def scan_command(target: str, rev: str | None, pack: str | None, fmt: str,
     rep = api.scan_report(source, chosen.id, options, rule_dirs=dirs, waivers=cfg.waivers,
                           archetypes=cfg.archetypes)
     _nothing_to_scan(rep, source.description)
+    checks.stamp([rep], source)
     for kind, target in targets:
         emit(reporters.render(rep, kind, pack=chosen,
                               width=terminal_width() if target is None else None), target)

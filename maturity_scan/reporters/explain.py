@@ -18,6 +18,7 @@ EVIDENCE_PER_REQUIREMENT = 5
 def render(report: dict[str, Any], *, dimension_id: str, fmt: str = "text") -> str:
     if fmt == "json":
         body = {"schema_version": report["schema_version"], "tool": report["tool"],
+                **({"scanned_at": report["scanned_at"]} if "scanned_at" in report else {}),
                 **as_json(report, dimension_id)}
         return json.dumps(body, indent=2) + "\n"
     report = for_display(report)  # a repository's names cannot drive the terminal
