@@ -38,6 +38,10 @@ class Limits:
 
 
 STARTUP_SECONDS = 60.0
+# Small files go to a worker several at a time (one message, results streamed back one by one):
+# the worker never waits for us between them. Each file keeps its own time budget.
+BATCH_FILES = 16
+BATCH_BYTES = 256 << 10
 Task = tuple[str, bytes, tuple[str, ...]]  # path, contents, ids of the claiming detectors
 
 
@@ -66,7 +70,7 @@ class _Worker:
         self.conn = Connection(ours.detach())
         self.booted = time.monotonic()
         self.loaded = False  # detectors imported, file list sent
-        self.task: Task | None = None
+        self.batch: deque[Task] = deque()  # sent, not answered yet; the first one is parsing
         self.started = self.deadline = 0.0
 
     def why_not_started(self) -> str:
@@ -153,7 +157,7 @@ class Pool:
 
         def refill() -> None:
             while True:
-                while len(queue) < 2 * len(workers):
+                while len(queue) < 2 * BATCH_FILES * len(workers):
                     nxt = next(source, None)
                     if nxt is None:
                         return
@@ -164,6 +168,25 @@ class Pool:
                     return
                 workers.append(_Worker(limits))
 
+        def give(w: _Worker, now: float) -> None:
+            """A batch of small files (or one large one) for an idle worker: fewer than
+            BATCH_FILES, fewer than BATCH_BYTES, and never more than its share of the queue."""
+            share = max(1, min(BATCH_FILES, len(queue) // max(1, len(workers))))
+            size = 0
+            while queue and len(w.batch) < share:
+                task = queue[0]
+                if w.batch and size + len(task[1]) > BATCH_BYTES:
+                    break
+                size += len(task[1])
+                w.batch.append(queue.popleft())
+            w.started, w.deadline = now, now + hard
+            w.conn.send(list(w.batch))
+
+        def requeue(w: _Worker) -> None:
+            """The files of a replaced worker's batch it did not start: to the next worker."""
+            queue.extendleft(reversed(w.batch))
+            w.batch.clear()
+
         while True:
             refill()
             now = time.monotonic()
@@ -171,11 +194,9 @@ class Pool:
                 yield from self._out_of_budget(queue, source)
                 return
             for w in workers:
-                if w.loaded and w.task is None and queue:
-                    w.task = queue.popleft()
-                    w.started, w.deadline = now, now + hard
-                    w.conn.send(w.task)
-            busy = [w for w in workers if w.task is not None]
+                if w.loaded and not w.batch and queue:
+                    give(w, now)
+            busy = [w for w in workers if w.batch]
             booting = [w for w in workers if not w.loaded]
             if not busy and not queue:
                 return
@@ -190,23 +211,29 @@ class Pool:
                                        f"{STARTUP_SECONDS:g}s")
             now = time.monotonic()
             for i, w in enumerate(workers):
-                if w.task is None:
+                if not w.batch:
                     continue
-                path, _, ids = w.task
+                path, _, ids = w.batch[0]
                 if w.conn in ready:
                     try:
                         result, recycle = w.conn.recv()
                     except (EOFError, OSError):
+                        w.batch.popleft()
                         yield failed(path, ids, self._crash_reason(w, now))
+                        requeue(w)
                         self._replace(i)
                         continue
-                    w.task = None
+                    w.batch.popleft()
+                    w.started, w.deadline = now, now + hard  # the next file's budget
                     if recycle:
+                        requeue(w)
                         self._replace(i)
                     yield result
                 elif now >= w.deadline:
+                    w.batch.popleft()
                     yield failed(path, ids, f"took longer than "
                                  f"{limits.seconds_per_file:g}s (killed)")
+                    requeue(w)
                     self._replace(i)
 
     def _loaded(self, w: _Worker, paths: frozenset[str]) -> None:
@@ -236,11 +263,11 @@ class Pool:
         why = (f"not analysed: the scan used up its {self.limits.seconds_total:g}s budget "
                "(raise it with --scan-timeout)")
         for w in self.workers:
-            if w.task is not None:
-                path, _, ids = w.task
-                yield failed(path, ids, why)
+            if w.batch:
+                for path, _, ids in w.batch:
+                    yield failed(path, ids, why)
                 w.kill()
-                w.task = None
+                w.batch.clear()
         for path, _, ids in [*queue, *rest]:
             yield failed(path, ids, why)
 

@@ -1,6 +1,7 @@
 """A parser worker: the child side of `pool`. Started isolated (see `isolation`) with its
-working directory at `/`, it loads the detectors once, then analyses the files it is sent, one
-at a time, under a per-file alarm and an address-space cap. It dies with its parent."""
+working directory at `/`, it loads the detectors once, then analyses the files it is sent (in
+batches, each file on its own) under a per-file alarm and an address-space cap. It dies with its
+parent."""
 from __future__ import annotations
 
 import os
@@ -71,13 +72,14 @@ def main(argv: list[str]) -> None:
         paths = conn.recv()  # the repository's file list, once the parent has it
         view = RepoView(paths)
         while True:
-            task = conn.recv()
-            if task is None:
+            batch = conn.recv()  # a list of files, answered one by one as each is done
+            if batch is None:
                 return
-            result, recycle = _run_one(task, view, seconds)
-            conn.send((result, recycle))
-            if recycle:
-                return
+            for task in batch:
+                result, recycle = _run_one(task, view, seconds)
+                conn.send((result, recycle))
+                if recycle:
+                    return  # the parent gives the rest of the batch to a fresh worker
     except (EOFError, OSError):
         return  # the parent is gone
     finally:
