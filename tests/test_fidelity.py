@@ -32,6 +32,8 @@ REPOS = sorted([*(p for p in (ROOT / "fixtures" / "repos").iterdir() if p.is_dir
 # condition. Each must be exactly `{requirement: <condition>}`.
 PRACTICES = {
     "shared.sast": [("devops", "security.sast")],
+    "shared.ci_pipeline": [("devops", "delivery.ci_pipeline"), ("devex", "devex.ci_pipeline"),
+                           ("cnmm", "release.ci_pipeline")],
     "shared.security_hygiene": [("devops", "security.hygiene"), ("cnmm", "security.hygiene")],
     "shared.image_scanning": [("kmm", "security.image_scanning")],
     "shared.tests_in_ci": [("devops", "quality.tests_in_ci"), ("devex", "devex.tests_in_ci"),
