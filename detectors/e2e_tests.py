@@ -1,11 +1,13 @@
 """End-to-end, browser and load tests: Cypress, Playwright, WebdriverIO, Nightwatch, k6,
-Locust, Robot Framework, Gatling and JMeter."""
+Locust, Robot Framework, Gatling and JMeter; and end-to-end tests a CI pipeline runs: a deploy
+into a throwaway cluster the same job creates (kind, k3d, minikube), a Cypress or Playwright
+run (`maturity_scan.sdk.ci.e2e_steps`)."""
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
 
-from maturity_scan.sdk import Document, Signal, kind, signal
+from maturity_scan.sdk import Document, Signal, ci, kind, signal
 
 BY_NAME = {"cypress.config": "cypress", "cypress.json": "cypress",
            "playwright.config": "playwright", "wdio.conf": "webdriverio",
@@ -22,9 +24,18 @@ class E2eTestsDetector:
     patterns = ("cypress.config.{js,ts,mjs,cjs}", "cypress.json", "playwright.config.{js,ts,mjs,cjs}",
                 "wdio.conf.{js,ts}", "nightwatch.conf.{js,cjs}", "locustfile*.py",
                 "**/{k6,load,loadtest,load-test,load-tests,perf,performance}/**/*.{js,ts}",
-                "*.k6.{js,ts}", "*.robot", "**/gatling/**/*.{scala,java,kt}", "*.jmx")
+                "*.k6.{js,ts}", "*.robot", "**/gatling/**/*.{scala,java,kt}", "*.jmx",
+                *ci.CI_PATTERNS)
 
     def analyze(self, doc: Document) -> Iterable[Signal]:
+        if doc.name.endswith((".yml", ".yaml")) or "jenkinsfile" in doc.name.lower():
+            p = ci.lenient_pipeline(doc)  # the CI system's detector owns the file's errors
+            for job, step, what in ci.e2e_steps(p) if p is not None else ():
+                tool = "cluster" if " cluster" in what else what.split(" ")[0]
+                yield signal("e2e_tests", doc.path, step.line, f"CI job {job.id} runs {what}",
+                             tools=[tool])
+            if p is not None or doc.path.startswith((".github/", ".gitlab-ci", ".circleci/")):
+                return
         stem = doc.name.split(".", 1)[0] if not doc.name.startswith("cypress.json") else "cypress.json"
         stem = next((k for k in BY_NAME if doc.name.startswith(k)), stem)
         text = doc.text

@@ -834,3 +834,39 @@ def follow(links: Iterable[dict[str, Any]], narrow: Narrow = _supported,
                 continue  # a call inside an action or recipe: followed from its callers
             target = str(call["t"])
             yield from resolve(target, tuple(call["e"]), (call,), {str(call["u"]), target})
+
+
+# --- end-to-end tests in CI ------------------------------------------------------------------
+CLUSTER_ACTIONS = ("helm/kind-action", "absaoss/k3d-action", "medyagh/setup-minikube",
+                   "nolar/setup-k3d-k3s", "container-tools/kind-action")
+CLUSTER_COMMANDS: dict[str, tuple[str, ...]] = {"kind": ("create",), "k3d": ("cluster",),
+                                                "minikube": ("start",), "ctlptl": ("create",)}
+CLUSTER_DEPLOYS: dict[str, tuple[str, ...]] = {
+    "kubectl": ("apply", "create", "rollout"), "helm": ("upgrade", "install"),
+    "helmfile": ("apply", "sync"), "skaffold": ("run", "deploy")}
+E2E_RUNNERS: dict[str, tuple[str, ...]] = {"cypress": ("run",), "playwright": ("test",)}
+
+
+def e2e_steps(p: Pipeline) -> Iterator[tuple[Job, Step, str]]:
+    """Steps of a pipeline that run end-to-end tests, with what they run: a deploy into a
+    cluster an earlier step (or the same script) of the job created (kind, k3d, minikube), or
+    a browser test runner (Cypress, Playwright, also through their actions)."""
+    from maturity_scan.sdk.shell import runs
+
+    for job in p.jobs:
+        cluster = ""
+        for step in job.steps:
+            run = step.run or (action_command(step) if p.system == "github_actions" and
+                               step.uses else "")
+            created = (step.uses and action_name(step.uses) in CLUSTER_ACTIONS and
+                       p.system == "github_actions") or (run and runs(run, CLUSTER_COMMANDS))
+            deploy = runs(run, CLUSTER_DEPLOYS) if run else ""
+            if deploy and (cluster or created and run and runs(run, CLUSTER_COMMANDS)):
+                made = cluster or runs(run, CLUSTER_COMMANDS).split(" ")[0]
+                yield job, step, f"{deploy} into a {made} cluster"
+            runner = runs(run, E2E_RUNNERS) if run else ""
+            if runner:
+                yield job, step, runner
+            if created:
+                cluster = cluster or (runs(run, CLUSTER_COMMANDS) if run else "").split(" ")[0] \
+                    or "local"
