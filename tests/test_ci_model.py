@@ -260,3 +260,33 @@ def test_gitlab_deploy_into_own_cluster(tmp_path: Path, script: str, deploys: bo
     root = _write(tmp_path, {".gitlab-ci.yml": f"e2e:\n  script: {script}\n"})
     facts, _ = _evidence(root, "gitlab_ci")
     assert facts["deploys"] is deploys and facts.get("e2e_tests") is e2e
+
+
+@pytest.mark.parametrize("path, text", [
+    ("Makefile", "a " * 100_000 + "\n"),
+    ("Makefile", "t:" + " d" * 100_000 + "\n\tpytest\n"),
+    ("justfile", "r" + " x" * 100_000 + "\n"),
+    ("justfile", "r " + "y" * 200_000 + "\n"),
+    ("noxfile.py", "@nox.session\ndef s(session):\n    session.run(" + "'a', " * 50_000 + "\n"),
+    ("tox.ini", "[testenv]\ncommands = " + "x " * 100_000 + "\n"),
+    ("package.json", "[" * 100_000),
+])
+def test_hostile_recipes_are_read_in_linear_time(path: str, text: str) -> None:
+    import time
+
+    start = time.monotonic()
+    recipes.read(_doc(path, text))
+    assert time.monotonic() - start < 2
+
+
+def test_hostile_recipe_through_a_scan(tmp_path: Path) -> None:
+    import time
+
+    root = _write(tmp_path, {".github/workflows/ci.yml": WORKFLOW.format("make t"),
+                             "Makefile": "t:" + "".join(f" d{i}" for i in range(50_000)) +
+                                         "\n\tpytest\n" + "".join(f"d{i}:\n\tmake t\n"
+                                                                  for i in range(2_000))})
+    start = time.monotonic()
+    facts, evidence = _evidence(root)
+    assert facts["runs_tests"] and ("Makefile", 2, "make t runs pytest") in evidence
+    assert time.monotonic() - start < 30
