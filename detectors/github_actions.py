@@ -229,6 +229,8 @@ def _step_calls(step: ci.Step) -> Iterator[tuple[str, str]]:
         target = ci.local_target(step.uses)
         if target:
             yield f"action:{target}", f"action ./{target}"
+    if step.workdir.strip().strip("./"):
+        return  # run in another folder: the root's recipes are not the ones it runs
     for script in (step.run, ci.action_command(step) if step.uses else ""):
         for call in shell.calls(script) if script else ():
             yield f"{call.runner}:{call.name}", call.label

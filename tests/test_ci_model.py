@@ -290,3 +290,16 @@ def test_hostile_recipe_through_a_scan(tmp_path: Path) -> None:
     facts, evidence = _evidence(root)
     assert facts["runs_tests"] and ("Makefile", 2, "make t runs pytest") in evidence
     assert time.monotonic() - start < 30
+
+
+def test_recipes_of_another_folder_are_not_followed(tmp_path: Path) -> None:
+    assert [c.name for c in shell.calls("cd app && make test")] == []
+    assert [c.name for c in shell.calls("make lint && cd app && make test")] == ["lint"]
+    assert [c.name for c in shell.calls("cd $GITHUB_WORKSPACE && make test")] == ["test"]
+    wf = ("on: [pull_request]\ndefaults:\n  run:\n    working-directory: web\njobs:\n  t:\n"
+          "    runs-on: x\n    steps:\n      - run: make scan\n"
+          "      - working-directory: .\n        run: make lint\n")
+    root = _write(tmp_path, {".github/workflows/ci.yml": wf,
+                             "Makefile": "scan:\n\ttrivy fs .\nlint:\n\tsemgrep ci\n"})
+    facts, evidence = _evidence(root)
+    assert facts["scanners"] == ["semgrep"]

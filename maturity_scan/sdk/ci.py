@@ -42,6 +42,7 @@ class Step:
     run: str = ""  # shell script text
     inputs: Mapping[str, Any] = field(default_factory=dict)  # GitHub `with:`
     condition: str = ""  # GitHub `if:` (see `job_events`)
+    workdir: str = ""  # GitHub `working-directory` (the step's, else its job's or workflow's)
 
     @property
     def action(self) -> str:
@@ -109,22 +110,34 @@ def _github_triggers(wf: Mapping[Any, Any]) -> tuple[str, ...]:
     return ()
 
 
+def _workdir(node: Mapping[Any, Any], default: str) -> str:
+    """`defaults: run: working-directory:` of a workflow or job, else `default`."""
+    d = node.get("defaults")
+    run = d.get("run") if isinstance(d, dict) else None
+    wd = run.get("working-directory") if isinstance(run, dict) else None
+    return wd if isinstance(wd, str) else default
+
+
 def _github(doc: Document, wf: Any) -> Pipeline | None:
     if not isinstance(wf, dict) or not isinstance(wf.get("jobs"), dict):
         return None
     jobs = []
+    top = _workdir(wf, "")
     for job_id, job in wf["jobs"].items():
         if not isinstance(job, dict):
             continue
         steps = []
+        job_dir = _workdir(job, top)
         for raw in _list(job.get("steps")):
             if not isinstance(raw, dict):
                 continue
             cond = raw.get("if")
+            wd = raw.get("working-directory")
             steps.append(Step(_line(raw), str(raw.get("name") or ""),
                               str(raw.get("uses") or ""), str(raw.get("run") or ""),
                               raw.get("with") if isinstance(raw.get("with"), dict) else {},
-                              cond if isinstance(cond, str) else ""))
+                              cond if isinstance(cond, str) else "",
+                              wd if isinstance(wd, str) else job_dir))
         services = job.get("services") if isinstance(job.get("services"), dict) else {}
         images = tuple(str(s.get("image", name)) if isinstance(s, dict) else str(s)
                        for name, s in services.items())

@@ -360,11 +360,17 @@ _MAKE_VALUE_OPTIONS = frozenset({"-C", "-f", "--file", "--makefile", "--director
 def calls(script: str) -> Iterator[Call]:
     """The recipes a script runs: `make test lint`, `just x`, `task x`, `npm run x` /
     `npm test` / `yarn x` / `pnpm x`, `tox -e a,b`, `nox -s x`, `./scripts/x.sh` /
-    `bash scripts/x.sh`. Targets with a variable in them are left out."""
+    `bash scripts/x.sh`. Targets with a variable in them are left out, and so is all after a
+    `cd` into another folder."""
     script = re.sub(r"\\\n", " ", script)
     for line in script.splitlines():
         for words in map(list, _line_commands(line)):
-            yield from _calls(words[_program_start(words):])
+            words = words[_program_start(words):]
+            if words[:1] in (["cd"], ["pushd"]) and words[1:2] not in (
+                    [], ["."], ["$GITHUB_WORKSPACE"], ["${GITHUB_WORKSPACE}"], ["$CI_PROJECT_DIR"],
+                    ["${{ github.workspace }}"]):
+                return  # another folder: its recipes are not the root's
+            yield from _calls(words)
 
 
 def _calls(words: list[str]) -> Iterator[Call]:
