@@ -224,3 +224,17 @@ def test_notes_without_evidence_are_repository_level(pushed: tuple[Path, str, st
         assert where["artifactLocation"]["uri"] != "README.md" or "region" in where
         if where["artifactLocation"]["uri"] == ".":
             assert "region" not in where
+
+
+def test_diff_writes_several_outputs_in_one_run(pushed: tuple[Path, str, str], tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    repo, base, head = pushed
+    code, out, err = cli(capsys, "diff", str(repo), "--base", base, "--head", head, "-j", "0",
+                         "-o", f"markdown={tmp_path}/r.md", "-o", f"sarif={tmp_path}/r.sarif",
+                         "-o", f"json={tmp_path}/r.json")
+    assert code == 1 and out == ""
+    assert "Infrastructure as code" in (tmp_path / "r.md").read_text()
+    assert json.loads((tmp_path / "r.sarif").read_text())["version"] == "2.1.0"
+    assert json.loads((tmp_path / "r.json").read_text())["regressions"] == ["iac"]
+    code, _, err = cli(capsys, "diff", str(repo), "--base", base, "-o", f"html={tmp_path}/r.h")
+    assert code == 2 and "no HTML format" in err

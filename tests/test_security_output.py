@@ -410,4 +410,4 @@ def test_action_passes_a_real_base_on(checkout: Path, which: str) -> None:
     calls = (checkout / "calls").read_text()
     if base == "main":  # compared with its merge base with the checkout: HEAD itself here
         base = _git(checkout / "work", "rev-parse", "HEAD").strip()
-    assert f"diff {checkout / 'work'} --base {base} --format markdown" in calls
+    assert f"diff {checkout / 'work'} --base {base} -o markdown=" in calls

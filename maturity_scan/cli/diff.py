@@ -9,6 +9,7 @@ import click
 
 from maturity_scan import api, config, reporters
 from maturity_scan.cli import checks
+from maturity_scan.cli.scan import outputs
 from maturity_scan.cli.options import (emit, no_cache_option, quiet_option, rules_dir_option,
                                        scan_options)
 from maturity_scan.engine.source import GitRevisionSource, WorkTreeSource
@@ -24,7 +25,8 @@ from maturity_scan.reporters import diff as diff_report, sarif
 @click.option("--pack", help="Rule pack (default: the base revision's config, else devops).")
 @click.option("--format", "fmt", type=click.Choice([f for f in reporters.FORMATS if f != "html"]),
               default="text", show_default=True)
-@click.option("-o", "--output", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "output_values", multiple=True, metavar="[FORMAT=]FILE",
+              help="Write the result here (in --format, or in FORMAT); repeatable.")
 @click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
               help="Gate policy file (default: the config committed at the base revision).")
 @click.option("--fail-under", help="Also fail below these floors: DIM=LEVEL[,…].")
@@ -40,9 +42,9 @@ from maturity_scan.reporters import diff as diff_report, sarif
 @quiet_option
 @rules_dir_option
 def diff_command(path: Path, base: str | None, head: str | None, pack: str | None, fmt: str,
-                 output: Path | None, config_file: Path | None, fail_under: str | None,
-                 allow_incomplete: bool, jobs: int | None, pre_commit: bool, merge_base: bool,
-                 rule_dirs: tuple[Path, ...]) -> None:
+                 output_values: tuple[str, ...], config_file: Path | None,
+                 fail_under: str | None, allow_incomplete: bool, jobs: int | None,
+                 pre_commit: bool, merge_base: bool, rule_dirs: tuple[Path, ...]) -> None:
     """Compare two revisions; exit 1 when any dimension's level drops (or a floor is missed).
 
     \b
@@ -54,7 +56,9 @@ def diff_command(path: Path, base: str | None, head: str | None, pack: str | Non
     mistake or unusable input, 3 a bug."""
     if not path.is_dir():
         raise UsageError(f"{path}: not a directory")
-    checks.output_file(output, "-o")
+    targets = outputs(output_values, fmt)
+    if any(kind == "html" for kind, _ in targets):
+        raise UsageError("-o html=…: diff has no HTML format (text, json, markdown, sarif)")
     checks.rule_dirs(rule_dirs)
     jobs = checks.jobs(jobs)
     if not policy.has_commit(path):
@@ -97,12 +101,16 @@ def diff_command(path: Path, base: str | None, head: str | None, pack: str | Non
                                regressions=changes["regressions"],
                                base_levels={d["id"]: d["level"] for d in before["dimensions"]},
                                allow_incomplete=allow_incomplete or cfg.gate.allow_incomplete)
-        if fmt == "sarif":
-            diff.locate_lost(changes, base_source, head_source)
-            body = sarif.render(after, pack=chosen, diff=changes, workflow=workflow_file())
-        else:
-            body = diff_report.render(changes, failures=verdict.failures, fmt=fmt)
-    emit(body, output)
+        bodies = []
+        for kind, target in targets:
+            if kind == "sarif":
+                diff.locate_lost(changes, base_source, head_source)
+                body = sarif.render(after, pack=chosen, diff=changes, workflow=workflow_file())
+            else:
+                body = diff_report.render(changes, failures=verdict.failures, fmt=kind)
+            bodies.append((body, target))
+    for body, target in bodies:
+        emit(body, target)
     if not verdict.passed:
         raise GateFailed("gate failed:\n  " + "\n  ".join(verdict.failures))
 
