@@ -360,3 +360,13 @@ def test_every_report_says_when_and_which_commit(tmp_path: Path,
     (plain / "README.md").write_text(README)
     code, _, _ = cli(capsys, "scan", str(plain), "--format", "json", "-o", str(out), "-j", "0")
     assert "commit" not in json.loads(out.read_text())["target"]  # outside git: none
+
+
+def test_the_text_report_heads_with_commit_and_date(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    root = init(tmp_path / "r")
+    head = commit(root, "one", {"README.md": README})
+    code, out, _ = cli(capsys, "scan", str(root), "-j", "0")
+    assert code == 0
+    first = out.splitlines()[0]
+    assert f"@ {head[:12]}" in first and first.rstrip().endswith("Z")

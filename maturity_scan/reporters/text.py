@@ -62,7 +62,9 @@ def _render(report: dict[str, Any], evidence_per_requirement: int) -> str:
     report = for_display(report)  # a repository's names cannot drive the terminal
     out: list[str] = []
     t = report["target"]
-    target = t["path"] + (f" @ {t['revision'][:12]}" if t.get("revision") else "")
+    commit = t.get("revision") or t.get("commit")  # the revision scanned, else HEAD
+    target = t["path"] + (f" @ {commit[:12]}" if commit else "") + \
+        (f"  {report['scanned_at'].replace('+00:00', 'Z')}" if report.get("scanned_at") else "")
     out.append(click.style(f"{report.get('pack_title', report['pack'])} ({report['pack']})",
                            bold=True) + f"  {target}")
     if report.get("note"):
