@@ -335,6 +335,8 @@ class Call:
 
     @property
     def label(self) -> str:
+        if self.runner == "tox" and not self.name:
+            return "tox"
         return {"npm": "npm run ", "script": "", "tox": "tox -e ", "nox": "nox -s "}.get(
             self.runner, self.runner + " ") + self.name
 
@@ -402,6 +404,13 @@ def _calls(words: list[str]) -> Iterator[Call]:
         if name and "$" not in name:
             yield Call("npm", name)
     elif prog == "tox":
+        if any(a in ("--version", "-h", "--help", "--showconfig", "-l", "-a") for a in args):
+            return
+        if not any(a == "-e" or a.startswith(("-e", "--env")) for a in args) and \
+                _positional(args, frozenset({"-c", "--conf", "-p", "--parallel"}))[:1] in (
+                    [], ["run"], ["r"], ["run-parallel"], ["p"]):
+            yield Call("tox", "")  # the envlist: what the base [testenv] runs
+            return
         for i, a in enumerate(args):
             value = args[i + 1] if a == "-e" and i + 1 < len(args) else \
                 a[len("-e"):] if a.startswith("-e") and len(a) > 2 else \
