@@ -122,10 +122,12 @@ class Pool:
     """Parser workers, started ahead of the work (they load while the tree is listed) and
     ended with the `with` block, whatever way it ends."""
 
-    def __init__(self, jobs: int, limits: Limits = Limits()) -> None:
+    def __init__(self, jobs: int, limits: Limits = Limits(), eager: bool = True) -> None:
         self.limits = limits
         self.jobs = max(1, jobs)
-        self.workers: list[_Worker] = [_first_worker(limits)]  # more once the work is known
+        # The first worker now (unless the work will likely all come from the parse cache);
+        # more once the work is known.
+        self.workers: list[_Worker] = [_first_worker(limits)] if eager or _early else []
 
     def __enter__(self) -> Pool:
         return self

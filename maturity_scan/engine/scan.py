@@ -199,8 +199,11 @@ SMALL_SCAN = 200  # claimed files below which one worker beats starting a pool
 def scan_source(source: Source, options: ScanOptions | None = None,
                 detectors: Sequence[Detector] | None = None) -> ScanResult:
     options = options or ScanOptions()
-    # The first worker loads the detectors while the tree is listed.
-    with pool.Pool(options.jobs, options.limits) if options.jobs > 0 else nullcontext() as workers:
+    # The first worker loads the detectors while the tree is listed; not for a revision with the
+    # cache on (history, diff: its unchanged blobs are answered unread, often all of them).
+    eager = not (options.cache and hasattr(source, "blob_id"))
+    with pool.Pool(options.jobs, options.limits, eager) if options.jobs > 0 \
+            else nullcontext() as workers:
         return _scan(source, options, detectors, workers)
 
 
