@@ -3,6 +3,7 @@ in one run with whole `maturity-scan` processes (as a user or a pre-commit hook 
 
     python benchmarks/speed.py PATH [--small SMALL] [--repeat 3] [--no-history]
     python benchmarks/speed.py --generate 2000 [--tags 20]    # a synthetic tree in a temp dir
+    python benchmarks/speed.py --scale [10000 50000 100000]   # time and parent memory by size
 
 1. start-up: `maturity-scan scan SMALL` of a 12-file repository (default: one generated here),
    wall seconds, target <= 0.3 s;
@@ -108,6 +109,44 @@ def generated_repo(root: Path, n: int, tags: int) -> Path:
 CPU: dict[str, list[float]] = {}  # label -> CPU seconds (user + sys, the process and workers)
 
 
+def monorepo(root: Path, n: int) -> Path:
+    """`n` files of which a fifth are claimed (manifests, charts, Terraform, workflows) and the
+    rest source code nobody claims, in folders of 50."""
+    claimed = n // 5
+    files: dict[str, str] = {}
+    for i in range(n - claimed):
+        files[f"src/p{i // 50}/m{i}.go"] = f"package p\n// {i}\n"
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return generated_repo(root, claimed, 0)  # the claimed files, then one commit of all
+
+
+SCALE_SCRIPT = """
+import resource, sys, time
+from pathlib import Path
+from maturity_scan.engine.scan import ScanOptions, scan_source
+from maturity_scan.engine.source import open_source
+start = time.perf_counter()
+result = scan_source(open_source(Path(sys.argv[1])), ScanOptions(cache=False))
+print(time.perf_counter() - start, result.stats.files_indexed, result.stats.files_read,
+      resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def scale(sizes: list[int], work: Path) -> None:
+    """Issue 13 item 5: time linear in claimed files, parent memory under 300 MB."""
+    print("files    claimed  scan s   s per 1k claimed   parent peak MiB (target < 300)")
+    for n in sizes:
+        root = monorepo(work / f"mono{n}", n)
+        out = subprocess.run([sys.executable, "-c", SCALE_SCRIPT, str(root)], check=True,
+                             capture_output=True, text=True, cwd="/").stdout.split()
+        seconds, indexed, read, peak = float(out[0]), int(out[1]), int(out[2]), float(out[3])
+        print(f"{indexed:<8} {read:<8} {seconds:<8.2f} {1000 * seconds / max(1, read):<18.3f} "
+              f"{peak:.0f}")
+        shutil.rmtree(root)
+
+
 def timed(args: list[str], env: dict[str, str], label: str = "") -> float:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
@@ -134,7 +173,14 @@ def main() -> None:
     ap.add_argument("--tags", type=int, default=20, help="tags of the generated tree")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-history", action="store_true")
+    ap.add_argument("--scale", type=int, nargs="*", metavar="N",
+                    help="only the scale table: generated monorepos of N files (a fifth "
+                         "claimed); default 10000 50000 100000")
     args = ap.parse_args()
+    if args.scale is not None:
+        with tempfile.TemporaryDirectory(prefix="maturity-scan-scale-") as tmp:
+            scale(args.scale or [10_000, 50_000, 100_000], Path(tmp))
+        return
 
     with tempfile.TemporaryDirectory(prefix="maturity-scan-bench-") as tmp:
         work = Path(tmp)
