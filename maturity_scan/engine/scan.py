@@ -326,7 +326,10 @@ def _scan(source: Source, options: ScanOptions, detectors: Sequence[Detector] | 
         shown.close()
         if store is not None:
             store.close()
-    results += [assemble(path, list(hits.values())) for path, hits in cached.items()]
+    for path, hits in cached.items():  # answered by the cache alone
+        whole = assemble(path, list(hits.values()))
+        whole.outcomes = []
+        results.append(whole)
     results.sort(key=lambda r: r.path)  # the same order, parsed or cached
     for r in results:
         errors.extend(r.errors)
@@ -376,12 +379,14 @@ def _with_cache(r: FileResult, store: cache.ParseCache | None, blobs: Mapping[st
         store.store(blob, r.path, r.outcomes, versions)
     hits = cached.pop(r.path, None)
     if not hits:
-        return r
-    if r.outcomes:  # every claiming detector, in claim order
+        joined = r
+    elif r.outcomes:  # every claiming detector, in claim order
         by_id = {**hits, **{o.detector: o for o in r.outcomes}}
-        return assemble(r.path, [by_id[i] for i in claim_ids[r.path] if i in by_id])
-    joined = assemble(r.path, list(hits.values()))  # the rest failed (time, memory, crash)
-    joined.errors += r.errors
+        joined = assemble(r.path, [by_id[i] for i in claim_ids[r.path] if i in by_id])
+    else:
+        joined = assemble(r.path, list(hits.values()))  # the rest failed (time, memory, crash)
+        joined.errors += r.errors
+    joined.outcomes = []  # cached already; `found` and `errors` are what the scan keeps
     return joined
 
 
