@@ -200,7 +200,8 @@ class ParseCache:
         return self._db is not None
 
     def _file_key(self, blob: str, path: str) -> str:
-        return hashlib.sha256(f"{self.tool}\0{blob}\0{path}".encode()).hexdigest()[:40]
+        return hashlib.sha256(f"{self.tool}\0{blob}\0{path}".encode(
+            "utf-8", "surrogateescape")).hexdigest()[:40]
 
     def lookup(self, blob: str, path: str, detectors: Mapping[str, str],
                view: RepoView) -> dict[str, Outcome]:
