@@ -135,13 +135,7 @@ class PipelineDetector:
             yield signal(self.id, path, line, f"{where} starts a cluster", e2e_tests=False)
 
     def conclude(self, found: Sequence[Signal], repo: RepoContext) -> Iterable[Signal]:
-        links: list[dict[str, Any]] = []
-        for sig in found:
-            if "links" in sig.facts:
-                links += sig.facts["links"]
-            else:
-                yield sig
-        yield from ci.follow(links, kind=self.id)
+        return ci.conclude_calls(found, kind=self.id)
 
 
 def _in_own_cluster(acts: list[Signal]) -> list[Signal]:

@@ -129,13 +129,7 @@ class GitHubActionsDetector:
             yield Signal("github_actions", (), {"links": links})
 
     def conclude(self, found: Sequence[Signal], repo: RepoContext) -> Iterable[Signal]:
-        links: list[dict[str, Any]] = []
-        for sig in found:
-            if "links" in sig.facts:
-                links += sig.facts["links"]
-            else:
-                yield sig
-        yield from ci.follow(links, _narrow, "github_actions")
+        return ci.conclude_calls(found, _narrow, "github_actions")
 
 
 def _sig(path: str, line: int, detail: str, facts: dict[str, Any]) -> Signal:

@@ -798,6 +798,19 @@ def _supported(sig: Signal, events: tuple[str, ...]) -> Signal | None:
                                   for e in sig.evidence), sig.facts)
 
 
+def conclude_calls(found: Iterable[Signal], narrow: Narrow = _supported,
+                   kind: str = "") -> Iterator[Signal]:
+    """A CI detector's conclusion: the signals its files gave, then what their calls run (the
+    `links` records are gathered here and never reported)."""
+    links: list[dict[str, Any]] = []
+    for sig in found:
+        if "links" in sig.facts:
+            links += sig.facts["links"]
+        else:
+            yield sig
+    yield from follow(links, narrow, kind)
+
+
 def follow(links: Iterable[dict[str, Any]], narrow: Narrow = _supported,
            kind: str = "") -> Iterator[Signal]:
     """What the calls of a CI file's jobs run, through the records of the units they call:
