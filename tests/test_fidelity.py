@@ -177,3 +177,21 @@ def test_dast_in_the_pipeline_is_read(tmp_path: Path) -> None:
                 for lv in d.levels for r in lv.requirements}["security.dast"]
 
     assert status("service") == "missing" and status("library") == "not_applicable"
+
+
+@pytest.mark.parametrize("case, met", [("positive_ci_and_hooks", True),
+                                       ("negative_mentions", False)])
+def test_every_pack_credits_the_same_vulnerability_scanners(case: str, met: bool) -> None:
+    """pip-audit, grype, osv-scanner, govulncheck, FOSSA (dependency/image scanning) and bandit,
+    zizmor (SAST) run in CI count in every pack that judges those practices (issue 10, item 4)."""
+    signals = scanned(ROOT / "fixtures" / "vuln_scanning" / case).signals
+    wanted = {("devops", "security.sast"), ("devops", "security.dependency_or_image_scanning"),
+              ("cnmm", "security.scanning_in_ci"), ("kmm", "security.image_scanning")}
+    held = {}
+    for pack in {p for p, _ in wanted}:
+        for d in evaluate(api.get_pack(pack), signals).dimensions:
+            for lv in d.levels:
+                for r in lv.requirements:
+                    if (pack, r.id) in wanted:
+                        held[(pack, r.id)] = r.status == "met"
+    assert held == {w: met for w in wanted}
