@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import os
-import pty
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ import pytest
 from maturity_scan import report
 from maturity_scan.cli import main
 from tests.gitrepo import commit, init
+from tests.terminal import on_a_terminal
 
 ROOT = Path(__file__).resolve().parent.parent
 PLATFORM = ROOT / "fixtures" / "repos" / "platform-service"
@@ -50,20 +50,7 @@ def test_text_report_has_levels_evidence_and_next_steps() -> None:
 
 
 def test_colour_only_on_a_terminal() -> None:
-    pid, fd = pty.fork()
-    if pid == 0:  # child: stdout is a terminal
-        os.execv(sys.executable, [sys.executable, "-m", "maturity_scan", "scan", str(PLATFORM)])
-    chunks = []
-    while True:
-        try:
-            data = os.read(fd, 65536)
-        except OSError:
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.waitpid(pid, 0)
-    assert b"\x1b[" in b"".join(chunks)
+    assert b"\x1b[" in on_a_terminal("scan", str(PLATFORM))
 
 
 @pytest.mark.parametrize("args, message", [

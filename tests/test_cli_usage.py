@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import pty
 import shutil
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from maturity_scan import api, report
 from maturity_scan.cli import main
 from tests.github_server import GitHubServer
 from tests.gitrepo import commit, init
+from tests.terminal import on_a_terminal
 
 ROOT = Path(__file__).resolve().parent.parent
 PLATFORM = ROOT / "fixtures" / "repos" / "platform-service"
@@ -251,25 +251,6 @@ def test_history_chart_without_the_extra_says_which_extra(tmp_path: Path,
 
 
 # --- terminal conventions ---------------------------------------------------------------------
-
-def on_a_terminal(*args: str, env: dict[str, str] | None = None) -> bytes:
-    """The command's output when stdout is a terminal (a pty)."""
-    pid, fd = pty.fork()
-    if pid == 0:  # child: stdout is a terminal
-        os.execve(sys.executable, [sys.executable, "-m", "maturity_scan", *args],
-                  {**os.environ, "TERM": "xterm", **(env or {})})
-    chunks = []
-    while True:
-        try:
-            data = os.read(fd, 65536)
-        except OSError:
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.waitpid(pid, 0)
-    return b"".join(chunks)
-
 
 @pytest.mark.parametrize("how", ["--no-color", "NO_COLOR", "TERM=dumb", "colour"])
 def test_no_colour_by_option_or_environment(how: str) -> None:
