@@ -44,11 +44,13 @@ def server(tmp_path: Path):
         yield srv
 
 
-def run_cli(server: GitHubServer, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+def run_cli(server: GitHubServer, out: Path, *extra: str,
+            workers: int = 4) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "GITHUB_TOKEN": CANARY}
     env.pop("GH_TOKEN", None)
     return subprocess.run([sys.executable, "-m", "maturity_scan", "org", "acme", "--api-url",
-                           f"{server.url}/api", "--out", str(out), "--workers", "4", *extra],
+                           f"{server.url}/api", "--out", str(out), "--workers", str(workers),
+                           *extra],
                           capture_output=True, text=True, env=env, timeout=600)
 
 

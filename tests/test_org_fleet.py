@@ -5,9 +5,7 @@ levels and the "fix first" ranking. Real git behind the loopback GitHub server."
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,12 +13,12 @@ import pytest
 from maturity_scan.org import github, run as org
 from maturity_scan.reporters import org as org_report
 from tests.github_server import GitHubServer
+from tests.test_org import CANARY, run_cli as org_cli
 
 TF = 'terraform {\n  backend "s3" {}\n}\nresource "aws_s3_bucket" "b" {}\n'
 WF = ("on: [pull_request]\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n"
       "      - run: pytest -q\n")
 README = "# svc\n\n## Getting started\n\nmake dev\n"
-CANARY = "ghp_CANARY0123456789abcdefCANARY"
 
 
 @pytest.fixture
@@ -31,11 +29,7 @@ def server(tmp_path: Path):
 
 
 def run_cli(server: GitHubServer, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "GITHUB_TOKEN": CANARY}
-    env.pop("GH_TOKEN", None)
-    return subprocess.run([sys.executable, "-m", "maturity_scan", "org", "acme", "--api-url",
-                           f"{server.url}/api", "--out", str(out), "--workers", "2", *extra],
-                          capture_output=True, text=True, env=env, timeout=600)
+    return org_cli(server, out, *extra, workers=2)
 
 
 def test_a_pushed_regression_is_named_and_fails_the_run(server: GitHubServer,
