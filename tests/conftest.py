@@ -29,6 +29,13 @@ def private_cache_dir(monkeypatch: pytest.MonkeyPatch,
 
 
 @pytest.fixture(autouse=True)
+def no_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pytest-xdist workers run with COLUMNS=80, which text output would wrap to: output in
+    tests is as piped unless a test sets COLUMNS itself."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+
+
+@pytest.fixture(autouse=True)
 def every_report_matches_the_schema(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every JSON report built anywhere in the suite is checked against the shipped schema."""
     from maturity_scan import report

@@ -26,12 +26,6 @@ README = "# demo\n\n## Getting started\n\nRun `make test`.\n"
 TF = 'terraform {\n  backend "s3" {}\n}\nresource "aws_s3_bucket" "b" {}\n'
 
 
-@pytest.fixture(autouse=True)
-def no_columns(monkeypatch: pytest.MonkeyPatch) -> None:
-    """pytest-xdist workers run with COLUMNS=80: output here is piped unless a test says so."""
-    monkeypatch.delenv("COLUMNS", raising=False)
-
-
 def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     code = main(list(args))
     out, err = capsys.readouterr()
