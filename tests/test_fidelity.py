@@ -195,3 +195,15 @@ def test_every_pack_credits_the_same_vulnerability_scanners(case: str, met: bool
                     if (pack, r.id) in wanted:
                         held[(pack, r.id)] = r.status == "met"
     assert held == {w: met for w in wanted}
+
+
+@pytest.mark.parametrize("case, met", [("positive_gitops_tools", True),
+                                       ("negative_tool_lookalikes", False),
+                                       ("malformed_tool_release", False)])
+def test_flux_kustomizations_that_prune_are_automated_sync(case: str, met: bool) -> None:
+    """A Flux Kustomization with an `interval` and `prune: true` reconciles and reverts drift
+    by itself: gitops automated sync (issue 10, item 5)."""
+    signals = scanned(ROOT / "fixtures" / "flux" / case).signals
+    held = {r.id: r.status for d in evaluate(api.get_pack("gitops"), signals).dimensions
+            for lv in d.levels for r in lv.requirements}
+    assert held["gitops.automated_sync"] == ("met" if met else "missing")
