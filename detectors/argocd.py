@@ -1,5 +1,8 @@
 """Argo CD: `Application`, `ApplicationSet` and `AppProject` resources of the `argoproj.io` group.
 
+`helm_applications` counts the Application sources that install a Helm chart (`chart:`), at the
+chart line: software deployed from images, containerized with no Dockerfile here.
+
 Only the real API group counts: a `kind: Application` of another group (SAP, KubeVela …) is not
 Argo CD, and Argo Workflows / Rollouts / Events share the group but not these kinds.
 """
@@ -55,7 +58,7 @@ class ArgoCDDetector:
         "Deployments reconciled from git by Argo CD",
         applications="count", application_sets="count", projects="count",
         automated_sync="flag", self_heal="flag", prune="flag", destinations="set",
-        source_types="set",
+        source_types="set", helm_applications="count",
     )}
     patterns = ("**/*.y{a,}ml",)
 
@@ -97,6 +100,12 @@ class ArgoCDDetector:
             "source_types": types,
         }
         yield signal("argocd", doc.path, obj.line, detail, **facts)
+        for source in sources:  # a Helm chart it installs: software deployed from images
+            chart = source.get("chart")
+            if isinstance(chart, str) and chart.strip():
+                line = getattr(source, "line_of", lambda k: obj.line)("chart")
+                yield signal("argocd", doc.path, line, f"{detail} installs chart {chart.strip()}",
+                             helm_applications=1)
         if automated:
             line = getattr(policy, "line_of", lambda k: obj.line)("automated")
             yield signal("argocd", doc.path, line, f"{detail}: automated sync" +

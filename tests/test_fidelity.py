@@ -26,7 +26,8 @@ SEEDS = ROOT.parent / "shared" / "seeds"
 PACKS = ("devops", "kmm", "devex", "cnmm", "gitops")
 REPOS = sorted([*(p for p in (ROOT / "fixtures" / "repos").iterdir() if p.is_dir()),
                 *(p for p in (ROOT / "fixtures" / "archetype").iterdir()
-                  if p.is_dir() and not p.name.startswith("malformed"))])
+                  if p.is_dir() and not p.name.startswith("malformed")),
+                *(p for p in (ROOT / "fixtures" / "packs").iterdir() if p.is_dir())])
 
 # One practice, one definition: the requirements (pack, id) that stand for the same shared
 # condition. Each must be exactly `{requirement: <condition>}`.
@@ -45,6 +46,10 @@ PRACTICES = {
                                 ("cnmm", "release.automated_deploy")],
     "shared.progressive_delivery": [("devops", "delivery.progressive_delivery"),
                                     ("cnmm", "release.progressive_delivery")],
+    "shared.containerized": [("devops", "architecture.containerized"),
+                             ("kmm", "architecture.containerized"), ("cnmm", "runtime.containers")],
+    "shared.iac_validated": [("devops", "iac.checked_in_ci"),
+                             ("cnmm", "infrastructure.checked_in_ci")],
 }
 # Requirements that are the union of the same shared conditions in several packs.
 UNIONS = {

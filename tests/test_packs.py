@@ -99,3 +99,46 @@ def test_a_waived_rung_says_so_and_why() -> None:
     security = next(d for d in rep["dimensions"] if d["id"] == "security")
     rung = next(r for r in security["requirements"] if r["id"] == "security.hygiene")
     assert rung["status"] == "waived" and rung["reason"] == "an internal sandbox"
+
+
+def rungs(case: str, pack: str, archetype: str = "service") -> dict[str, str]:
+    """Every requirement's status in `pack` for fixtures/packs/<case> (as `archetype`)."""
+    from maturity_scan.assess.graph import evaluate
+
+    result = scanned(ROOT / "fixtures" / "packs" / case)
+    return {r.id: r.status for d in evaluate(api.get_pack(pack), result.signals, None,
+                                               [archetype]).dimensions
+            for lv in d.levels for r in lv.requirements}
+
+
+REMEDIATION = [("cnmm", "security.automated_remediation")]
+IAC_POLICY = [("devops", "security.policy_as_code"), ("kmm", "security.compliance_in_ci"),
+              ("devops", "iac.checked_in_ci"), ("cnmm", "infrastructure.checked_in_ci"),
+              ("devops", "iac.policy_scanning")]
+CONTAINERIZED = [("devops", "architecture.containerized"), ("kmm", "architecture.containerized"),
+                 ("cnmm", "runtime.containers")]
+
+
+@pytest.mark.parametrize("case, wanted, met", [
+    # a bot opens the fix pull requests and a scanner that runs finds what to fix (pip-audit)
+    ("remediation_scanner_in_ci", REMEDIATION, True),
+    # the same bot with CodeQL / Trivy / Snyk configs nothing runs, and an echo that names them
+    ("remediation_configs_only", REMEDIATION, False),
+    # tflint and `trivy config` run in a pull-request workflow
+    ("iac_scanned_in_ci", IAC_POLICY, True),
+    # a checkov config and a tflint config nothing runs
+    ("iac_configs_only", IAC_POLICY, False),
+    # workloads deployed from images with no Dockerfile in the repository
+    ("deployed_from_images", CONTAINERIZED, True),
+    ("flux_helm_release", CONTAINERIZED, True),
+    ("argocd_helm_application", CONTAINERIZED, True),
+    # a ConfigMap, a Deployment with an empty image, an Application of a plain folder, a
+    # HelmRepository nothing installs from
+    ("no_images", CONTAINERIZED, False),
+])
+def test_packs_read_the_shared_practices(case: str, wanted: list[tuple[str, str]],
+                                         met: bool) -> None:
+    """Issue 10 item 4/5: scanners, IaC checks and workloads deployed from images count the same
+    in every pack that judges them (through rules/_conditions.yaml)."""
+    got = {(pack, rid): rungs(case, pack)[rid] for pack, rid in wanted}
+    assert got == {w: "met" if met else "missing" for w in wanted}
