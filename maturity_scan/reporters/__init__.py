@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
-from maturity_scan.reporters import html, json, markdown, sarif, text
+from maturity_scan.reporters import backstage, html, json, markdown, portal, sarif, text
 
 FORMATS: dict[str, ModuleType] = {
     "text": text,
@@ -21,6 +21,8 @@ FORMATS: dict[str, ModuleType] = {
     "html": html,
     "markdown": markdown,
     "sarif": sarif,
+    "backstage": backstage,
+    "portal": portal,
 }
 
 
@@ -47,4 +49,6 @@ def render_all(reports: Sequence[dict[str, Any]], fmt: str, packs: Mapping[str, 
         return _json.dumps(logs[0], indent=2) + "\n"
     if fmt == "html":
         return html.render_many(reports)
+    if fmt in ("backstage", "portal"):  # one document, one export per pack
+        return FORMATS[fmt].render_many(reports)  # type: ignore[no-any-return]
     return "\n".join(render(r, fmt, pack=packs[r["pack"]]) for r in reports)
