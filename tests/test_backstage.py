@@ -116,6 +116,22 @@ def test_one_entity_per_component_with_catalog_namespace_and_unique_names(
     assert "kubify-platform" not in facts
 
 
+def test_the_namespace_from_the_component_signal_of_the_same_catalog_file(
+        report: dict[str, Any]) -> None:
+    rep = dict(report)
+    api_c = component(report, "api", "api", "services/api", "backstage")
+    other = component(report, "web", "web", "services/web", "services_root")
+    rep["components"] = [api_c, other]
+    rep["signals"] = [*report["signals"], {"kind": "component", "evidence": [], "facts": {
+        "components": [{"name": "api", "file": "services/api/x", "namespace": "shop"},
+                       {"name": "web", "file": "services/web/x", "namespace": "ignored"},
+                       {"name": "api", "file": "elsewhere.yaml", "namespace": "other"}]}}]
+    names = [(f["entity"]["namespace"], f["entity"]["name"])
+             for f in backstage.export(rep)["facts"]]
+    # only a catalog component takes a namespace; `web` came from a services root
+    assert names == [("shop", "api"), ("default", "web")]
+
+
 def test_a_broken_export_fails_the_schema(report: dict[str, Any]) -> None:
     doc = backstage.export(report)
     bad = copy.deepcopy(doc)

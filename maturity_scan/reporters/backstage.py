@@ -70,7 +70,8 @@ def repository_name(report: dict[str, Any]) -> str:
 
 
 def _namespace(report: dict[str, Any], component: dict[str, Any]) -> str:
-    """A catalog component's namespace (its `metadata.namespace`), else "default"."""
+    """A catalog component's namespace (its `metadata.namespace`: on the component, else on
+    its record in the `component` signal, the one from the same catalog file), else "default"."""
     ns = component.get("namespace")
     if not ns and (component.get("source") or {}).get("kind") == "backstage":
         src = component["source"].get("path")
@@ -80,7 +81,7 @@ def _namespace(report: dict[str, Any], component: dict[str, Any]) -> str:
             for item in _as_list(signal.get("facts", {}).get("components")):
                 if isinstance(item, dict) and item.get("namespace") and \
                         item.get("name") == component.get("name") and \
-                        item.get("source", item.get("path")) in (src, component.get("path")):
+                        src in (item.get("file"), item.get("path")):
                     ns = item["namespace"]
     return _kept_name(str(ns)) if ns else DEFAULT_NAMESPACE
 
