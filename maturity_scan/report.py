@@ -98,6 +98,8 @@ def _every_rung(d: DimensionResult) -> list[dict[str, Any]]:
                                  "status": "not_applicable" if d.not_applicable else r.status,
                                  "evidence": [e.to_json() for e in r.evidence]}
         reason = d.not_applicable or r.not_applicable or r.waived
+        if r.pending and not d.not_applicable:  # waived at a level not reached: counts nothing
+            entry["waived"], reason = r.waived, f"waived ({r.waived}), but {r.pending}"
         if reason and entry["status"] != "met":
             entry["reason"] = reason
         out.append(entry)

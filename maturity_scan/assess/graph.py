@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import networkx as nx
@@ -221,6 +222,20 @@ class _Evaluator:
                                  evidence[:MAX_EVIDENCE], req.ref, waived, related, excused)
 
 
+def _pending_waivers(levels: tuple[LevelResult, ...],
+                     reached: LevelResult) -> tuple[LevelResult, ...]:
+    """A waiver counts only where it completes a level that is reached: one above the level
+    reached is marked `pending` with what the first level not reached still needs."""
+    above = levels[levels.index(reached) + 1:]
+    blocking = next((lv for lv in above if not lv.met), None)
+    if blocking is None:
+        return levels
+    needs = f"level {blocking.level:g} still needs {', '.join(r.id for r in blocking.missing)}"
+    return levels[:levels.index(reached) + 1] + tuple(
+        replace(lv, requirements=tuple(replace(r, pending=needs) if r.waived else r
+                                       for r in lv.requirements)) for lv in above)
+
+
 def evaluate(pack: Pack, signals: Sequence[Signal],
              waivers: Mapping[str, str] | None = None,
              archetypes: Sequence[str] | None = None) -> Assessment:
@@ -254,6 +269,8 @@ def evaluate(pack: Pack, signals: Sequence[Signal],
         excused = not_applicable_reason(dim.applies_to, ev.archetypes, overridden)
         if excused:
             reached = levels[0]
+        else:
+            levels = _pending_waivers(levels, reached)
         dims.append(DimensionResult(dim.id, dim.title, reached.level, reached.name,
                                     dim.max_level, levels, dim.note, excused))
     return Assessment(pack.id, pack.title, tuple(dims), pack.note)

@@ -30,6 +30,11 @@ class RequirementResult:
     # Why it does not apply to this repository (its archetype), when it does not: it then
     # counts as held, like a waiver, and is never advice.
     not_applicable: str = ""
+    # When waived at a level the dimension does not reach: what the first level not reached
+    # still needs ("level 3 still needs iac.versions_pinned"). The waiver then completes
+    # nothing yet: the status is `missing` (it is not advice either: `met` stays true, so the
+    # road does not list it).
+    pending: str = ""
 
     @property
     def status(self) -> str:
@@ -37,7 +42,7 @@ class RequirementResult:
         if self.not_applicable:
             return "not_applicable"
         if self.waived:
-            return "waived"
+            return "missing" if self.pending else "waived"
         return "met" if self.met else "missing"
 
 

@@ -10,7 +10,7 @@ import click
 
 from maturity_scan.assess.explain import as_json, dimension
 from maturity_scan.report import for_display
-from maturity_scan.reporters.text import where
+from maturity_scan.reporters.text import pending_waivers, where
 
 EVIDENCE_PER_REQUIREMENT = 5
 
@@ -73,4 +73,10 @@ def render(report: dict[str, Any], *, dimension_id: str, fmt: str = "text") -> s
             out.append(click.style(f"       build on: {where(e)}", dim=True))
         if s.get("ref"):
             out.append(click.style(f"       model: {s['ref']}", dim=True))
+    pending = pending_waivers(d)  # (only below a level not reached, so never without a road)
+    if pending:
+        out += ["", click.style("Waived, not counted yet", bold=True)]
+        for r in pending:
+            out.append(f"  L{r['level']:g} {r['title']}  " + click.style(f"[{r['id']}]", dim=True))
+            out.append(f"      {r['reason']}")
     return "\n".join(out) + "\n"

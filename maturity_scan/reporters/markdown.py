@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from maturity_scan.report import for_display, map_strings, visible
-from maturity_scan.reporters.text import where
+from maturity_scan.reporters.text import pending_waivers, where
 
 # Characters that open emphasis, links, code, HTML, entities or a table cell, escaped with a
 # backslash in prose (CommonMark: any ASCII punctuation may be).
@@ -55,6 +55,10 @@ def render(report: dict[str, Any]) -> str:
         nxt = f"{_md(step['title'])} (→ {step['unlocks']:g})" if step else "top level reached"
         out.append(f"| {_md(d['title'])} | {d['level']:g} / {d['max_level']:g} "
                    f"{_bar(d['level'], d['max_level'])} | {nxt} |")
+    pending = [r for d in report["dimensions"] for r in pending_waivers(d)]
+    if pending:
+        out += ["", "**Waived, not counted yet**", ""]
+        out += [f"- {_code(r['id'])}: {_md(r['reason'])}" for r in pending]
     if report["errors"]:
         out += ["", f"⚠️ {len(report['errors'])} file(s) could not be analysed: " +
                 ", ".join(_code(e["path"]) for e in report["errors"][:10])]

@@ -9,6 +9,7 @@ from typing import Any
 from maturity_scan import __version__
 from maturity_scan.assess.packs import Pack
 from maturity_scan.report import map_strings, valid_unicode
+from maturity_scan.reporters.text import pending_waivers
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 INFO = "https://github.com/maturity-scan/maturity-scan"
@@ -58,6 +59,15 @@ def render(report: dict[str, Any], *, pack: Pack, diff: dict[str, Any] | None = 
                                     f"\"{miss['title']}\". {miss['hint']}"},
                 "locations": _location(miss.get("have", [])),
             })
+        for r in pending_waivers(d):  # waived, but its level is not reached: a suppressed note
+            if nxt and r["level"] == nxt["level"]:
+                results.append({
+                    "ruleId": r["id"], "ruleIndex": index[r["id"]], "level": "note",
+                    "message": {"text": f"{d['title']}: level {nxt['level']:g} needs "
+                                        f"\"{r['title']}\": {r['reason']}"},
+                    "locations": _location([]),
+                    "suppressions": [{"kind": "external", "justification": r["waived"]}],
+                })
     for d in (diff or {}).get("dimensions", []):
         if d["change"] != "down":
             continue

@@ -24,6 +24,12 @@ def where(e: dict[str, Any], *, detail: bool = True) -> str:
     return f"{loc}  {e['detail']}" if detail and e.get("detail") else loc
 
 
+def pending_waivers(d: dict[str, Any]) -> list[dict[str, Any]]:
+    """The dimension's waivers that count nothing yet (their level is not reached), as rungs
+    whose `reason` says what that level still needs."""
+    return [r for r in d.get("requirements") or [] if r.get("waived") and r["status"] == "missing"]
+
+
 ERRORS_SHOWN = 20
 # why files were set aside (report stats.files_set_aside; README, "What counts as evidence")
 ASIDE = {"test": "test data", "vendored": "vendored copies"}
@@ -111,6 +117,10 @@ def _render(report: dict[str, Any], evidence_per_requirement: int) -> str:
         if above:
             out.append("  " + click.style("also met above: ", fg="green") +
                        ", ".join(f"L{r['level']:g} {r['id']}" for r in above))
+        for r in pending_waivers(d):
+            out.append("  " + click.style("waived, not counted:", fg="yellow") +
+                       f" L{r['level']:g} {r['title']}  " + click.style(f"[{r['id']}]", dim=True))
+            out.append(f"      {r['reason']}")
         nxt = d.get("next")
         if nxt:
             name = f" ({nxt['name']})" if nxt.get("name") else ""
