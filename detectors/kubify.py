@@ -11,45 +11,19 @@ dependencies: a `redis` key there does not declare a database. Environment files
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
+from maturity_scan.detectors._kubify import CONFIG_API, ENV_API, body, header, is_config
+from maturity_scan.detectors._kubify import truthy as _truthy
+from maturity_scan.detectors._kubify import walk as _walk
 from maturity_scan.sdk import Document, ParseError, Signal, kind, signal
 
-CONFIG_API = "k8.kubify.local/v1"
-ENV_API = "kubify.kubify.local/v1"
 DATABASES = {"postgres", "postgresql", "mysql", "mariadb", "mongodb", "mongo", "redis",
              "elasticsearch", "opensearch", "cassandra", "memcached", "kubedb", "clickhouse"}
 QUEUES = {"kafka", "kubemq", "rabbitmq", "nats", "activemq", "pulsar", "sqs", "sns", "mqtt"}
 CLOUDS = {"aws", "gcp", "azure"}
 SETTINGS = {"config", "env", "environment", "secrets", "configmap"}
-
-
-def _walk(node: Any, depth: int = 0,
-          skip: frozenset[str] = frozenset()) -> Iterator[tuple[str, Any]]:
-    """(key, value) for every mapping key at any depth; bare strings in lists as (item, None);
-    the subtrees under `skip` keys are not entered."""
-    if depth > 40:
-        return
-    if isinstance(node, dict):
-        for k, v in node.items():
-            if isinstance(k, str):
-                yield k.lower(), v
-                if k.lower() in skip:
-                    continue
-            yield from _walk(v, depth + 1, skip)
-    elif isinstance(node, list):
-        for v in node:
-            if isinstance(v, str) and v.strip():
-                yield v.strip().lower(), None
-            else:
-                yield from _walk(v, depth + 1, skip)
-
-
-def _truthy(value: Any) -> bool:
-    if isinstance(value, dict) and value.get("enabled") in (False, "false"):
-        return False  # `backup: {enabled: false}`
-    return value is not False and value != "false" and value not in ({}, [], "")
 
 
 def _dev_sync(node: Any) -> bool:
@@ -73,33 +47,30 @@ class KubifyDetector:
                 "**/envs/*.y{a,}ml", "**/envs/**/*.y{a,}ml")
 
     def analyze(self, doc: Document) -> Iterable[Signal]:
-        is_config = doc.name in ("kubify.yaml", "kubify.yml")
-        if not is_config and "kubify.kubify.local" not in doc.text:
+        config = is_config(doc)
+        if not config and "kubify.kubify.local" not in doc.text:
             return  # an unrelated environments/*.yaml
         try:
             docs = doc.yaml_documents
         except ParseError:
-            if is_config:
+            if config:
                 raise
             return
         for d in docs:
             if not isinstance(d, dict):
                 continue
             api, k = d.get("apiVersion"), d.get("kind")
-            meta = d.get("metadata") if isinstance(d.get("metadata"), dict) else {}
-            name = meta.get("name") if isinstance(meta.get("name"), str) else ""
-            line = meta.line_of("name") if name and hasattr(meta, "line_of") else \
-                getattr(d, "line", 1) or 1
-            if is_config and api == CONFIG_API and k == "Config":
+            name, line = header(d)
+            if config and api == CONFIG_API and k == "Config":
                 yield self._service(doc, d, name, line)
             elif api == ENV_API and k == "Environment":
                 yield signal("kubify", doc.path, line, f"environment {name}".strip(),
                              environment_files=1, environments=[name] if name else [])
 
     def _service(self, doc: Document, d: dict[str, Any], name: str, line: int) -> Signal:
-        body = {k: v for k, v in d.items() if k not in ("apiVersion", "kind", "metadata")}
-        keys = list(_walk(body))
-        names = {k for k, _ in _walk(body, skip=frozenset(SETTINGS))}
+        spec = body(d)
+        keys = list(_walk(spec))
+        names = {k for k, _ in _walk(spec, skip=frozenset(SETTINGS))}
         dbs = sorted(names & DATABASES)
         if len(dbs) > 1 and "kubedb" in dbs:
             dbs.remove("kubedb")  # kubedb: {postgres: …} is one database
@@ -121,7 +92,7 @@ class KubifyDetector:
                                 for k, v in keys if v is not None)),
             databases=len(dbs), queues=len(queues), database_engines=dbs,
             queue_engines=queues, backup=backup,
-            dev_sync=int(_dev_sync(body)),
+            dev_sync=int(_dev_sync(spec)),
             release=int(any(k == "release" and _truthy(v) for k, v in keys if v is not None)),
             cloud_resources=int(any(k in CLOUDS and _truthy(v) for k, v in keys
                                     if v is not None)),

@@ -1,0 +1,271 @@
+"""Components: the services of a monorepo, each with the folder it lives in, so that a scan can
+judge each one on its own (`scan --components`).
+
+Where a component comes from, most explicit first:
+- a Backstage catalog entry (`catalog-info.yaml`, any depth, several documents per file):
+  `kind: Component` with `metadata.name`, `spec.owner`, `spec.type`; its folder is the one the
+  `backstage.io/source-location` annotation names inside this repository (`dir:./x`, or a
+  `url:` with `/tree/<ref>/<path>`), else the catalog file's own;
+- a Kubify service config (`kubify.yaml` / `kubify.yml`, read as the kubify detector reads it):
+  `metadata.name` and the services its `depends_on` names;
+- where neither exists, a folder under a services root (`services/*`, `apps/*`, `cmd/*`) or a
+  workspace member (`package.json` `workspaces`, `pnpm-workspace.yaml`, `go.work`, Cargo
+  `[workspace] members`, uv `[tool.uv.workspace] members`) that holds a Dockerfile, a Helm
+  chart or a deployable entry point (`main.py`, `app.py`, `manage.py`, `main.go`, `server.js`,
+  `src/main.rs`, a `Procfile`, `serverless.yml`, a `package.json` with a `start` script).
+
+Nothing is run; paths are only listed. Files under test data or vendored folders are set aside
+by the scan like any other, so they make no component. The facts: `components` (one record per
+component: name, path, owner, type, source, file, line, depends_on), `names`, `count`, and
+`without_kubify`, the components whose folder holds no kubify.yaml (the DevEx ladder's
+"one kubify.yaml per service").
+"""
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from maturity_scan.detectors._kubify import depends_on, is_config, service_configs
+from maturity_scan.sdk import Document, ParseError, RepoContext, Signal, globs, kind, signal
+
+ROOTS = ("services", "apps", "cmd")
+# What makes a folder deployable, relative to the folder.
+ANCHORS = ("**/{Dockerfile,Containerfile,*.Dockerfile,Dockerfile.*,Chart.yaml}",
+           "{,src/,app/}{main,app,manage,server,wsgi,asgi}.py", "{,cmd/*/}main.go",
+           "{,src/}{server,main}.{js,ts,mjs}", "src/main.rs",
+           "{Procfile,serverless.yml,serverless.yaml}")
+START_SCRIPT = "package.json"  # an anchor when its `scripts.start` is set
+WORKSPACE_FILES = ("package.json", "pnpm-workspace.yaml", "go.work", "Cargo.toml",
+                   "pyproject.toml")
+CATALOG = "catalog-info.y{a,}ml"
+SOURCES = ("backstage", "kubify", "workspace", "services_root")  # most explicit first
+_ROOTS = "{" + ",".join(ROOTS) + "}/*/"
+_ANCHORED = tuple("/" + _ROOTS + a for a in ANCHORS)
+_TREE = re.compile(r"/(?:tree|blob|src)/[^/]+/(.*)$")  # GitHub, GitLab (-/tree), Bitbucket
+_GO_USE = re.compile(r"^\s*(?:use\s+)?(\(|\S+)")
+
+
+def _anchor_rx() -> re.Pattern[str]:
+    return globs.compile_globs(tuple("/" + a for a in ANCHORS))
+
+
+def _record(name: str, path: str, source: str, file: str, line: int, *, owner: Any = None,
+            type_: Any = None, deps: Sequence[str] = ()) -> dict[str, Any]:
+    return {"name": name, "path": path or ".", "source": source, "file": file, "line": line,
+            "owner": owner if isinstance(owner, str) and owner else None,
+            "type": type_ if isinstance(type_, str) and type_ else None,
+            "depends_on": list(deps)}
+
+
+class ComponentsDetector:
+    id = "components"
+    description = ("Components (services) of a monorepo: Backstage catalog entries, Kubify "
+                   "configs, services roots and workspace members that deploy")
+    kinds = {"component": kind(
+        "A service of the repository, with its folder (one per component)",
+        components="records", names="set", count="count", without_kubify="set",
+        # what one file said, combined by `conclude`
+        workspaces="records", anchors="records")}
+    patterns = (CATALOG, "kubify.y{a,}ml", *(f"/{f}" for f in WORKSPACE_FILES),
+                *(_ROOTS + a for a in ANCHORS), _ROOTS + START_SCRIPT)
+
+    def analyze(self, doc: Document) -> Iterable[Signal]:
+        if globs.matches(doc.path, (CATALOG,)):
+            yield from self._catalog(doc)  # this detector owns the file: a bad one is an error
+            return
+        try:
+            if is_config(doc):
+                for d, name, line in service_configs(doc):
+                    yield signal("component", doc.path, line, f"kubify service {name}".strip(),
+                                 components=[_record(name or posixpath.basename(doc.dir),
+                                                     doc.dir, "kubify", doc.path, line,
+                                                     deps=depends_on(d))])
+            if "/" not in doc.path and doc.name in WORKSPACE_FILES:
+                members = list(_workspace(doc))
+                if members:  # evidence on the file, so that the scan scopes it like the file
+                    yield signal("component", doc.path, None, "", workspaces=[
+                        {"glob": g, "file": doc.path, "line": ln} for g, ln in members])
+            if "/" in doc.path and (globs.matches(doc.path, _ANCHORED) or
+                                    (doc.name == START_SCRIPT and _has_start(doc))):
+                top = "/".join(doc.path.split("/")[:2])
+                yield signal("component", doc.path, None, "",
+                             anchors=[{"dir": top, "file": doc.path}])
+        except ParseError:
+            return  # the kubify detector (or the manifest's own) reports a file that is broken
+
+    def _catalog(self, doc: Document) -> Iterator[Signal]:
+        for d in doc.yaml_documents:
+            if not isinstance(d, dict) or d.get("kind") != "Component" or \
+                    not str(d.get("apiVersion", "")).startswith("backstage.io/"):
+                continue
+            meta = d.get("metadata") if isinstance(d.get("metadata"), dict) else {}
+            spec = d.get("spec") if isinstance(d.get("spec"), dict) else {}
+            name = meta.get("name") if isinstance(meta.get("name"), str) else ""
+            if not name:
+                continue
+            line = meta.line_of("name") if hasattr(meta, "line_of") else 1
+            notes = meta.get("annotations") if isinstance(meta.get("annotations"), dict) else {}
+            folder = _source_location(doc.dir, notes.get("backstage.io/source-location"))
+            yield signal("component", doc.path, line, f"catalog component {name}",
+                         components=[_record(name, folder, "backstage", doc.path, line,
+                                             owner=spec.get("owner"),
+                                             type_=spec.get("type"))])
+
+    def conclude(self, found: Sequence[Signal], repo: RepoContext) -> Iterable[Signal]:
+        records: list[dict[str, Any]] = []
+        workspaces: list[dict[str, Any]] = []
+        anchors: dict[str, str] = {}
+        for sig in found:
+            records += sig.facts.get("components") or []
+            workspaces += sig.facts.get("workspaces") or []
+            for a in sig.facts.get("anchors") or []:
+                anchors.setdefault(a["dir"], a["file"])
+        for r in records:  # a source location this repository does not hold: the file's folder
+            if r["path"] != "." and not repo.view.has_dir(r["path"]):
+                r["path"] = posixpath.dirname(r["file"]) or "."
+        explicit = {r["path"] for r in records}
+        records += [r for r in _members(workspaces, repo.view) if r["path"] not in explicit]
+        taken = {r["path"] for r in records}
+        for folder in sorted(anchors):
+            if folder not in taken:
+                name = folder.rsplit("/", 1)[-1]
+                records.append(_record(name, folder, "services_root", anchors[folder], 1))
+        yield from _signals(records)
+
+
+def _signals(records: list[dict[str, Any]]) -> Iterator[Signal]:
+    """One signal per folder: the most explicit source names it; a Kubify config at the same
+    folder adds what it depends on, a catalog entry its owner and type."""
+    by_path: dict[str, list[dict[str, Any]]] = {}
+    for r in records:
+        by_path.setdefault(r["path"], []).append(r)
+    for path in sorted(by_path):
+        found = sorted(by_path[path], key=lambda r: (SOURCES.index(r["source"]), r["file"],
+                                                      r["line"]))
+        rec = dict(found[0])
+        for other in found[1:]:
+            for key in ("owner", "type"):
+                rec[key] = rec[key] or other[key]
+            if not rec["depends_on"]:
+                rec["depends_on"] = other["depends_on"]
+        kubify = any(r["source"] == "kubify" for r in found)
+        yield signal("component", rec["file"], rec["line"],
+                     f"component {rec['name']} ({rec['source']}) at {rec['path']}",
+                     components=[rec], names=[rec["name"]], count=1,
+                     without_kubify=[] if kubify else [rec["name"]])
+
+
+def _source_location(folder: str, value: Any) -> str:
+    """The repository folder a `backstage.io/source-location` names, or `folder` (the catalog
+    file's) when it names none inside the repository."""
+    if not isinstance(value, str):
+        return folder
+    target, kind_ = value.strip(), ""
+    if ":" in target:
+        kind_, target = target.split(":", 1)
+    if kind_ == "url":
+        m = _TREE.search(target)
+        if not m:
+            return folder
+        target = m.group(1)
+    elif kind_ == "dir":
+        target = posixpath.join(folder, target)
+    else:
+        return folder
+    target = posixpath.normpath(target.split("?", 1)[0].rstrip("/") or ".")
+    if target.startswith("..") or target.startswith("/"):
+        return folder
+    return "" if target == "." else target
+
+
+def _has_start(doc: Document) -> bool:
+    data = doc.json
+    scripts = data.get("scripts") if isinstance(data, dict) else None
+    return isinstance(scripts, dict) and isinstance(scripts.get("start"), str)
+
+
+def _lines(doc: Document, needle: str) -> int:
+    return doc.line_of(re.escape(needle)) or 1
+
+
+def _workspace(doc: Document) -> Iterator[tuple[str, int]]:
+    """(member glob, line) of a root workspace manifest; `!glob` excludes."""
+    members: Any = None
+    if doc.name == "package.json":
+        data = doc.json
+        ws = data.get("workspaces") if isinstance(data, dict) else None
+        members = ws.get("packages") if isinstance(ws, dict) else ws
+    elif doc.name == "pnpm-workspace.yaml":
+        data = doc.yaml
+        members = data.get("packages") if isinstance(data, dict) else None
+    elif doc.name == "Cargo.toml":
+        ws = doc.toml.get("workspace")
+        members = ws.get("members") if isinstance(ws, dict) else None
+    elif doc.name == "pyproject.toml":
+        tool = doc.toml.get("tool")
+        uv = tool.get("uv") if isinstance(tool, dict) else None
+        ws = uv.get("workspace") if isinstance(uv, dict) else None
+        members = ws.get("members") if isinstance(ws, dict) else None
+    elif doc.name == "go.work":
+        yield from _go_work(doc)
+        return
+    for m in members if isinstance(members, list) else []:
+        if isinstance(m, str) and m.strip():
+            yield m.strip(), _lines(doc, m.strip())
+
+
+def _go_work(doc: Document) -> Iterator[tuple[str, int]]:
+    block = False
+    for i, raw in enumerate(doc.lines, 1):
+        line = raw.split("//", 1)[0].strip()
+        if block:
+            if line.startswith(")"):
+                block = False
+            elif line:
+                yield line.strip('"'), i
+        elif line.startswith("use"):
+            rest = line[3:].strip()
+            if rest.startswith("("):
+                block = True
+            elif rest:
+                yield rest.strip('"'), i
+
+
+def _members(workspaces: list[dict[str, Any]], view: Any) -> Iterator[dict[str, Any]]:
+    """Workspace members that deploy (an anchor in the folder), one record each."""
+    include = [w for w in workspaces if not w["glob"].startswith("!")]
+    exclude = tuple("/" + _clean(w["glob"][1:]) for w in workspaces if w["glob"].startswith("!"))
+    wanted: dict[str, dict[str, Any]] = {}  # member folder -> the manifest entry naming it
+    for w in include:
+        pattern = _clean(w["glob"])
+        if not pattern or pattern == ".":
+            continue
+        rx = globs.compile_globs(("/" + pattern,))
+        for folder in sorted(d for d in view.dirs if rx.match(d)):
+            if not (exclude and globs.matches(folder, exclude)):
+                wanted.setdefault(folder, w)
+    if not wanted:
+        return
+    anchor = _anchor_rx()
+    deploys: set[str] = set()
+    for p in view.paths:  # one pass: each path against the members above it
+        d = posixpath.dirname(p)
+        while d:
+            if d in wanted and d not in deploys and anchor.match(p[len(d) + 1:]):
+                deploys.add(d)
+            d = posixpath.dirname(d)
+    for folder in sorted(deploys):
+        w = wanted[folder]
+        yield _record(folder.rsplit("/", 1)[-1], folder, "workspace", w["file"], w["line"])
+
+
+def _clean(pattern: str) -> str:
+    pattern = pattern.strip().strip('"')
+    while pattern.startswith("./"):
+        pattern = pattern[2:]
+    return pattern.rstrip("/")
+
+
+DETECTOR = ComponentsDetector()
