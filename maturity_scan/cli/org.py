@@ -23,7 +23,8 @@ _OWNER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 @click.option("--api-url", default=github.DEFAULT_API, show_default=True,
               help="GitHub API (GitHub Enterprise Server: https://HOST/api/v3).")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("org-report"),
-              show_default=True, help="Reports: repos/*.json, org.json, org.csv, org.md, org.html.")
+              show_default=True,
+              help="Reports: repos/*.json, org.json, org.csv, org-teams.csv, org.md, org.html.")
 @click.option("--cache", type=click.Path(path_type=Path, file_okay=False),
               help="Clone cache (default: OUT/.cache).")
 @click.option("--workers", type=click.IntRange(min=1), default=4, show_default=True)
@@ -51,12 +52,16 @@ _OWNER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 @click.option("--fail-on-regression", is_flag=True,
               help="Exit 1 when any repository regressed since the previous run into OUT.")
 @click.option("--teams", is_flag=True, help="Levels per GitHub team (/orgs/ORG/teams), else "
-              "per CODEOWNERS owner.")
+              "per CODEOWNERS owner; with --components, by component owners where known.")
+@click.option("--components", is_flag=True, help="Also assess each component (service) of "
+              "every repository, as `scan --components` does: org.csv gets a row per "
+              "component with its owner.")
 def org_command(owner: str, api_url: str, out: Path, cache: Path | None, workers: int,
                 pack: str | None, include_archived: bool, include_forks: bool, visibility: str,
                 topics: tuple[str, ...], match: str | None, resume: bool, full_clone: bool,
                 timeout: float, repo_timeout: float, max_file_size: int, max_wait: float,
-                dask_scheduler: str | None, fail_on_regression: bool, teams: bool) -> None:
+                dask_scheduler: str | None, fail_on_regression: bool, teams: bool,
+                components: bool) -> None:
     """Scan every repository of OWNER (an organization, else a user). The token comes from
     GITHUB_TOKEN or GH_TOKEN only, and goes only to the API's host and its clone host."""
     if pack:
@@ -75,7 +80,8 @@ def org_command(owner: str, api_url: str, out: Path, cache: Path | None, workers
         raise UsageError(str(e)) from None
     filters = github.Filters(include_archived, include_forks, visibility, topics, match)
     settings = org.OrgSettings(owner, out, cache or out / ".cache", pack, workers, timeout,
-                               full_clone, resume, repo_timeout, max_file_size, teams=teams)
+                               full_clone, resume, repo_timeout, max_file_size, teams=teams,
+                               components=components)
     executor = None
     if dask_scheduler:
         try:

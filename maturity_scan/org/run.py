@@ -65,6 +65,7 @@ class OrgSettings:
     repo_timeout: float = DEFAULT_REPO_TIMEOUT  # one repository, end to end
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     teams: bool = False  # levels per GitHub team (else per CODEOWNERS owner)
+    components: bool = False  # each component assessed too (`scan --components`)
 
 
 def scan_repository(spec: dict[str, Any], token: str | None = None,
@@ -105,9 +106,14 @@ def scan_repository(spec: dict[str, Any], token: str | None = None,
             report = api.scan_report(source, pack, ScanOptions(
                 jobs=1, max_file_bytes=spec["max_file_bytes"], limits=limits,
                 exclude=cfg.exclude, include_scopes=cfg.include_set_aside),
-                rule_dirs=cfg.rule_dirs, waivers=cfg.waivers, archetypes=cfg.archetypes)
+                rule_dirs=cfg.rule_dirs, waivers=cfg.waivers, archetypes=cfg.archetypes,
+                **({"components": True} if spec.get("components") else {}))
         if budget.expired():  # a partial report is not kept: the next run scans it again
             return {**result, "status": "failed", "reason": budget.message("the scan")}
+        # when and which commit, as `maturity-scan scan` stamps its reports (cli.checks.stamp)
+        report["scanned_at"] = datetime.datetime.now(datetime.timezone.utc).isoformat(
+            timespec="seconds")
+        report["target"]["commit"] = checkout.revision
         key["revision"] = checkout.revision
         owners = codeowners(checkout.blobs)
         _write(out, name, report, page, {**key, "owners": owners})
@@ -206,7 +212,8 @@ def cache_key(spec: dict[str, Any], head: str) -> dict[str, Any]:
     config and rule folders), same --pack, same built-in rules, same tool version."""
     return {"revision": head, "pack": spec["pack"], "rules": spec.get("rules_digest", ""),
             "version": __version__, "history": spec.get("history", True),
-            "max_file_bytes": spec["max_file_bytes"]}
+            "max_file_bytes": spec["max_file_bytes"],
+            "components": spec.get("components", False)}
 
 
 def _tree_sizes(spec: dict[str, Any], token: str | None,
@@ -296,15 +303,23 @@ def _write_text(path: Path, text: str) -> None:
         raise
 
 
-def _summary(report: dict[str, Any]) -> dict[str, Any]:
-    return {"pack": report["pack"],
-            "levels": {d["id"]: d["level"] for d in report["dimensions"]
-                       if d["level"] is not None},  # not applicable: out of the aggregates
-            "missing": [m["requirement"] for d in report["dimensions"]
-                        for m in (d.get("next") or {}).get("missing", [])],
+def _levels(dims: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Levels (not applicable: out of the aggregates) and what blocks each next level."""
+    return {"levels": {d["id"]: d["level"] for d in dims if d["level"] is not None},
             "blocking": {d["id"]: [m["requirement"] for m in (d.get("next") or {})
-                                   .get("missing", [])] for d in report["dimensions"]},
-            "errors": len(report["errors"])}
+                                   .get("missing", [])] for d in dims}}
+
+
+def _summary(report: dict[str, Any]) -> dict[str, Any]:
+    out = {"pack": report["pack"], **_levels(report["dimensions"]),
+           "missing": [m["requirement"] for d in report["dimensions"]
+                       for m in (d.get("next") or {}).get("missing", [])],
+           "errors": len(report["errors"])}
+    if report.get("components"):  # `--components`: each with its owner and own levels
+        out["components"] = [{"id": c["id"], "name": c["name"], "path": c["path"],
+                              "owner": c.get("owner"), **_levels(c["dimensions"])}
+                             for c in report["components"]]
+    return out
 
 
 @contextlib.contextmanager
@@ -369,7 +384,8 @@ def _run(settings: OrgSettings, client: Client, filters: Filters, executor: Exec
               "full_clone": settings.full_clone, "repo_timeout": settings.repo_timeout,
               "max_file_bytes": settings.max_file_bytes, "api_url": client.api_url,
               "clone_origin": str(origin), "allow_http": origin.scheme == "http",
-              "rules_digest": digest, "token_from_env": executor is not None}
+              "rules_digest": digest, "token_from_env": executor is not None,
+              "components": settings.components}
              for r in repos]
     results: list[dict[str, Any]] = []
     todo = []
@@ -475,8 +491,12 @@ def fix_first(pack: Any, scored: Sequence[dict[str, Any]], top: int = 10) -> lis
 
 def team_levels(summary: Mapping[str, Any], teams: Mapping[str, Sequence[str]],
                 results: Sequence[dict[str, Any]]) -> tuple[list[dict[str, Any]], str]:
-    """Mean level per dimension for each GitHub team's repositories; without teams (a user,
-    or a token that cannot read them), for each CODEOWNERS owner's."""
+    """Mean level per dimension and "fix first" for each GitHub team's repositories; without
+    teams (a user, or a token that cannot read them), for each CODEOWNERS owner's. A
+    repository assessed per component (`--components`) counts by its components instead:
+    each one for its owner (`group:default/pay`, `@acme/pay` and `pay` join the row `pay` or
+    `@acme/pay`, else make a row of their own), one without an owner for the repository's
+    teams. Members are named `repository` or `repository:component`."""
     source = "team"
     if not teams:
         source, grouped = "CODEOWNERS owner", {}
@@ -486,16 +506,49 @@ def team_levels(summary: Mapping[str, Any], teams: Mapping[str, Sequence[str]],
         teams = grouped
     by_name = {r["repository"].lower(): r for r in results
                if "levels" in r and r.get("pack") == summary["pack"]}
+    groups: dict[str, dict[str, dict[str, Any]]] = {team: {} for team in teams}
+    rows_by_owner = {owner_key(team): team for team in teams}
+
+    def member(r: Mapping[str, Any], c: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        name = r["repository"] + (f":{c['name']}" if c is not None else "")
+        return {**(c if c is not None else r), "repository": name, "of": r["repository"]}
+
+    for team, names in teams.items():
+        for r in (by_name[n.lower()] for n in names if n.lower() in by_name):
+            for m in ([member(r, c) for c in r["components"] if not c.get("owner")]
+                      if r.get("components") else [member(r)]):
+                groups[team][m["repository"]] = m
+    for r in by_name.values():
+        for c in r.get("components") or []:
+            if c.get("owner"):
+                team = rows_by_owner.setdefault(owner_key(c["owner"]), c["owner"])
+                groups.setdefault(team, {})[f"{r['repository']}:{c['name']}"] = member(r, c)
+    pack = api.get_pack(summary["pack"])
     rows = []
-    for team, names in sorted(teams.items(), key=lambda t: t[0].lower()):
-        members = [by_name[n.lower()] for n in names if n.lower() in by_name]
+    for team, by_member in sorted(groups.items(), key=lambda t: t[0].lower()):
+        members = list(by_member.values())
         mean = {}
         for d in summary["dimensions"]:
             rated = [m["levels"][d["id"]] for m in members if d["id"] in m["levels"]]
             mean[d["id"]] = round(sum(rated) / len(rated), 2) if rated else None
-        rows.append({"team": team, "repositories": len(members), "mean": mean,
-                     "members": sorted((m["repository"] for m in members), key=str.lower)})
+        rows.append({"team": team, "repositories": len({m["of"] for m in members}),
+                     "components": sum(m["of"] != m["repository"] for m in members),
+                     "mean": mean,
+                     "members": sorted((m["repository"] for m in members), key=str.lower),
+                     "fix_first": fix_first(pack, members, top=TEAM_FIX_FIRST)})
     return rows, source
+
+
+TEAM_FIX_FIRST = 3  # requirements ranked per team
+
+
+def owner_key(owner: str) -> str:
+    """What an owner is called whichever way it is written: a Backstage reference
+    (`group:default/payments`), a CODEOWNERS team (`@acme/payments`) or a plain name, all
+    `payments`."""
+    name = owner.strip().lower()
+    name = name.split(":", 1)[1] if ":" in name else name
+    return name.lstrip("@").rsplit("/", 1)[-1]
 
 
 HISTORY = "history"  # OUT/history/<UTC timestamp>.json: one small snapshot per run

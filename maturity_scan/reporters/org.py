@@ -12,15 +12,37 @@ from typing import Any
 from maturity_scan.report import printable, safe_name
 
 
+def _cells(levels: dict[str, Any], ids: list[str]) -> list[str]:
+    return [f"{levels[i]:g}" if levels.get(i) is not None else "" for i in ids]
+
+
 def csv_text(summary: dict[str, Any]) -> str:
+    """A row per repository (owner: its CODEOWNERS owners), then one per component it was
+    assessed by (`org --components`; status `component`, with the component's owner)."""
     ids = [d["id"] for d in summary["dimensions"]]
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["repository", "status", *ids])
+    w.writerow(["repository", "status", *ids, "component", "path", "owner"])
     for r in summary["repositories"]:
-        levels = r.get("levels") or {}
-        w.writerow([r["repository"], r["status"], *(f"{levels[i]:g}" if i in levels else ""
-                                                    for i in ids)])
+        w.writerow([r["repository"], r["status"], *_cells(r.get("levels") or {}, ids), "", "",
+                    " ".join(r.get("owners") or [])])
+        for c in r.get("components") or []:
+            w.writerow([r["repository"], "component", *_cells(c["levels"], ids), c["name"],
+                        c["path"], c.get("owner") or ""])
+    return buf.getvalue()
+
+
+def teams_csv(summary: dict[str, Any]) -> str:
+    """`--teams`: a row per team (or CODEOWNERS / component owner): mean level per dimension,
+    how many repositories and components, and its three requirements to fix first."""
+    ids = [d["id"] for d in summary["dimensions"]]
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["team", "source", "repositories", "components", *ids, "fix_first"])
+    for t in summary.get("teams") or []:
+        w.writerow([t["team"], summary.get("teams_source", "team"), t["repositories"],
+                    t.get("components", 0), *_cells(t["mean"], ids),
+                    " ".join(f["requirement"] for f in t.get("fix_first") or [])])
     return buf.getvalue()
 
 
@@ -49,12 +71,20 @@ def markdown(summary: dict[str, Any]) -> str:
     if summary.get("teams"):
         ids = [d["id"] for d in dims]
         out += ["", f"## Per {summary.get('teams_source', 'team')}", "",
-                "| team | repositories | " + " | ".join(ids) + " |",
-                "|---|---|" + "---|" * len(ids)]
+                "| team | repositories | components | " + " | ".join(ids) + " |",
+                "|---|---|---|" + "---|" * len(ids)]
         for t in summary["teams"]:
             means = " | ".join("-" if t["mean"].get(i) is None else f"{t['mean'][i]:g}"
                                for i in ids)
-            out.append(f"| {printable(t['team'])} | {t['repositories']} | {means} |")
+            out.append(f"| {printable(t['team'])} | {t['repositories']} | "
+                       f"{t.get('components', 0)} | {means} |")
+        fixes = [t for t in summary["teams"] if t.get("fix_first")]
+        if fixes:
+            out += ["", "Fix first, per team:", ""]
+            out += [f"- {printable(t['team'])}: " + "; ".join(
+                f"{printable(f['title'])} (`{f['requirement']}`, lifts "
+                f"{', '.join(printable(r) for r in f['repositories'][:5])})"
+                for f in t["fix_first"]) for t in fixes]
     if summary["weakest"]:
         out += ["", "## Needs attention first", ""]
         for r in summary["weakest"]:
@@ -290,7 +320,8 @@ def html(summary: dict[str, Any]) -> str:
 
 # The files of an org run beside org.json, each rendered from the summary.
 FILES: dict[str, Callable[[dict[str, Any]], str]] = {
-    "org.csv": csv_text, "org.md": markdown, "org.html": html, "org-trend.svg": trend_svg}
+    "org.csv": csv_text, "org-teams.csv": teams_csv, "org.md": markdown, "org.html": html,
+    "org-trend.svg": trend_svg}
 
 
 def render(summary: dict[str, Any], *, fmt: str = "html") -> str:
