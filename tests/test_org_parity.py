@@ -4,6 +4,7 @@ for release tags, 90-day history, the repository's config (exclude, waivers, its
 folder, its pack) and a missing default branch. Real git behind the loopback GitHub server."""
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import subprocess
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 
 from maturity_scan.org import github, run as org
+from maturity_scan.report import safe_name
 from tests.github_server import GitHubServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,6 +105,20 @@ def test_each_org_report_equals_a_local_scan_of_a_clone(scanned: Any, name: str)
     remote = json.loads((out / "repos" / f"acme_{name}.json").read_text())
     local = local_scan(server.state.root / "acme" / f"{name}.git", tmp)
     assert essence(remote) == essence(local)
+
+
+def test_each_org_report_says_when_and_which_commit(scanned: Any) -> None:
+    """Like a local scan's report (cli.checks.stamp): `scanned_at` and `target.commit`."""
+    server, tmp, out, summary = scanned
+    for r in summary["repositories"]:
+        if r["status"] != "scanned":
+            continue
+        rep = json.loads((out / "repos" / f"{safe_name(r['repository'])}.json").read_text())
+        assert rep["target"]["commit"] == rep["target"]["revision"] == r["revision"]
+        when = datetime.datetime.fromisoformat(rep["scanned_at"])
+        assert when.utcoffset() == datetime.timedelta(0)
+        assert abs(datetime.datetime.now(datetime.timezone.utc) - when).total_seconds() < 3600
+    assert summary["scanned_at"].endswith("Z")  # org.json
 
 
 def test_history_config_and_packs_took_effect(scanned: Any) -> None:
