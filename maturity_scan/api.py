@@ -3,23 +3,28 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from maturity_scan import report
+from maturity_scan import __version__, report
 from maturity_scan.assess.graph import evaluate
-from maturity_scan.assess.packs import Pack, load_packs
+from maturity_scan.assess.packs import Pack, PackStore, load_packs
 from maturity_scan.assess.results import Assessment
-from maturity_scan.engine import registry
+from maturity_scan.engine import cache, registry
 from maturity_scan.engine.scan import ScanOptions, ScanResult, scan_source
 from maturity_scan.engine.source import Source
 from maturity_scan.errors import UsageError
 
 DEFAULT_PACK = "devops"
+# Validated rule packs are kept in the cache folder (packs/) unless a command says --no-cache.
+PACK_STORE: ContextVar[bool] = ContextVar("maturity_scan_pack_store", default=True)
 
 
 def packs(rule_dirs: Sequence[Path] = ()) -> dict[str, Pack]:
-    return load_packs(registry.kind_specs(), rule_dirs)
+    store = PackStore(cache.default_dir() / cache.PACKS_DIR, __version__) \
+        if PACK_STORE.get() else None
+    return load_packs(registry.kind_specs(), rule_dirs, store)
 
 
 def get_pack(name: str, rule_dirs: Sequence[Path] = ()) -> Pack:

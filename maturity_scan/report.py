@@ -9,8 +9,6 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-import jsonschema
-
 from maturity_scan import __version__
 from maturity_scan.assess.results import (Assessment, DimensionResult, RequirementResult,
                                           level_json)
@@ -165,6 +163,8 @@ def schema() -> dict[str, Any]:
 
 def validate(report: dict[str, Any]) -> None:
     """Raise jsonschema.ValidationError when a report breaks the published schema."""
+    import jsonschema  # only when asked: no command validates its own report
+
     jsonschema.Draft202012Validator(schema()).validate(report)
 
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
-
-import networkx as nx
+from graphlib import TopologicalSorter
+from typing import TYPE_CHECKING, Any
 
 from maturity_scan.assess.packs import Pack, rule_regex, walk
 from maturity_scan.assess.results import (Assessment, DimensionResult, LevelResult,
                                           RequirementResult)
 from maturity_scan.model import Evidence, Signal
+
+if TYPE_CHECKING:  # networkx is imported by compile_graph only: an assessment does without it
+    import networkx as nx
 
 MAX_EVIDENCE = 5  # per requirement in a report; the signal lists carry the rest
 MAX_RELATED = 3  # what an unmet requirement can already build on
@@ -26,6 +28,8 @@ def node(kind: str, *parts: Any) -> str:
 def compile_graph(pack: Pack) -> nx.DiGraph:
     """Nodes `signal:K`, `requirement:ID`, `level:DIM:N`, `dimension:DIM`; edges point from
     what is needed to what needs it. Shared requirements are one node."""
+    import networkx as nx
+
     g = nx.DiGraph(pack=pack.id, title=pack.title)
     for req in pack.requirements.values():
         rnode = node("requirement", req.id)
@@ -249,10 +253,11 @@ def evaluate(pack: Pack, signals: Sequence[Signal],
     overridden = bool(archetypes)
     ev = _Evaluator(pack, signals, waivers or {},
                     tuple(archetypes) if archetypes else archetypes_of(signals), overridden)
-    graph = compile_graph(pack)
-    for n in nx.topological_sort(graph):
-        if n.startswith("requirement:"):
-            ev.requirement(n.split(":", 1)[1])
+    needs = {rid: {(pack.aliases or {}).get(c["requirement"], c["requirement"])
+                   for c, _ in walk(req.when) if "requirement" in c}
+             for rid, req in pack.requirements.items()}
+    for rid in TopologicalSorter(needs).static_order():
+        ev.requirement(rid)
     dims = []
     for dim in pack.dimensions:
         levels = tuple(LevelResult(lv.level, lv.name, tuple(ev.result(r) for r in lv.requires))

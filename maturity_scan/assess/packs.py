@@ -6,28 +6,38 @@ every problem is a UsageError naming the file, the rule and the offending key.
 A pack can come from the scanned repository (its config's `rules:`), so it is read with the
 limits of config files (size, nesting, alias expansion) and its regular expressions run on RE2,
 whose matching time is linear in the text: no pattern can make a scan hang.
+
+Validating is the slow part of every command (the round-trip YAML parser keeps line numbers for
+the error messages, then the schema, then the checks): a `PackStore` keeps each validated pack
+as JSON, keyed by a digest of everything its validation read (the file's path and text, the
+shared conditions, the schema, the detectors' kinds, this module's code and the tool's
+version), so a changed
+file is validated again and an unchanged one is read back in a millisecond. `rules validate`
+always validates.
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
+import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
-import networkx as nx
 import re2
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 
 from maturity_scan import config
 from maturity_scan.errors import UsageError
 from maturity_scan.model import FactType, KindSpec
 from maturity_scan.sdk import yamlsafe
+
+if TYPE_CHECKING:  # imported where used: only a pack that is validated needs them
+    import jsonschema
 
 # Repository archetypes (the `archetype` signal's `types`), which `applies_to` names.
 ARCHETYPES = ("library", "cli", "service", "operator", "infrastructure", "gitops",
@@ -84,9 +94,12 @@ class Pack:
 
 
 @lru_cache(maxsize=1)
+def _schema_text() -> str:
+    return resources.files("maturity_scan.schema").joinpath("rules.schema.json").read_text()
+
+
 def _schema() -> dict[str, Any]:
-    text = resources.files("maturity_scan.schema").joinpath("rules.schema.json").read_text()
-    return json.loads(text)  # type: ignore[no-any-return]
+    return json.loads(_schema_text())  # type: ignore[no-any-return]
 
 
 def _path_text(path: Sequence[Any]) -> str:
@@ -246,6 +259,9 @@ def regex_problem(pattern: str) -> str | None:
 
 
 def _load_yaml(path: Path, text: str) -> Any:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
     try:
         yamlsafe.check_bounds(text, max_depth=config.MAX_DEPTH, max_nodes=config.MAX_NODES)
     except yamlsafe.YamlError as e:
@@ -317,18 +333,27 @@ def shared_conditions(kinds: Mapping[str, KindSpec]) -> dict[str, Requirement]:
 _CONDITIONS: dict[tuple[str, str, tuple[Any, ...]], dict[str, Requirement]] = {}
 
 
-def load_pack(path: Path, kinds: Mapping[str, KindSpec]) -> Pack:
-    """Load and fully validate one rule file."""
+def load_pack(path: Path, kinds: Mapping[str, KindSpec],
+              store: PackStore | None = None) -> Pack:
+    """Load and fully validate one rule file (or read it back validated from `store`)."""
     text = config.read_bounded(path, regular_only=True, what="rule file")
     key = (str(path), text, _conditions_text(), _kinds_key(kinds))
     if key not in _VALIDATED:
         if len(_VALIDATED) >= 64:
             _VALIDATED.clear()
-        _VALIDATED[key] = _validated(path, text, kinds)
+        pack = store.get(key, kinds) if store is not None else None
+        if pack is None:
+            pack = _validated(path, text, kinds)
+            if store is not None:
+                store.put(key, pack)
+        _VALIDATED[key] = pack
     return _VALIDATED[key]
 
 
 def _validated(path: Path, text: str, kinds: Mapping[str, KindSpec]) -> Pack:
+    import jsonschema
+    import networkx as nx
+
     problems = _Problems(str(path))
     data = _load_yaml(path, text)
     if not isinstance(data, dict):
@@ -396,15 +421,154 @@ def _validated(path: Path, text: str, kinds: Mapping[str, KindSpec]) -> Pack:
             Level(float(lv["level"]), lv.get("name", ""),
                   tuple(aliases.get(r, r) for r in lv.get("requires") or []))
             for lv in levels), raw.get("note", ""), tuple(raw.get("applies_to") or ())))
-    return Pack(data["pack"], data["title"], data.get("description", ""), tuple(dims), reqs,
+    pack = Pack(data["pack"], data["title"], data.get("description", ""), tuple(dims), reqs,
                 str(path), step, data.get("note", ""), aliases)
+    # Plain dicts, lists and strings from here on (no YAML node types): a pack read back from
+    # a PackStore is then equal to the one validated.
+    return _pack_from_json(json.loads(json.dumps(_pack_json(pack), default=str)))
+
+
+# --- validated packs kept between runs ------------------------------------------------------
+
+STORE_FORMAT = "1"  # of the stored JSON: bump when _pack_json changes
+STORE_MAX_FILES = 256  # the oldest go first beyond this
+
+
+def _pack_json(pack: Pack) -> dict[str, Any]:
+    return {
+        "id": pack.id, "title": pack.title, "description": pack.description, "path": pack.path,
+        "step": pack.step, "note": pack.note, "aliases": dict(pack.aliases or {}),
+        "dimensions": [{"id": d.id, "title": d.title, "note": d.note,
+                        "applies_to": list(d.applies_to),
+                        "levels": [{"level": lv.level, "name": lv.name,
+                                    "requires": list(lv.requires)} for lv in d.levels]}
+                       for d in pack.dimensions],
+        "requirements": [{"id": r.id, "title": r.title, "hint": r.hint, "when": r.when,
+                          "ref": r.ref, "applies_to": list(r.applies_to),
+                          "hints": None if r.hints is None else dict(r.hints)}
+                         for r in pack.requirements.values()],
+    }
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise TypeError("not a list of strings")
+    return tuple(value)
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError("not a string")
+    return value
+
+
+def _pack_from_json(data: dict[str, Any]) -> Pack:
+    """The pack `_pack_json` wrote; TypeError/KeyError/ValueError when `data` is not one."""
+    reqs: dict[str, Requirement] = {}
+    for r in data["requirements"]:
+        hints = r["hints"]
+        if hints is not None and not (isinstance(hints, dict) and
+                                      all(isinstance(v, str) for v in hints.values())):
+            raise TypeError("bad hints")
+        if not isinstance(r["when"], dict):
+            raise TypeError("bad condition")
+        reqs[_text(r["id"])] = Requirement(r["id"], _text(r["title"]), _text(r["hint"]),
+                                           r["when"], _text(r["ref"]),
+                                           _strings(r["applies_to"]), hints)
+    dims = tuple(Dimension(_text(d["id"]), _text(d["title"]), tuple(
+        Level(float(lv["level"]), _text(lv["name"]), _strings(lv["requires"]))
+        for lv in d["levels"]), _text(d["note"]), _strings(d["applies_to"]))
+        for d in data["dimensions"])
+    aliases = data["aliases"]
+    if not isinstance(aliases, dict) or not all(isinstance(v, str) for v in aliases.values()):
+        raise TypeError("bad aliases")
+    return Pack(_text(data["id"]), _text(data["title"]), _text(data["description"]), dims, reqs,
+                _text(data["path"]), float(data["step"]), _text(data["note"]), aliases)
+
+
+@lru_cache(maxsize=1)
+def _code_digest() -> str:
+    """This module's code: the validation that a stored pack passed."""
+    try:
+        return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+    except OSError:
+        return "?"
+
+
+class PackStore:
+    """Validated packs as JSON files in `directory` (created 0700, files 0600, written whole
+    then renamed): one file per digest of everything the validation read, plus this module's
+    code and `salt` (the tool's version). A missing, unreadable or malformed file is a miss, never an error; the
+    conditions of a pack read back are checked again against the kinds (cheap, and a tampered
+    file then fails like a bad pack would)."""
+
+    def __init__(self, directory: Path, salt: str) -> None:
+        self.directory = directory
+        self.salt = salt
+
+    def _file(self, key: tuple[Any, ...]) -> Path:
+        h = hashlib.sha256()
+        for part in (STORE_FORMAT, self.salt, _code_digest(), _schema_text(), repr(key)):
+            h.update(part.encode("utf-8", "surrogateescape"))
+            h.update(b"\0")
+        return self.directory / f"{h.hexdigest()}.json"
+
+    def get(self, key: tuple[Any, ...], kinds: Mapping[str, KindSpec]) -> Pack | None:
+        try:
+            with open(self._file(key), encoding="utf-8") as f:
+                pack = _pack_from_json(json.load(f))
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            return None
+        if pack.path != key[0]:
+            return None
+        problems = _Problems(pack.path)
+        ids = set(pack.requirements) | set(pack.aliases or {})
+        try:
+            for req in pack.requirements.values():
+                for cond, where in walk(req.when):
+                    _check_condition(problems, req.id, cond, where, kinds, ids)
+        except (UsageError, TypeError, KeyError, AttributeError, ValueError):
+            return None
+        return pack
+
+    def put(self, key: tuple[Any, ...], pack: Pack) -> None:
+        target = self._file(key)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".pack-", suffix=".tmp")
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as f:
+                    json.dump(_pack_json(pack), f, separators=(",", ":"))
+                os.replace(tmp, target)
+            except BaseException:
+                os.unlink(tmp)
+                raise
+            self._prune()
+        except OSError:
+            pass  # a store that cannot be written only costs time
+
+    def _prune(self) -> None:
+        files = [p for p in self.directory.glob("*.json")]
+        if len(files) <= STORE_MAX_FILES:
+            return
+        def age(p: Path) -> float:
+            try:
+                return p.stat().st_mtime
+            except OSError:
+                return 0.0
+        for p in sorted(files, key=age)[:len(files) - STORE_MAX_FILES // 2]:
+            try:
+                p.unlink()
+            except OSError:
+                pass
 
 
 def builtin_dir() -> Path:
     return Path(str(resources.files("maturity_scan.rules")))
 
 
-def load_packs(kinds: Mapping[str, KindSpec], extra_dirs: Sequence[Path] = ()) -> dict[str, Pack]:
+def load_packs(kinds: Mapping[str, KindSpec], extra_dirs: Sequence[Path] = (),
+               store: PackStore | None = None) -> dict[str, Pack]:
     """The built-in packs, then each extra directory's, a later pack replacing one of the same
     id (so an organization can publish its own ladder without touching Python code)."""
     packs: dict[str, Pack] = {}
@@ -415,7 +579,7 @@ def load_packs(kinds: Mapping[str, KindSpec], extra_dirs: Sequence[Path] = ()) -
         if not files:  # a pack silently missing would let the built-in one judge instead
             raise UsageError(f"{directory}: no rule files (*.yaml, *.yml) in this folder")
         for path in files:
-            pack = load_pack(path, kinds)
+            pack = load_pack(path, kinds, store)
             if pack.id in packs and packs[pack.id].path != str(path) and \
                     Path(packs[pack.id].path).parent == directory:
                 raise UsageError(f"{path}: pack {pack.id}: duplicate id (also {packs[pack.id].path})")

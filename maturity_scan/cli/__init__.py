@@ -3,23 +3,61 @@ boundary (`main`) that maps errors to the exit codes of DESIGN.md: 0 done, 1 a g
 2 bad usage or unusable input, 3 a bug. Nothing imports this package; it imports everything."""
 from __future__ import annotations
 
+import importlib
 import os
 import signal
 import sys
 import threading
+from collections.abc import Iterator, MutableMapping
 
 import click
 
 from maturity_scan import __version__
-from maturity_scan.cli.cache import cache_group
-from maturity_scan.cli.detectors import detectors_group
-from maturity_scan.cli.diff import diff_command
-from maturity_scan.cli.explain import explain_command
-from maturity_scan.cli.history import history_command
-from maturity_scan.cli.org import org_command
-from maturity_scan.cli.rules import rules_group
-from maturity_scan.cli.scan import scan_command
 from maturity_scan.errors import ExitCode, ScanError
+
+# Each command by name: its module in this package and the command in it. A module is imported
+# when its command is first looked up, so a command pays only for its own imports (`scan` never
+# loads the GitHub client, networkx or jinja2; tests/test_startup.py keeps it so).
+COMMANDS = {
+    "scan": ("scan", "scan_command"),
+    "detectors": ("detectors", "detectors_group"),
+    "rules": ("rules", "rules_group"),
+    "explain": ("explain", "explain_command"),
+    "diff": ("diff", "diff_command"),
+    "history": ("history", "history_command"),
+    "org": ("org", "org_command"),
+    "cache": ("cache", "cache_group"),
+}
+
+
+class _Commands(MutableMapping[str, click.Command]):
+    """A group's commands, imported on first lookup (click reads `Group.commands` through
+    `get`, `in`, iteration and item access only)."""
+
+    def __init__(self, table: dict[str, tuple[str, str]]) -> None:
+        self._table = dict(table)
+        self._loaded: dict[str, click.Command] = {}
+
+    def __getitem__(self, name: str) -> click.Command:
+        if name not in self._loaded:
+            module, attr = self._table[name]  # KeyError: no such command
+            found = getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+            self._loaded[name] = found
+        return self._loaded[name]
+
+    def __setitem__(self, name: str, command: click.Command) -> None:
+        self._loaded[name] = command
+        self._table.setdefault(name, ("", ""))
+
+    def __delitem__(self, name: str) -> None:
+        del self._table[name]
+        self._loaded.pop(name, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table)
+
+    def __len__(self) -> int:
+        return len(self._table)
 
 
 EPILOG = """\b
@@ -46,9 +84,7 @@ def cli(ctx: click.Context, no_color: bool) -> None:
         ctx.color = False  # click.echo drops styles in every subcommand
 
 
-for command in (scan_command, detectors_group, rules_group, explain_command, diff_command,
-                history_command, org_command, cache_group):
-    cli.add_command(command)
+cli.commands = _Commands(COMMANDS)
 
 
 def _terminated(signum: int, frame: object) -> None:

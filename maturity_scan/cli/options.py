@@ -41,6 +41,10 @@ def emit(content: str, output: Path | None) -> None:
 def _no_cache(ctx: click.Context, param: click.Parameter, value: bool) -> None:
     if value:
         ctx.meta["maturity_scan.no_cache"] = True
+        from maturity_scan import api  # no validated packs kept either, for this command only
+
+        token = api.PACK_STORE.set(False)
+        ctx.call_on_close(lambda: api.PACK_STORE.reset(token))
 
 
 no_cache_option = click.option(

@@ -7,14 +7,16 @@ from __future__ import annotations
 import re
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import click
 
 from maturity_scan import config
 from maturity_scan.errors import UsageError
-from maturity_scan.org import clone
-from maturity_scan.org import run as org_run
+
+if TYPE_CHECKING:  # imported when a URL is given: a local scan does without git transports
+    from maturity_scan.org import clone
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://|^[^/]+@[^/]+:")  # scheme://… or user@host:path
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -27,6 +29,8 @@ def is_url(target: str) -> bool:
 
 def default_branch(url: str, git: clone.Git) -> str:
     """The branch the remote's HEAD names (`git ls-remote --symref URL HEAD`)."""
+    from maturity_scan.org import clone
+
     out = git.run(["ls-remote", "--symref", "--", url, "HEAD"], network=True).decode()
     for line in out.splitlines():
         if line.startswith("ref: refs/heads/") and line.endswith("\tHEAD"):
@@ -38,6 +42,9 @@ def open_remote(url: str, rev: str | None, max_file_bytes: int
                 ) -> tuple[clone.CheckoutSource, config.Config]:
     """The remote repository's default branch as a Source, and its committed configuration.
     The clone lives in a temporary folder removed when the command ends."""
+    from maturity_scan.org import clone
+    from maturity_scan.org import run as org_run
+
     if rev:
         raise UsageError(f"{url}: --rev is for local repositories (a URL scans its default "
                          "branch)")

@@ -33,6 +33,7 @@ from maturity_scan.sdk.document import RepoView
 
 FORMAT = "2"  # of the values: bump when their encoding changes
 DB_NAME = "parse-cache.sqlite3"
+PACKS_DIR = "packs"  # validated rule packs, kept by assess.packs.PackStore
 DEFAULT_MAX_BYTES = 256 << 20
 TOUCH_SECONDS = 3600  # LRU resolution: a hit rewrites its entry's time at most this often
 _MAX_PATTERN = 512  # a cached glob longer than this is not ours: a miss
@@ -334,6 +335,12 @@ def clear(directory: Path | None = None) -> int:
             p.unlink()
         except FileNotFoundError:
             continue
+        except OSError:
+            continue
+    for p in (directory / PACKS_DIR).glob("*.json"):  # validated rule packs (assess.packs)
+        try:
+            freed += p.lstat().st_size
+            p.unlink()
         except OSError:
             continue
     return freed
