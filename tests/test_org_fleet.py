@@ -123,7 +123,7 @@ def test_levels_per_github_team(server: GitHubServer, tmp_path: Path) -> None:
     assert rows["nobody"]["repositories"] == 0 and set(rows["nobody"]["mean"].values()) == {None}
     md = (tmp_path / "out" / "org.md").read_text()
     assert "## Per team" in md and "| platform | 2 |" in md
-    assert "<h2>Per team</h2>" in (tmp_path / "out" / "org.html").read_text()
+    assert ">Per team</h2>" in (tmp_path / "out" / "org.html").read_text()
 
 
 def test_codeowners_owners_when_there_are_no_teams(server: GitHubServer,

@@ -29,6 +29,7 @@ def test_wheel_layout(wheel: Path) -> None:
     assert "maturity_scan/detectors/terraform.py" in names
     assert "maturity_scan/rules/devops.yaml" in names
     assert "maturity_scan/schema/report.schema.json" in names
+    assert "maturity_scan/reporters/templates/report.html.j2" in names  # HTML from templates
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "maturity-scan = maturity_scan.cli:main" in zipfile.ZipFile(wheel).read(
         entry_points).decode()
@@ -49,3 +50,8 @@ def test_installed_wheel_scans(wheel: Path, tmp_path: Path) -> None:
     assert where.startswith(str(target))
     rep = json.loads(body)
     assert {d["id"] for d in rep["dimensions"]} >= {"iac", "delivery"}
+    page = subprocess.run(  # the templates are found in the installed package
+        [sys.executable, "-m", "maturity_scan", "scan", str(ROOT / "fixtures" / "repos" /
+                                                          "platform-service"), "--format", "html"],
+        capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert page.returncode == 0 and "<h2 id='iac'>" in page.stdout, page.stderr

@@ -1,6 +1,6 @@
 """The organization's picture: a CSV of repository x dimension levels, a Markdown summary and
 a self-contained HTML page with a sortable heatmap whose cells link to each repository's
-evidence (repos/<name>.html#<dimension>)."""
+evidence (repos/<name>.html#<dimension>), from a template (templates/org.html.j2)."""
 from __future__ import annotations
 
 import csv
@@ -9,7 +9,8 @@ from collections.abc import Callable
 from html import escape
 from typing import Any
 
-from maturity_scan.report import printable, safe_name
+from maturity_scan.report import for_display, printable, safe_name
+from maturity_scan.reporters.html import page
 
 
 def _cells(levels: dict[str, Any], ids: list[str]) -> list[str]:
@@ -182,140 +183,26 @@ def trend_svg(summary: dict[str, Any]) -> str:
     return "".join(parts) + "\n"
 
 
-STYLE = """body{font:14px/1.4 system-ui,sans-serif;margin:2rem;max-width:80rem}
-table{border-collapse:collapse;margin:.5rem 0}th,td{padding:.3rem .6rem;border:1px solid #fff;
-text-align:center}th{background:#eaeef2}th button{font:inherit;font-weight:bold;border:0;
-background:none;cursor:pointer;padding:0}th button:focus-visible{outline:2px solid #0969da}
-td.repo,th.repo{text-align:left}td a{color:inherit;text-decoration:none;display:block}
-.l1{background:#ffebe9}.l2{background:#fff1c2}.l3{background:#dafbe1}.l4{background:#aceebb}
-.l5{background:#4ac26b;color:#fff}.na{background:#f6f8fa;color:#8c959f}.meta{color:#57606a}
-.down{color:#cf222e}.up{color:#1a7f37}"""
-# Sorting by keyboard too: each sortable header holds a button; aria-sort says the order.
-SORT = """document.querySelectorAll('table.sortable th button').forEach(function(b){
-b.onclick=function(){var th=b.closest('th'),t=th.closest('table'),i=th.cellIndex,
-dir=th.getAttribute('aria-sort')==='ascending'?'descending':'ascending';
-t.querySelectorAll('th').forEach(function(h){h.removeAttribute('aria-sort');});
-th.setAttribute('aria-sort',dir);var rows=Array.from(t.tBodies[0].rows);
-rows.sort(function(a,b){var x=a.cells[i].dataset.v,y=b.cells[i].dataset.v;
-var n=parseFloat(x)-parseFloat(y);var c=isNaN(n)?x.localeCompare(y):n;
-return dir==='ascending'?c:-c;});rows.forEach(function(r){t.tBodies[0].appendChild(r);});};});"""
-
-
-def _e(value: Any) -> str:
-    return escape(printable(str(value)))
-
-
-def _change_html(summary: dict[str, Any]) -> str:
-    change = summary.get("change")
-    if "change" not in summary:
-        return ""
-    if not change:
-        return ("<h2>Change since the previous run</h2><p>First run into this folder: nothing "
-                "to compare with yet.</p>")
-    out = [f"<h2>Change since the previous run ({_e(change['since'])})</h2>"]
-    if not any(change[k] for k in ("regressed", "improved", "new", "gone")):
-        return out[0] + "<p>No change.</p>"
-    if change["regressed"]:
-        out.append("<h3 class=down>Regressed</h3><ul>")
-        for r in change["regressed"]:
-            lost = "; ".join(f"{_e(m['title'])} (<code>{_e(m['requirement'])}</code>)"
-                             for m in r.get("lost", [])) or "a requirement"
-            out.append(f"<li>{_e(r['repository'])}: {_e(r['dimension'])} {r['from']:g} &rarr; "
-                       f"{r['to']:g}, lost: {lost}</li>")
-        out.append("</ul>")
-    if change["improved"]:
-        out.append("<h3 class=up>Improved</h3><ul>" + "".join(
-            f"<li>{_e(r['repository'])}: {_e(r['dimension'])} {r['from']:g} &rarr; "
-            f"{r['to']:g}</li>" for r in change["improved"]) + "</ul>")
-    for key in ("new", "gone"):
-        if change[key]:
-            out.append(f"<h3>{key.title()}</h3><p>" + ", ".join(_e(n) for n in change[key]) +
-                       "</p>")
-    return "".join(out)
-
-
-def _mean_cell(value: float | None) -> str:
-    return "<td data-v='-1'>-</td>" if value is None else f"<td data-v='{value:g}'>{value:g}</td>"
-
-
-def _th(label: str, title: str = "", cls: str = "") -> str:
-    return (f"<th scope=col{' class=' + cls if cls else ''}"
-            f"{' title=' + chr(39) + escape(title) + chr(39) if title else ''}>"
-            f"<button type=button>{escape(label)}</button></th>")
-
-
 def html(summary: dict[str, Any]) -> str:
-    dims = summary["dimensions"]
-    counts = ", ".join(f"{v} {k}" for k, v in sorted(summary["counts"].items()))
-    meta = (f"<p class=meta>Scanned {_e(summary.get('scanned_at', '?'))} with maturity-scan "
-            f"{_e(summary.get('tool_version', '?'))}, pack <code>{_e(summary['pack'])}</code>. "
-            f"{len(summary['repositories'])} repositories ({_e(counts)}).</p>")
-    means = ["<h2>Means</h2><table><thead><tr><th scope=col>dimension</th><th scope=col>mean"
-             "</th><th scope=col>distribution (level: repositories)</th></tr></thead><tbody>"]
-    for d in dims:
-        dist = ", ".join(f"{k}: {v}" for k, v in summary["distribution"][d["id"]].items())
-        mean = summary["mean"][d["id"]]
-        means.append(f"<tr><td class=repo>{escape(d['title'])}</td><td>"
-                     f"{'-' if mean is None else mean}</td><td>{escape(dist)}</td></tr>")
-    means.append("</tbody></table>")
-    sections = ["".join(means), _change_html(summary)]
-    if summary.get("trend"):
-        sections.append("<h2>Trend</h2>" + trend_svg(summary))
-    if summary.get("fix_first"):
-        sections.append("<h2>Fix first</h2><p>Requirements ranked by the repository-levels "
-                        "they would unlock across the org.</p><ol>" + "".join(
-                            f"<li>{_e(f['title'])} (<code>{_e(f['requirement'])}</code>): "
-                            f"{f['score']:g} repository-levels ({f['alone']} on its own, "
-                            f"part of what blocks {f['blocking'] - f['alone']} more); lifts "
-                            + ", ".join(_e(r) for r in f["repositories"][:10]) + "</li>"
-                            for f in summary["fix_first"]) + "</ol>")
-    if summary.get("teams"):
-        ids = [d["id"] for d in dims]
-        rows = "".join(
-            f"<tr><td class=repo data-v='{_e(t['team'])}'>{_e(t['team'])}</td>"
-            f"<td data-v='{t['repositories']}'>{t['repositories']}</td>" + "".join(
-                _mean_cell(t["mean"].get(i)) for i in ids) + "</tr>" for t in summary["teams"])
-        sections.append(f"<h2>Per {_e(summary.get('teams_source', 'team'))}</h2>"
-                        "<table class=sortable><thead><tr>" + _th("team", cls="repo") +
-                        _th("repositories") + "".join(_th(i) for i in ids) +
-                        f"</tr></thead><tbody>{rows}</tbody></table>")
-    if summary["common_missing"]:
-        sections.append("<h2>Most common missing requirements</h2><ul>" + "".join(
-            f"<li>{_e(m['title'])} (<code>{_e(m['requirement'])}</code>): "
-            f"{m['repositories']} repositories. {_e(m['hint'])}</li>"
-            for m in summary["common_missing"]) + "</ul>")
-    failed = [r for r in summary["repositories"] if r["status"] in ("failed", "skipped")]
-    if failed:
-        sections.append("<h2>Not scanned</h2><ul>" + "".join(
-            f"<li>{_e(r['repository'])}: {_e(r.get('reason', r['status']))}</li>"
-            for r in failed) + "</ul>")
-    head = "".join(_th(d["id"], d["title"]) for d in dims)
+    """The org page (templates/org.html.j2): every string shown `visible`, autoescaped."""
+    shown = for_display(summary)
+    dims = shown["dimensions"]
     rows = []
-    for r in summary["repositories"]:
+    for raw, r in zip(summary["repositories"], shown["repositories"]):
         levels = r.get("levels") or {}
-        page = f"repos/{escape(safe_name(r['repository']))}.html"
-        cells = []
-        for d in dims:
-            if d["id"] in levels and r.get("pack", summary["pack"]) == summary["pack"]:
-                v = levels[d["id"]]
-                cls = f"l{min(5, max(1, int(v)))}"
-                cells.append(f"<td class={cls} data-v='{v:g}'><a href='{page}#{escape(d['id'])}'>"
-                             f"{v:g}</a></td>")
-            else:
-                cells.append("<td class=na data-v='-1'>–</td>")
-        total = sum(levels.values()) if levels else -1
-        status = _e(r["status"] if "levels" in r else r.get("reason", r["status"]))
-        rows.append(f"<tr><td class=repo data-v='{_e(r['repository'])}'>"
-                    f"{_e(r['repository'])}</td>{''.join(cells)}"
-                    f"<td data-v='{total:g}'>{total:g}</td><td data-v='{status}'>{status}</td></tr>")
-    return (f"<!doctype html><html lang=en><meta charset=utf-8><title>{escape(summary['org'])}: "
-            f"{escape(summary['pack_title'])}</title><style>{STYLE}</style>"
-            f"<h1>{escape(summary['org'])}: {escape(summary['pack_title'])}</h1>{meta}"
-            f"{''.join(sections)}<h2>Repositories</h2>"
-            f"<p>Sort by any column (click or Enter on its header); a cell opens the evidence "
-            f"behind it.</p><table class=sortable><thead><tr>{_th('repository', cls='repo')}"
-            f"{head}{_th('total')}{_th('status')}</tr>"
-            f"</thead><tbody>{''.join(rows)}</tbody></table><script>{SORT}</script>\n")
+        own = r.get("pack", shown["pack"]) == shown["pack"]
+        rows.append({
+            "name": r["repository"], "page": f"repos/{safe_name(raw['repository'])}.html",
+            "cells": [{"id": d["id"], "v": levels[d["id"]],
+                       "cls": f"l{min(5, max(1, int(levels[d['id']])))}"}
+                      if own and d["id"] in levels else None for d in dims],
+            "total": sum(levels.values()) if levels else -1,
+            "status": r["status"] if "levels" in r else r.get("reason", r["status"])})
+    counts = ", ".join(f"{v} {k}" for k, v in sorted(shown["counts"].items()))
+    return page("org.html.j2", title=f"{shown['org']}: {shown['pack_title']}", s=shown,
+                rows=rows, counts=counts,
+                failed=[r for r in shown["repositories"] if r["status"] in ("failed", "skipped")],
+                trend=trend_svg(summary) if summary.get("trend") else "")
 
 
 # The files of an org run beside org.json, each rendered from the summary.

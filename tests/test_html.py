@@ -1,0 +1,173 @@
+"""The HTML pages from their templates (no browser here; tests/test_html_browser.py renders
+them in Chromium): what a scan page says (date, commit, tool, pack, the bar column's name,
+files set aside, errors), hints as Markdown and only safe Markdown, repository text escaped,
+nothing fetched from elsewhere, Jinja2 and markdown-it imported only when a page is made."""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from maturity_scan import api
+from maturity_scan.cli.checks import stamp
+from maturity_scan.engine.scan import ScanOptions
+from maturity_scan.engine.source import WorkTreeSource
+from maturity_scan.reporters import html, org as org_report
+
+ROOT = Path(__file__).resolve().parent.parent
+PLATFORM = ROOT / "fixtures" / "repos" / "platform-service"
+SCOPE = ROOT / "fixtures" / "scope" / "library_test_fixtures"
+
+
+def _report(root: Path) -> dict[str, Any]:
+    source = WorkTreeSource(root)
+    rep = api.scan_report(source, options=ScanOptions(jobs=0, cache=False))
+    stamp([rep], source)
+    return rep
+
+
+@pytest.fixture(scope="module")
+def platform() -> dict[str, Any]:
+    return _report(PLATFORM)
+
+
+class _Loads(HTMLParser):
+    """What a page's elements would load: tags that fetch, attributes that point anywhere."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("link", "img", "iframe", "object", "embed", "base", "video", "audio"):
+            self.found.append(tag)
+        self.found += [f"{tag} {k}" for k, v in attrs
+                       if k in ("src", "srcset", "action", "poster", "data")
+                       or (k == "style" and "url(" in (v or ""))]
+
+
+def _no_external_resource(page: str) -> None:
+    """Self-contained: no element or style that loads anything."""
+    loads = _Loads()
+    loads.feed(page)
+    assert loads.found == []
+    styles = "".join(re.findall(r"<style>(.*?)</style>", page, re.S))
+    assert "@import" not in styles and "url(" not in styles
+
+
+def test_scan_page_says_when_what_and_with_what(platform: dict[str, Any]) -> None:
+    page = html.render(platform)
+    assert page.startswith("<!doctype html>") and "<script" not in page
+    _no_external_resource(page)
+    assert f"<time datetime='{platform['scanned_at']}'>" in page
+    commit = platform["target"]["commit"]
+    assert f"<code title='{commit}'>{commit[:12]}</code>" in page
+    assert f"<dt>pack</dt><dd><code>devops</code></dd>" in page
+    assert f"<dt>tool</dt><dd>maturity-scan {platform['tool']['version']}</dd>" in page
+    assert "<th scope=col>progress to the top level</th>" in page  # the bar column is named
+    assert "aria-label='level 3 of 5'" in page
+    # hints are Markdown: backticks become code
+    assert "(<code>trivy config .</code>)" in page and "`trivy" not in page
+
+
+def test_files_set_aside_and_errors_are_shown(tmp_path: Path) -> None:
+    rep = _report(SCOPE)
+    assert rep["stats"]["files_set_aside"] == {"test": 3}
+    rep["errors"] = [{"path": "ci/broken.yml", "detector": "github_actions",
+                      "message": "not YAML: line 3"}]
+    page = html.render(rep)
+    assert "Files set aside</h2>" in page
+    assert "3 read as test data" in page and ", 3 set aside as test data" in page
+    aside = re.search(r"<details><summary>test data: (\d+) file\(s\) with evidence", page)
+    assert aside and int(aside.group(1)) >= 1
+    assert "Files that could not be analysed (1)</h2>" in page
+    assert "<code>ci/broken.yml</code> not YAML: line 3 <span class=req>github_actions</span>" \
+        in page
+
+
+def test_long_evidence_lists_say_how_many_more(platform: dict[str, Any]) -> None:
+    rep = json.loads(json.dumps(platform))
+    met = rep["dimensions"][0]["met"][0]
+    met["evidence"] = [{"path": f"infra/m{i}.tf", "line": 1} for i in range(12)]
+    page = html.render(rep)
+    assert f"<summary>+{12 - html.EVIDENCE_SHOWN} more</summary>" in page
+    assert "infra/m11.tf:1" in page  # all shown, the rest folded
+
+
+HOSTILE_HINT = ("Run `make <lint>` then <script>alert(1)</script> **now**, see "
+                "[docs](https://example.com/a?b=1&c=2), [x](javascript:alert(1)), "
+                "[f](file:///etc/passwd), [rel](docs/ci.md) and ![i](https://example.com/i.png)"
+                " <img src=x onerror=alert(1)>")
+
+
+def test_hint_markdown_is_rendered_safely() -> None:
+    out = str(html.markdown_inline(HOSTILE_HINT))
+    assert "<code>make &lt;lint&gt;</code>" in out and "<strong>now</strong>" in out
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in out and "<script" not in out
+    assert "&lt;img src=x onerror=alert(1)&gt;" in out
+    assert ('<a href="https://example.com/a?b=1&amp;c=2" rel="nofollow noopener noreferrer">'
+            "docs</a>") in out
+    assert '<a href="docs/ci.md"' in out
+    # other schemes are not links; an image is not loaded, only linked
+    assert "[x](javascript:alert(1))" in out and "[f](file:///etc/passwd)" in out
+    assert 'href="javascript' not in out and 'href="file' not in out
+    assert "<img" not in out and '!<a href="https://example.com/i.png"' in out
+
+
+def test_repository_text_is_escaped_everywhere(platform: dict[str, Any]) -> None:
+    rep = json.loads(json.dumps(platform))
+    rep["pack_title"] = "Pack <img src=x onerror=alert(1)>"
+    rep["target"]["path"] = "x'><script>alert(1)</script>"
+    dim = rep["dimensions"][0]
+    dim["title"] = "CI <script>alert(1)</script> [link](javascript:x)"
+    dim["id"] = "iac' onmouseover='alert(1)"
+    dim["next_steps"][0]["hint"] = HOSTILE_HINT
+    dim["met"][0]["evidence"][0] = {"path": "a\x1b[31m<b>.yml", "line": 2,
+                                    "detail": "job \u202eevil"}
+    page = html.render(rep)
+    assert "<script" not in page and "<img" not in page and "<b>" not in page
+    assert "href='#iac&#39; onmouseover=&#39;alert(1)'" in page
+    assert "id='iac&#39; onmouseover=&#39;alert(1)'" in page
+    assert "a\\x1b[31m&lt;b&gt;.yml:2" in page and "job \\u202eevil" in page
+    assert 'href="javascript' not in page
+    _no_external_resource(page)
+
+
+def _summary(platform: dict[str, Any]) -> dict[str, Any]:
+    from maturity_scan.org import run as org_run
+    results = [{"repository": "acme/<b>x</b>", "status": "scanned",
+                **org_run._summary(platform)},
+               {"repository": "acme/gone\x1b[2J", "status": "failed", "reason": "clone <i>"}]
+    settings = org_run.OrgSettings(owner="acme", out=Path("unused"), cache=Path("unused"))
+    summary = org_run.aggregate(settings, results, 3.0)
+    summary["common_missing"][0]["hint"] = "Add `trivy` <script>x</script>"
+    return summary
+
+
+def test_org_page_from_its_template(platform: dict[str, Any]) -> None:
+    summary = _summary(platform)
+    page = org_report.html(summary)
+    assert page.count("<script>") == 1  # the sorting script, inline
+    _no_external_resource(page)
+    assert "<b>x</b>" not in page and "acme/&lt;b&gt;x&lt;/b&gt;" in page
+    assert "repos/acme__b_x__b_.html#iac" in page  # safe_name of the raw name
+    assert "acme/gone\\x1b[2J: clone &lt;i&gt;" in page  # not scanned, with its reason
+    assert "Add <code>trivy</code> &lt;script&gt;x&lt;/script&gt;" in page
+    assert f"<time datetime='{summary['scanned_at']}'>" in page
+    assert "Waited 3.0s for GitHub rate limits." in page
+    nav = re.findall(r"<a href='#([a-z-]+)'>", page)
+    assert nav and all(f"id='{i}'" in page for i in nav)
+
+
+def test_jinja2_and_markdown_it_load_only_for_html() -> None:
+    code = ("import sys, maturity_scan.cli, maturity_scan.reporters; "
+            "print([m for m in ('jinja2', 'markdown_it') if m in sys.modules])")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT, check=True)
+    assert done.stdout.strip() == "[]"
