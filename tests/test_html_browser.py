@@ -15,6 +15,7 @@ import os
 import select
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -303,3 +304,17 @@ def test_ci_installs_chromium_and_requires_this_test() -> None:
     ci = (ROOT / ".ci" / "run").read_text()
     assert "apt-get" in ci and "install -y" in ci and "chromium" in ci
     assert "export MATURITY_SCAN_REQUIRE_BROWSER=1" in ci
+
+
+def test_readme_shows_a_screenshot_the_script_regenerates(browser: Browser,
+                                                          tmp_path: Path) -> None:
+    image = ROOT / "docs" / "img" / "report.png"
+    assert "](docs/img/report.png)" in (ROOT / "README.md").read_text()
+    assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and image.stat().st_size < 150_000
+    out = tmp_path / "report.png"
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "report_screenshot.py"),
+                           "--out", str(out), "--height", "400"],
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "CHROMIUM": CHROMIUM or ""})
+    assert done.returncode == 0, done.stderr
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
