@@ -1,6 +1,9 @@
 """A small GitHub REST client for listing an organization's (or a user's) repositories:
 `Link: rel="next"` pagination, primary and secondary rate limits, retries with backoff on 5xx and
-dropped connections, and a bounded total wait.
+dropped connections, and a bounded total wait. HTTP is httpx (one pooled connection per host,
+redirects never followed by it, bodies streamed and cut at a bound); the retry policy is GitHub's
+(rate-limit headers), with every wait counted against the budget. httpx is imported at the first
+request: `maturity-scan` starts without it.
 
 The API is untrusted input. The token is only ever put in a request header, and only on a
 request to the API's own origin (scheme, host and port of `api_url`), over https unless that
@@ -16,14 +19,15 @@ import math
 import os
 import re
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from maturity_scan.report import printable
+
+if TYPE_CHECKING:
+    import httpx
 
 DEFAULT_API = "https://api.github.com"
 TOKEN_VARIABLES = ("GITHUB_TOKEN", "GH_TOKEN")
@@ -31,6 +35,7 @@ _NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
 MAX_PAGES = 1000  # 100,000 repositories at 100 a page
 MAX_BODY_BYTES = 32 << 20  # a page of 100 repositories is ~0.6 MB; a recursive tree up to ~7 MB
 MAX_REDIRECTS = 5
+MAX_ERROR_BODY = 1 << 20  # of an error answer, read for GitHub's message
 MAX_WARNINGS = 20  # kept verbatim; the rest are counted
 _REDIRECTS = (301, 302, 303, 307, 308)
 # GitHub's own rules are narrower; these keep a name one path component in our output folders
@@ -189,17 +194,16 @@ class Filters:
                 (self.match is None or fnmatch.fnmatchcase(repo.name, self.match)))
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """urllib would follow a redirect with every header, the token too: we follow them
-    ourselves and decide per hop."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
 @dataclass
 class _Redirect:
     location: str
+
+
+@dataclass
+class _Answer:
+    status: int
+    headers: dict[str, str]  # names lower-case
+    body: bytes  # at most MAX_BODY_BYTES + 1 (MAX_ERROR_BODY for an error)
 
 
 @dataclass
@@ -220,8 +224,34 @@ class Client:
         if self.token and not plain_http_allowed(self.api_url):
             raise GitHubError(f"refusing to send the token over plain http to {self.origin}: "
                               "use an https --api-url")
-        self._opener = urllib.request.build_opener(_NoRedirects)
+        self._http: httpx.Client | None = None
         self._skipped = 0
+
+    def _session(self) -> httpx.Client:
+        """The HTTP client, made at the first request. It follows no redirect (`get` does,
+        deciding per hop whether the token goes along) and retries nothing itself (the policy
+        below does, within the wait budget)."""
+        if self._http is None:
+            import httpx
+            # identity: a body is read as sent and cut at the bound (no decompression bomb)
+            self._http = httpx.Client(follow_redirects=False, timeout=self.timeout,
+                                      headers={"User-Agent": "maturity-scan",
+                                               "Accept-Encoding": "identity"})
+        return self._http
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __getstate__(self) -> dict[str, Any]:  # a copy (Dask, copy.copy) opens its own
+        return {**self.__dict__, "_http": None}
 
     def warn(self, message: str) -> None:
         self._skipped += 1
@@ -262,53 +292,68 @@ class Client:
     def _get_once(self, url: str) -> tuple[Any, dict[str, str]] | _Redirect:
         if Origin.of(url) is None:
             raise GitHubError(f"refusing to request {_shown(_path(url))}: not an http(s) URL")
-        headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28",
-                   "User-Agent": "maturity-scan"}
+        headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
         if self._authorized(url):
             headers["Authorization"] = f"Bearer {self.token}"
         delay = self.backoff
         for attempt in range(self.retries + 1):
             last = attempt == self.retries
             try:
-                req = urllib.request.Request(url, headers=headers)
-                with self._opener.open(req, timeout=self.timeout) as resp:
-                    body = resp.read(MAX_BODY_BYTES + 1)
-                    hdrs = {k.lower(): v for k, v in resp.headers.items()}
-                return _decode(url, body), hdrs
-            except urllib.error.HTTPError as e:
-                hdrs = {k.lower(): v for k, v in (e.headers or {}).items()}
-                if e.code in _REDIRECTS and hdrs.get("location"):
-                    return _Redirect(hdrs["location"])
-                message = _message(e)
-                if self.token:
-                    message = message.replace(self.token, "***")
-                if e.code in (403, 429) and hdrs.get("x-ratelimit-remaining") == "0":
-                    self._wait(_number(hdrs.get("x-ratelimit-reset")) - time.time() + 1,
-                               "primary rate limit")
-                    continue
-                if e.code in (403, 429) and "retry-after" in hdrs:
-                    self._wait(_number(hdrs["retry-after"]), "secondary rate limit")
-                    continue
-                if e.code == 429 and not last:
-                    self._wait(delay, "rate limited")
-                    delay *= 2
-                    continue
-                if e.code == 404:
-                    raise NotFound(f"{_path(url)}: not found") from None
-                if e.code >= 500 and not last:
-                    self._wait(delay, f"server error {e.code}")
-                    delay *= 2
-                    continue
-                # 401, a 403 that is not a rate limit (permissions, SAML), other 4xx: not retried
-                detail = f": {message}" if message else ""
-                raise GitHubError(f"{_path(url)}: HTTP {e.code}{detail}") from None
-            except (urllib.error.URLError, ConnectionError, TimeoutError, OSError) as e:
+                answer = self._request(url, headers)
+            except OSError as e:  # httpx.TransportError is one (below); so are socket errors
                 if last:
-                    raise GitHubError(f"{_path(url)}: {type(getattr(e, 'reason', e)).__name__} "
+                    raise GitHubError(f"{_path(url)}: {type(e).__name__} "
                                       f"after {self.retries + 1} attempts") from None
                 self._wait(delay, "connection failed")
                 delay *= 2
+                continue
+            code, hdrs = answer.status, answer.headers
+            if code < 300:
+                return _decode(url, answer.body), hdrs
+            if code in _REDIRECTS and hdrs.get("location"):
+                return _Redirect(hdrs["location"])
+            message = _message(answer.body)
+            if self.token:
+                message = message.replace(self.token, "***")
+            if code in (403, 429) and hdrs.get("x-ratelimit-remaining") == "0":
+                self._wait(_number(hdrs.get("x-ratelimit-reset")) - time.time() + 1,
+                           "primary rate limit")
+                continue
+            if code in (403, 429) and "retry-after" in hdrs:
+                self._wait(_number(hdrs["retry-after"]), "secondary rate limit")
+                continue
+            if code == 429 and not last:
+                self._wait(delay, "rate limited")
+                delay *= 2
+                continue
+            if code == 404:
+                raise NotFound(f"{_path(url)}: not found")
+            if code >= 500 and not last:
+                self._wait(delay, f"server error {code}")
+                delay *= 2
+                continue
+            # 401, a 403 that is not a rate limit (permissions, SAML), other 4xx: not retried
+            detail = f": {message}" if message else ""
+            raise GitHubError(f"{_path(url)}: HTTP {code}{detail}")
         raise GitHubError(f"{_path(url)}: gave up after {self.retries + 1} attempts")
+
+    def _request(self, url: str, headers: dict[str, str]) -> _Answer:
+        """One GET, its body streamed and cut one byte past the bound (an error's at
+        MAX_ERROR_BODY). A transport failure (refused, reset, timed out, a connection dropped
+        before the answer) is an OSError."""
+        import httpx
+        try:
+            with self._session().stream("GET", url, headers=headers) as resp:
+                limit = MAX_BODY_BYTES + 1 if resp.status_code < 300 else MAX_ERROR_BODY
+                body = bytearray()
+                for chunk in resp.iter_raw():
+                    body += chunk[:limit - len(body)]
+                    if len(body) >= limit:
+                        break
+                return _Answer(resp.status_code,
+                               {k.lower(): v for k, v in resp.headers.items()}, bytes(body))
+        except httpx.TransportError as e:
+            raise ConnectionError(type(e).__name__) from None
 
     def paginate(self, path: str) -> Iterator[Any]:
         """The items of every page; pages stay on the API's origin, are never read twice, and
@@ -440,10 +485,11 @@ def _path(url: str) -> str:
     return printable(re.sub(r"^[a-zA-Z][a-zA-Z0-9+.-]*://[^/]*", "", url).split("?", 1)[0][:200])
 
 
-def _message(e: urllib.error.HTTPError) -> str:
+def _message(body: bytes) -> str:
+    """GitHub's `message` from an error answer's JSON body, one safe line."""
     try:
-        body = json.loads(e.read(1 << 20) or b"{}")
-    except (ValueError, OSError):
+        data = json.loads(body or b"{}")
+    except ValueError:
         return ""
-    msg = body.get("message") if isinstance(body, dict) else None
+    msg = data.get("message") if isinstance(data, dict) else None
     return printable(str(msg)[:200]) if msg else ""

@@ -222,10 +222,10 @@ def _tree_sizes(spec: dict[str, Any], token: str | None,
     the API does not answer promptly (then sizes are measured after the fetch)."""
     def lookup(revision: str) -> tuple[dict[str, int], bool] | None:
         try:
-            client = Client(spec["api_url"], token, retries=1, backoff=0.5,
-                            max_wait=min(10.0, budget.remaining() / 4),
-                            timeout=max(1.0, min(30.0, budget.remaining())))
-            return client.tree_sizes(spec["full_name"], revision)
+            with Client(spec["api_url"], token, retries=1, backoff=0.5,
+                        max_wait=min(10.0, budget.remaining() / 4),
+                        timeout=max(1.0, min(30.0, budget.remaining()))) as client:
+                return client.tree_sizes(spec["full_name"], revision)
         except GitHubError:
             return None
     return lookup
