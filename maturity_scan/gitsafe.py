@@ -21,11 +21,13 @@ import time
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import git
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from maturity_scan.errors import UsageError
+
+if TYPE_CHECKING:  # gitpython is imported when a repository is opened: parser workers never do
+    import git
 
 # `-c` settings that override anything the scanned repository's own config could set to make
 # git run a program or reach out. Safe for every git process we start, clones included.
@@ -540,19 +542,25 @@ def _check_layout(path: Path, layout: Layout, checked: set[Path]) -> None:
 
 # --- gitpython ---------------------------------------------------------------------------
 
-class _SafeRepo(git.Repo):
-    """gitpython's Repo, reading the repository's config without following its includes:
-    an include is a file outside the repository (or a FIFO) read in this process, and an
-    `includeIf` breaks gitpython outright. Only `core.bare`/`core.worktree` are read, and the
-    layout comes from git (`locate`) anyway."""
+@lru_cache(maxsize=1)
+def _safe_repo() -> type[git.Repo]:
+    import git
 
-    layout: Layout
+    class _SafeRepo(git.Repo):
+        """gitpython's Repo, reading the repository's config without following its includes:
+        an include is a file outside the repository (or a FIFO) read in this process, and an
+        `includeIf` breaks gitpython outright. Only `core.bare`/`core.worktree` are read, and
+        the layout comes from git (`locate`) anyway."""
 
-    def _config_reader(self, config_level: Any = None,
-                       git_dir: Any = None) -> git.GitConfigParser:
-        levels = [config_level] if config_level else [f for f in self.config_level if f]
-        files = [self._get_config_path(level, git_dir) for level in levels]
-        return git.GitConfigParser(files, read_only=True, repo=self, merge_includes=False)
+        layout: Layout
+
+        def _config_reader(self, config_level: Any = None,
+                           git_dir: Any = None) -> git.GitConfigParser:
+            levels = [config_level] if config_level else [f for f in self.config_level if f]
+            files = [self._get_config_path(level, git_dir) for level in levels]
+            return git.GitConfigParser(files, read_only=True, repo=self, merge_includes=False)
+
+    return _SafeRepo
 
 
 def open_repo(path: Path) -> git.Repo | None:
@@ -561,8 +569,10 @@ def open_repo(path: Path) -> git.Repo | None:
     layout = locate(path)
     if layout is None:
         return None
+    import git
+
     try:
-        repo = _SafeRepo(layout.root)
+        repo = _safe_repo()(layout.root)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
         raise UsageError(f"{layout.root}: git found a repository here that gitpython cannot "
                          "open") from None

@@ -226,3 +226,17 @@ def test_cache_clear_removes_the_stored_packs(tmp_path: Path, private_cache_dir:
     assert list(stored.glob("*.json"))
     assert main(["cache", "clear"]) == 0
     assert not list(stored.glob("*.json"))
+
+
+def test_a_parser_worker_never_loads_gitpython() -> None:
+    """Workers boot on the critical path of a small scan: they load the detectors only."""
+    loaded = loaded_after("from maturity_scan.engine import registry, worker\n"
+                          "registry.all_detectors()")
+    assert not loaded & {"git", "networkx", "jsonschema", "ruamel", "click"}, loaded
+
+
+def test_a_folder_outside_git_is_scanned_without_gitpython(tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text("# x\n")
+    loaded = loaded_after(f"from maturity_scan.cli import main\n"
+                          f"main(['scan', '-q', '-j', '0', {str(tmp_path)!r}])")
+    assert "git" not in loaded

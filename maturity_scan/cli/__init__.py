@@ -92,10 +92,23 @@ def _terminated(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
+def _prestart(args: list[str]) -> None:
+    """`scan` (without `-j 0`): start the first parser worker before the command's own imports,
+    so that its interpreter boots while ours loads (the scan adopts it when its limits are the
+    defaults, and starts another otherwise)."""
+    if args[:1] != ["scan"] or any(a in ("-j0", "--jobs=0") for a in args) or any(
+            a in ("-j", "--jobs") and b == "0" for a, b in zip(args, args[1:])):
+        return
+    from maturity_scan.engine import pool
+
+    pool.prestart()
+
+
 def main(argv: list[str] | None = None) -> int:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminated)
     try:
+        _prestart(sys.argv[1:] if argv is None else list(argv))
         cli.main(args=argv, prog_name="maturity-scan", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("maturity-scan: interrupted", err=True)

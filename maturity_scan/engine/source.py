@@ -11,13 +11,14 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
-
-import git
+from typing import TYPE_CHECKING, Protocol
 
 from maturity_scan import gitsafe
 from maturity_scan.errors import UsageError
 from maturity_scan.model import FileError
+
+if TYPE_CHECKING:
+    import git
 
 # Folders that hold other people's code: their files are never evidence for this repository.
 DEPENDENCY_DIRS = frozenset({

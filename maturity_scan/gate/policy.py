@@ -14,15 +14,16 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import git
+from typing import TYPE_CHECKING, Any
 
 from maturity_scan import __version__, config, gitsafe
 from maturity_scan.assess.graph import compile_graph
 from maturity_scan.assess.packs import Pack
 from maturity_scan.engine import registry
 from maturity_scan.errors import UsageError
+
+if TYPE_CHECKING:
+    import git
 
 BASELINE_FORMAT = "maturity-scan-baseline"
 POLICY_MAX_BYTES = 2 << 20  # a committed config larger than this is not read
