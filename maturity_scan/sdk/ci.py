@@ -869,7 +869,10 @@ CLUSTER_COMMANDS: dict[str, tuple[str, ...]] = {"kind": ("create",), "k3d": ("cl
                                                 "minikube": ("start",), "ctlptl": ("create",)}
 CLUSTER_DEPLOYS: dict[str, tuple[str, ...]] = {
     "kubectl": ("apply", "create", "rollout"), "helm": ("upgrade", "install"),
-    "helmfile": ("apply", "sync"), "skaffold": ("run", "deploy")}
+    "helmfile": ("apply", "sync"), "skaffold": ("run", "deploy"),
+    # GitOps and package tools that install into the cluster: `flux install` / `flux create
+    # kustomization …` (a Flux fleet reconciled in kind), `timoni apply` / `timoni bundle apply`
+    "flux": ("install", "bootstrap", "create"), "timoni": ("apply",)}
 E2E_RUNNERS: dict[str, tuple[str, ...]] = {"cypress": ("run",), "playwright": ("test",)}
 
 
