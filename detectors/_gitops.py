@@ -1,5 +1,6 @@
 """Software a repository installs through GitOps: a Flux `HelmRelease` (its chart) or
-`HelmRepository` (a tool's own chart repository), an Argo CD `Application` / `ApplicationSet`
+`HelmRepository` (a tool's own chart repository) or `OCIRepository` (an `oci://` url whose last
+segment is the tool's chart or manifests), an Argo CD `Application` / `ApplicationSet`
 (a helm `chart:` source, or a git `path:` named after the tool), and a kustomize `helmCharts:`
 entry. Each is mapped to the tool it installs by its chart name, so that the tool's own detector
 (velero, prometheus, …) reports the release as evidence of that tool.
@@ -27,6 +28,8 @@ CHARTS = {
     "grafana": "grafana", "grafana-operator": "grafana-operator",
     "loki": "loki", "loki-stack": "loki", "loki-distributed": "loki", "promtail": "promtail",
     "fluent-bit": "fluent-bit", "fluentd": "fluentd", "vector": "vector", "alloy": "alloy",
+    "victoria-logs-single": "victoria-logs", "victoria-logs-cluster": "victoria-logs",
+    "victoria-logs-collector": "victoria-logs",
     "cert-manager": "cert-manager",
     "kyverno": "kyverno",
     "gatekeeper": "gatekeeper",
@@ -109,6 +112,14 @@ def _flux(obj: k8s.K8sObject, detail: str) -> Iterator[Install]:
             tool = next((t for rx, t in REPOSITORIES if rx.search(url)), None)
             if tool:
                 yield Install(tool, url, obj.line, f"{detail}: chart repository of {tool}")
+    elif obj.group == FLUX_SOURCE and obj.kind == "OCIRepository":
+        # one artifact per repository: the url's last segment is the chart (or the manifests)
+        # that a HelmRelease's chartRef or a Kustomization's sourceRef installs
+        url = spec.get("url")
+        tool = _chart_tool(url) if isinstance(url, str) and url.startswith("oci://") else None
+        if tool:
+            named = url.rstrip("/").rsplit("/", 1)[-1]
+            yield Install(tool, named, obj.line, f"{detail}: installs {named}")
 
 
 def _argocd(obj: k8s.K8sObject, detail: str) -> Iterator[Install]:

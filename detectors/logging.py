@@ -107,7 +107,7 @@ class LoggingDetector:
                                          f"{detail}: {tool} config {key}", tools=[tool])
                             break
         yield from release_signals(doc, "logging", {t: {"tools": [t]} for t in (
-            "loki", "promtail", "fluent-bit", "fluentd", "vector", "alloy")})
+            "loki", "promtail", "fluent-bit", "fluentd", "vector", "alloy", "victoria-logs")})
 
 
 DETECTOR = LoggingDetector()
