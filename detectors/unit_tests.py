@@ -1,5 +1,6 @@
 """Unit tests by the conventions of each language: file names and folders first, a glance at
-the first lines for the framework. `testdata/` and `fixtures/` hold test inputs, not tests."""
+the first lines for the framework; for compiled languages, tests registered with the build
+system (meson `test(...)`, CMake `add_test(...)` / `gtest_discover_tests(...)`). `testdata/` and `fixtures/` hold test inputs, not tests."""
 from __future__ import annotations
 
 import re
@@ -24,7 +25,14 @@ LANGUAGES = {
     "**/tests/*_test.y{a,}ml": "helm",
     "*_test.rego": "rego", "kyverno-test.y{a,}ml": "kyverno",
     "*_test.exs": "elixir", "*Tests.swift": "swift", "*_test.dart": "dart",
+    # C, C++, Vala …: tests registered with the build system (`meson test`, `ctest`)
+    "meson.build": "meson", "CMakeLists.txt": "cmake",
 }
+# a build file counts only where it registers a test, located at the first registration
+REGISTERS = {"meson": re.compile(r"^[ \t]*test[ \t]*\(", re.M),
+             "cmake": re.compile(r"^[ \t]*(?:add_test|gtest_discover_tests|gtest_add_tests|"
+                                 r"catch_discover_tests|doctest_discover_tests)[ \t]*\(",
+                                 re.M | re.I)}
 FRAMEWORKS = (  # (language, regex on the first lines, framework)
     ("python", r"^\s*(import pytest|from pytest|@pytest\.)", "pytest"),
     ("python", r"unittest\.TestCase|^\s*import unittest|^from unittest", "unittest"),
@@ -55,7 +63,8 @@ HEAD = 4096
 
 class UnitTestsDetector:
     id = "unit_tests"
-    description = "Unit tests by language convention (Python, JS/TS, Go, JVM, Ruby, Rust, C#, bats, Helm, policies)"
+    description = ("Unit tests by language convention (Python, JS/TS, Go, JVM, Ruby, Rust, C#, bats, "
+                   "Helm, policies) and meson/CMake test registrations")
     kinds = {"unit_tests": kind("Automated tests live with the code", count="count",
                                 frameworks="set", languages="set")}
     patterns = tuple(LANGUAGES)
@@ -72,6 +81,14 @@ class UnitTestsDetector:
         if language == "kyverno" and "Test" not in head:
             return
         if language == "rust" and "#[" not in head and "fn " not in head:
+            return
+        if language in REGISTERS:
+            found = REGISTERS[language].search(doc.text)
+            if found:
+                line = doc.text.count("\n", 0, found.start()) + 1
+                yield signal("unit_tests", doc.path, line, f"{language} test registration",
+                             count=1, languages=[language],
+                             frameworks=["meson test" if language == "meson" else "ctest"])
             return
         frameworks = sorted({fw for lang, rx, fw in _COMPILED
                              if lang == language and rx.search(head)})
