@@ -110,6 +110,7 @@ class GitHubActionsDetector:
         actions_unpinned="count", workflows_without_permissions="count",
         reusable_workflows="flag", scanners="set", e2e_tests="flag", change_pipelines="count",
         links="records",
+        filters="records",  # per workflow: `paths` filters, each job's matrix values and folder
     )}
     patterns = (*ci.GITHUB_WORKFLOWS, *ACTION_FILES, *recipes.PATTERNS)
 
@@ -172,7 +173,8 @@ def _workflow(doc: Document, wf: ci.Pipeline, links: list[dict[str, Any]]) -> It
                  workflows=1, triggers=sorted(triggers), actions_pinned_sha=pinned,
                  actions_unpinned=unpinned,
                  workflows_without_permissions=0 if permissions else 1,
-                 change_pipelines=int(bool(triggers & {"push", "pull_request", "merge_group"})))
+                 change_pipelines=int(bool(triggers & {"push", "pull_request", "merge_group"})),
+                 **_filters(doc.path, wf))
     unit = f"workflow:{doc.path}"
     callable_ = "workflow_call" in triggers
     for job in wf.jobs:
@@ -215,6 +217,47 @@ def _workflow(doc: Document, wf: ci.Pipeline, links: list[dict[str, Any]]) -> It
 
 
 _act = ci.act_record
+_CHANGE_EVENTS = ("push", "pull_request", "pull_request_target", "merge_group")
+
+
+def _filters(path: str, wf: ci.Pipeline) -> dict[str, Any]:
+    """`{"filters": [record]}` when the workflow says which part of a monorepo it is for: the
+    `paths` / `paths-ignore` of its change events (an event without them runs on any change),
+    each job's `strategy.matrix` values (expressions left out) and `working-directory`; {}
+    otherwise. `scan --components` reads them to give each service only its own CI."""
+    raw = wf.raw if isinstance(wf.raw, dict) else {}
+    on = raw.get("on", raw.get(True))
+    events = {}
+    for event in _CHANGE_EVENTS if isinstance(on, dict) else ():
+        spec = on.get(event, 0)
+        if spec == 0:
+            continue
+        spec = spec if isinstance(spec, dict) else {}
+        events[event] = {key: [p for p in spec.get(name) or () if isinstance(p, str)]
+                         if isinstance(spec.get(name), list) else []
+                         for key, name in (("paths", "paths"), ("paths_ignore", "paths-ignore"))}
+    jobs = []
+    for job in wf.jobs:
+        strategy = job.raw.get("strategy") if isinstance(job.raw, dict) else None
+        matrix = strategy.get("matrix") if isinstance(strategy, dict) else None
+        values: list[str] = []
+        for key, rows in matrix.items() if isinstance(matrix, dict) else ():
+            for row in rows if isinstance(rows, list) and key != "exclude" else ():
+                for item in row.values() if isinstance(row, dict) else [row]:
+                    if isinstance(item, str) and "${{" not in item and item not in values:
+                        values.append(item)
+        workdir = ""
+        for node in (job.raw, raw):  # `defaults: run: working-directory:`, the job's first
+            run = (node.get("defaults") or {}).get("run") if isinstance(node, dict) and \
+                isinstance(node.get("defaults"), dict) else None
+            if not workdir and isinstance(run, dict) and isinstance(run.get("working-directory"),
+                                                                    str):
+                workdir = run["working-directory"]
+        jobs.append({"id": job.id, "line": job.line, "matrix": values, "dir": workdir})
+    if not any(f["paths"] or f["paths_ignore"] for f in events.values()) and \
+            not any(j["matrix"] or j["dir"] for j in jobs):
+        return {}
+    return {"filters": [{"workflow": path, "events": events, "jobs": jobs}]}
 
 
 def _step_calls(step: ci.Step) -> Iterator[tuple[str, str]]:

@@ -8,6 +8,9 @@ in `pyproject.toml`; `--config FILE` overrides discovery.
       security.workflow_hardening: "GitLab mirror only; GitHub workflows are not used"
     exclude: ["examples/**", "docs/**"]     # paths never scanned
     include_set_aside: [test, vendored]     # count test data / vendored copies as practice
+    components:                  # judge each service of a monorepo on its own (scan --components)
+      include: ["services/*"]    # folders that are components, whatever discovery says
+      exclude: ["services/legacy-*"]        # discovered components (folder or name) left out
     gate:
       fail_under: {iac: 3, security: 2}     # absolute floors for the gate
       allow_incomplete: false               # see the gate's documentation
@@ -37,12 +40,14 @@ from maturity_scan.model import SCOPES
 from maturity_scan.sdk import yamlsafe
 
 CONFIG_FILE = ".maturity-scan.yaml"
-KEYS = {"pack", "rules", "waive", "exclude", "gate", "include_set_aside", "archetype"}
+KEYS = {"pack", "rules", "waive", "exclude", "gate", "include_set_aside", "archetype",
+        "components"}
 # What a repository is (`archetype: service`, or a list), overriding what is inferred: the
 # dimensions and requirements whose `applies_to` names none of these are not applicable.
 ARCHETYPES = ("library", "cli", "service", "operator", "infrastructure", "gitops", "examples",
               "docs")
 GATE_KEYS = {"fail_under", "allow_incomplete"}
+COMPONENT_KEYS = {"include", "exclude"}
 RULE_FILES = ("*.yaml", "*.yml")
 
 # The size cap of repository files: a scan skips larger ones (`engine.scan`, --max-file-size).
@@ -62,6 +67,16 @@ class GatePolicy:
 
 
 @dataclass(frozen=True)
+class Components:
+    """`components:`: a list of folder globs (include), or `{include: [...], exclude: [...]}`.
+    Set at all, it turns per-component assessment on (as `scan --components` does)."""
+
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    origin: str = ""  # the config file that set them, for the components it adds
+
+
+@dataclass(frozen=True)
 class Config:
     pack: str | None = None
     rule_dirs: tuple[Path, ...] = ()
@@ -72,6 +87,7 @@ class Config:
     include_set_aside: tuple[str, ...] = ()  # scopes of evidence counted again (model.SCOPES)
     gate: GatePolicy = GatePolicy()
     archetypes: tuple[str, ...] = ()  # `archetype:`; () lets the scan infer them
+    components: Components | None = None  # `components:`; None when not set
     origin: str = ""  # where it was read from, for messages; "" when there was none
 
 
@@ -104,6 +120,31 @@ def parse_fail_under(origin: str, value: Any) -> dict[str, float]:
         if out[str(dim)] < 1:
             raise UsageError(f"{origin}: {dim}: level must be at least 1")
     return out
+
+
+def _components(origin: str, value: Any) -> Components | None:
+    """`components:` as a list of folder globs or a mapping of include / exclude globs, each
+    relative to the root and never above it."""
+    if value is None:
+        return None
+    if isinstance(value, (list, str)):
+        value = {"include": value}
+    if not isinstance(value, dict):
+        raise UsageError(f"{origin}: components: expected a list of folder globs or a mapping "
+                         "with include / exclude")
+    unknown = sorted(set(map(str, value)) - COMPONENT_KEYS)
+    if unknown:
+        raise UsageError(f"{origin}: components.{unknown[0]}: unknown key "
+                         f"(known: {', '.join(sorted(COMPONENT_KEYS))})")
+    out = {}
+    for key in sorted(COMPONENT_KEYS):
+        globs = _str_list(origin, f"components.{key}", value.get(key) or [])
+        for g in globs:
+            if g.startswith("/") or ".." in g.split("/"):
+                raise UsageError(f"{origin}: components.{key}: {g}: must be a folder glob "
+                                 "inside the repository (relative, no `..`)")
+        out[key] = tuple(g.strip("/") if g.strip("/") else "." for g in globs)
+    return Components(out["include"], out["exclude"], os.path.basename(origin))
 
 
 def _confined_path(origin: str, rel: str) -> str:
@@ -170,6 +211,7 @@ def from_mapping(data: Any, origin: str, base: Path, *, confined: bool = True) -
         gate=GatePolicy(parse_fail_under(f"{origin}: gate.fail_under",
                                          gate.get("fail_under") or {}), allow),
         archetypes=tuple(dict.fromkeys(kinds)),
+        components=_components(origin, data.get("components")),
         origin=origin,
     )
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
 from maturity_scan import __version__
+from maturity_scan.assess.components import Component
 from maturity_scan.assess.results import (Assessment, DimensionResult, RequirementResult,
                                           level_json)
 from maturity_scan.engine.scan import ScanResult
@@ -84,6 +85,8 @@ def _requirement(r: RequirementResult, with_evidence: bool) -> dict[str, Any]:
         out["waived"] = r.waived
     if r.related and not with_evidence:
         out["have"] = [e.to_json() for e in r.related]
+    if r.blocked and not with_evidence:
+        out["reason"] = r.blocked
     return out
 
 
@@ -95,7 +98,7 @@ def _every_rung(d: DimensionResult) -> list[dict[str, Any]]:
         entry: dict[str, Any] = {"id": r.id, "title": r.title, "level": level_json(level),
                                  "status": "not_applicable" if d.not_applicable else r.status,
                                  "evidence": [e.to_json() for e in r.evidence]}
-        reason = d.not_applicable or r.not_applicable or r.waived
+        reason = d.not_applicable or r.not_applicable or r.waived or r.blocked
         if r.pending and not d.not_applicable:  # waived at a level not reached: counts nothing
             entry["waived"], reason = r.waived, f"waived ({r.waived}), but {r.pending}"
         if reason and entry["status"] != "met":
@@ -104,7 +107,8 @@ def _every_rung(d: DimensionResult) -> list[dict[str, Any]]:
     return out
 
 
-def build(scan: ScanResult, assessment: Assessment, *, timings: bool = True) -> dict[str, Any]:
+def dimensions_json(assessment: Assessment) -> list[dict[str, Any]]:
+    """The report's `dimensions` (also each component's, `components[].dimensions`)."""
     dims = []
     for d in assessment.dimensions:
         if d.not_applicable:
@@ -128,6 +132,14 @@ def build(scan: ScanResult, assessment: Assessment, *, timings: bool = True) -> 
         if d.note:
             dim["note"] = d.note
         dims.append(dim)
+    return dims
+
+
+def build(scan: ScanResult, assessment: Assessment, *, timings: bool = True,
+          components: Sequence[tuple[Component, Assessment]] | None = None) -> dict[str, Any]:
+    """The report; `components` (scan --components): each component's own assessment, listed
+    as `components` (absent when not asked for)."""
+    dims = dimensions_json(assessment)
     signals = []
     for s in scan.signals:
         entry: dict[str, Any] = {"kind": s.kind,
@@ -152,6 +164,9 @@ def build(scan: ScanResult, assessment: Assessment, *, timings: bool = True) -> 
     }
     if assessment.note:
         report["note"] = assessment.note
+    if components is not None:
+        report["components"] = [{**c.to_json(), "dimensions": dimensions_json(a)}
+                                for c, a in components]
     return map_strings(report, valid_unicode)  # type: ignore[no-any-return]
 
 

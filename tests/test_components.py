@@ -85,3 +85,208 @@ def test_source_location_outside_the_repository_keeps_the_catalog_folder(tmp_pat
     })
     assert [(c["name"], c["path"]) for c in components(scan_fixture(root))] == [
         ("a", "."), ("b", "services/b")]
+
+
+# --- the monorepo of issue 15's "Done when" -------------------------------------------------
+
+import json  # noqa: E402
+
+import pytest  # noqa: E402
+
+from maturity_scan import api, report  # noqa: E402
+from maturity_scan.assess.components import Component, discover, divide  # noqa: E402
+from maturity_scan.cli import main  # noqa: E402
+from maturity_scan.config import Components  # noqa: E402
+from maturity_scan.engine.scan import ScanOptions, scan_source  # noqa: E402
+from maturity_scan.engine.source import WorkTreeSource  # noqa: E402
+
+MONOREPO = ROOT / "fixtures" / "repos" / "kubify-monorepo"
+CONTRACT = {"id", "name", "path", "owner", "type", "source", "dimensions"}
+DIMENSION = {"id", "title", "level", "max_level", "status", "met", "next", "next_steps",
+             "requirements", "road"}
+
+
+@pytest.fixture(scope="module")
+def devex() -> dict[str, Any]:
+    return api.scan_report(WorkTreeSource(MONOREPO), "devex", ScanOptions(jobs=0, cache=False),
+                           timings=False, components=Components())
+
+
+def test_each_service_of_the_monorepo_at_its_own_devex_level(devex: dict[str, Any]) -> None:
+    report.validate(devex)
+    levels = {c["name"]: c["dimensions"][0]["level"] for c in devex["components"]}
+    # orders: kubify.yaml with dependencies, init and backups; payments: no backups; search: a
+    # chart and Flyway, the shared CI, no kubify.yaml; ledger (a Dockerfile) and web (a catalog
+    # entry): no migrations of their own
+    assert levels == {"ledger": 2, "orders": 4.5, "payments": 4, "search": 3.5, "web": 2}
+    assert devex["dimensions"][0]["level"] == 4  # the repository verdict, as without components
+
+
+def test_the_4_5_rung_names_the_services_without_kubify_yaml(devex: dict[str, Any]) -> None:
+    (dim,) = devex["dimensions"]
+    rung = next(r for r in dim["requirements"] if r["id"] == "devex.service_dependencies_declared")
+    assert rung["status"] == "missing"
+    assert rung["reason"] == "component.without_kubify: ledger, search, web"
+    step = next(s for s in dim["next_steps"]
+                if s["requirement"] == "devex.service_dependencies_declared")
+    assert step["reason"] == rung["reason"]
+    orders = next(c for c in devex["components"] if c["name"] == "orders")
+    met = next(r for r in orders["dimensions"][0]["requirements"]
+               if r["id"] == "devex.service_dependencies_declared")
+    assert met["status"] == "met" and "reason" not in met
+
+
+def test_components_json_contract(devex: dict[str, Any]) -> None:
+    comps = {c["id"]: c for c in devex["components"]}
+    assert sorted(comps) == ["ledger", "orders", "payments", "search", "web"]
+    for c in comps.values():
+        assert set(c) == CONTRACT
+        assert set(c["source"]) == {"kind", "path", "line"}
+        for d in c["dimensions"]:
+            assert DIMENSION <= set(d)
+    assert comps["web"]["owner"] == "team-web" and comps["web"]["type"] == "website"
+    assert comps["web"]["source"] == {"kind": "backstage", "path": "services/web/catalog-info.yaml",
+                                      "line": 4}
+    assert comps["orders"]["source"] == {"kind": "kubify", "path": "services/orders/kubify.yaml",
+                                         "line": 4}
+    assert comps["ledger"]["source"] == {"kind": "services_root",
+                                         "path": "services/ledger/Dockerfile", "line": 1}
+    assert comps["search"]["path"] == "services/search" and comps["ledger"]["owner"] is None
+    deps = api.scan_report(WorkTreeSource(MONOREPO), "devex", ScanOptions(jobs=0, cache=False))
+    assert "components" not in deps  # only when asked for: existing reports are unchanged
+
+
+def _shares() -> tuple[list[Component], dict[str, list[Any]]]:
+    result = scan_source(WorkTreeSource(MONOREPO), ScanOptions(jobs=0, cache=False,
+                                                               components=True))
+    found = discover(result.signals, result.dirs)
+    return found, divide(found, result.parts)
+
+
+def _ci_lines(shares: dict[str, list[Any]], cid: str, wf: str) -> set[int]:
+    return {e.line for s in shares[cid] if s.kind == "github_actions" for e in s.evidence
+            if e.path == f".github/workflows/{wf}"}
+
+
+def test_path_filters_and_matrices_assign_ci_to_the_right_services() -> None:
+    found, shares = _shares()
+    assert [c.name for c in found] == ["ledger", "orders", "payments", "search", "web"]
+    # orders.yml: `paths: services/orders/**` on both events (and a working-directory there)
+    assert _ci_lines(shares, "orders", "orders.yml") == {1, 18}
+    for other in ("ledger", "payments", "search", "web"):
+        assert not _ci_lines(shares, other, "orders.yml")
+    # images.yml: its build job's matrix runs over ledger and search only
+    for built in ("ledger", "search"):
+        assert 15 in _ci_lines(shares, built, "images.yml")
+    for other in ("orders", "payments", "web"):
+        assert 15 not in _ci_lines(shares, other, "images.yml")
+    # ci.yml: no filters, the whole repository: every service
+    assert all(13 in _ci_lines(shares, c.id, "ci.yml") for c in found)
+
+
+def test_evidence_of_another_service_never_counts() -> None:
+    _, shares = _shares()
+    paths = {cid: {e.path for s in sigs for e in s.evidence} for cid, sigs in shares.items()}
+    assert "services/orders/kubify.yaml" in paths["orders"]
+    for cid, seen in paths.items():
+        others = [p for p in seen if p.startswith("services/") and
+                  not p.startswith(f"services/{cid}/")]
+        assert not others, (cid, others)
+    assert "infra/main.tf" in paths["ledger"]  # shared Terraform covers every service
+
+
+@pytest.mark.parametrize("events, covered", [
+    ({"push": {"paths": ["services/a/**"], "paths_ignore": []}}, {"a"}),
+    ({"push": {"paths": ["services/**"], "paths_ignore": []}}, {"a", "b"}),
+    ({"push": {"paths": ["services/a/**"], "paths_ignore": []},
+      "pull_request": {"paths": [], "paths_ignore": []}}, {"a", "b", "docs"}),  # PRs: any change
+    ({"push": {"paths": [], "paths_ignore": ["services/b/**", "docs/**"]}}, {"a"}),
+    ({"push": {"paths": ["**/*.py"], "paths_ignore": []}}, {"a", "b", "docs"}),
+    ({"push": {"paths": ["services/a/kubify.yaml", "!services/b/**"], "paths_ignore": []}}, {"a"}),
+    ({}, {"a", "b", "docs"}),
+])
+def test_paths_filters_cover(events: dict[str, Any], covered: set[str]) -> None:
+    from maturity_scan.assess.components import _Coverage
+    from maturity_scan.model import Evidence, Signal
+
+    comps = [Component("a", "a", "services/a"), Component("b", "b", "services/b"),
+             Component("docs", "docs", "docs")]
+    wf = Signal("github_actions", (Evidence(".github/workflows/x.yml", 1),), {"filters": [
+        {"workflow": ".github/workflows/x.yml", "events": events, "jobs": []}]})
+    assert _Coverage(comps, [wf])(Evidence(".github/workflows/x.yml", 1)) == covered
+
+
+# --- configuration and the command line ------------------------------------------------------
+
+def _scan_json(root: Path, *extra: str) -> tuple[int, dict[str, Any]]:
+    out = root.parent / "r.json"
+    code = main(["scan", str(root), "--pack", "devex", "--format", "json", "-o", str(out),
+                 "--no-cache", "-j", "0", *extra])
+    return code, json.loads(out.read_text()) if code == 0 else {}
+
+
+def test_config_includes_and_excludes_components(tmp_path: Path) -> None:
+    root = make(tmp_path, {
+        "services/orders/kubify.yaml": KUBIFY.format(name="orders", deps="payments"),
+        "services/legacy-billing/Dockerfile": "FROM scratch\n",
+        "jobs/nightly/run.sh": "#!/bin/sh\n",
+        ".maturity-scan.yaml": "components:\n  include: [\"jobs/*\"]\n"
+                               "  exclude: [\"services/legacy-*\"]\n",
+    })
+    code, rep = _scan_json(root)  # the config alone turns components on
+    assert code == 0
+    report.validate(rep)
+    assert [(c["name"], c["path"], c["source"]) for c in rep["components"]] == [
+        ("nightly", "jobs/nightly", {"kind": "config", "path": ".maturity-scan.yaml", "line": 1}),
+        ("orders", "services/orders", {"kind": "kubify", "path": "services/orders/kubify.yaml",
+                                       "line": 4})]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("components: 3\n", "components: expected a list of folder globs"),
+    ("components: {only: [a]}\n", "components.only: unknown key"),
+    ("components: {include: [1]}\n", "components.include: expected a list of strings"),
+    ("components: [\"../elsewhere/*\"]\n", "components.include: ../elsewhere/*: must be a folder"),
+    ("components: {exclude: [\"/abs\"]}\n", "components.exclude: /abs: must be a folder"),
+])
+def test_a_bad_components_config_is_exit_2_naming_file_and_key(
+        tmp_path: Path, text: str, message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    root = make(tmp_path, {".maturity-scan.yaml": text, "README.md": "# x\n"})
+    assert main(["scan", str(root), "--no-cache"]) == 2
+    err = capsys.readouterr().err
+    assert ".maturity-scan.yaml" in err and message in err
+
+
+def test_no_components_found_is_an_empty_list_and_text_says_so(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = make(tmp_path, {"README.md": "# a library\n", "src/lib.py": "x = 1\n"})
+    code, rep = _scan_json(root, "--components")
+    assert code == 0 and rep["components"] == []
+    assert main(["scan", str(root), "--components", "--no-cache", "-j", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "COMPONENTS (0)" in out and "No components found" in out
+
+
+def test_text_prints_the_table_then_each_component(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scan", str(MONOREPO), "--pack", "devex", "--components", "--no-cache",
+                 "-j", "0"]) == 0
+    out = capsys.readouterr().out
+    table = out[out.index("COMPONENTS (5)"):].splitlines()
+    assert table[1].split() == ["COMPONENT", "PATH", "OWNER", "devex"]
+    assert table[2].split() == ["ledger", "services/ledger", "-", "2"]
+    assert table[4].split() == ["payments", "services/payments", "-", "4"]
+    assert table[6].split() == ["web", "services/web", "team-web", "2"]
+    detail = out[out.index("\nweb  ("):]
+    assert "backstage services/web/catalog-info.yaml:4" in detail and "owner team-web" in detail
+    assert "→ L2.5 Database schema changes are migrations" in detail
+    repo_part = out[:out.index("COMPONENTS (5)")]
+    assert "      component.without_kubify: ledger, search, web" in repo_part
+
+
+def test_markdown_gets_the_table(tmp_path: Path) -> None:
+    out = tmp_path / "r.md"
+    assert main(["scan", str(MONOREPO), "--pack", "devex", "--components", "--no-cache", "-j",
+                 "0", "--format", "markdown", "-o", str(out)]) == 0
+    text = out.read_text()
+    assert "| COMPONENT | PATH | OWNER | devex |" in text
+    assert "| orders | services/orders | - | 4.5 |" in text

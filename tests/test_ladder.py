@@ -153,7 +153,6 @@ def test_a_unit_only_nightly_is_no_regression_across_the_infra(tmp_path: Path) -
     assert level(tmp_path, files) == 3
 
 
-@_gap("kubify.services_without_config: every service folder has its kubify.yaml")
 def test_a_service_without_kubify_yaml_keeps_4_5_away(tmp_path: Path) -> None:
     files = files_up_to(4.5)
     files["services/billing/Dockerfile"] = "FROM python:3.12-slim\n"

@@ -223,7 +223,26 @@ class _Evaluator:
             related = tuple(dict.fromkeys(self.related(req.when)))[:MAX_RELATED]
         return RequirementResult(req.id, req.title, hint_for(req, self.stacks),
                                  ok or bool(waived or excused),
-                                 evidence[:MAX_EVIDENCE], req.ref, waived, related, excused)
+                                 evidence[:MAX_EVIDENCE], req.ref, waived, related, excused,
+                                 blocked="" if ok or waived or excused else
+                                 "; ".join(dict.fromkeys(self.blocked(req.when))))
+
+    def blocked(self, cond: Mapping[str, Any], depth: int = 0) -> Iterator[str]:
+        """What keeps an `at_most` condition on a set fact from holding, by name
+        ("component.without_kubify: ledger, search"): the reason of a missing requirement."""
+        if "not" in cond or depth > 20:
+            return
+        for key in ("all", "any"):
+            for c in cond.get(key, ()):
+                yield from self.blocked(c, depth + 1)
+        if "requirement" in cond:
+            rid = (self.pack.aliases or {}).get(cond["requirement"], cond["requirement"])
+            yield from self.blocked(self.pack.requirements[rid].when, depth + 1)
+        if "fact" in cond and "at_most" in cond:
+            kind, _, fact = cond["fact"].partition(".")
+            value = self.signals[kind].facts.get(fact) if kind in self.signals else None
+            if isinstance(value, list) and len(value) > cond["at_most"]:
+                yield f"{cond['fact']}: {', '.join(map(str, value))}"
 
 
 def _pending_waivers(levels: tuple[LevelResult, ...],

@@ -35,6 +35,9 @@ class RequirementResult:
     # nothing yet: the status is `missing` (it is not advice either: `met` stays true, so the
     # road does not list it).
     pending: str = ""
+    # When missing: what a set fact names that keeps it from holding ("component.without_kubify:
+    # ledger, search": the services without their kubify.yaml).
+    blocked: str = ""
 
     @property
     def status(self) -> str:

@@ -11,6 +11,7 @@ from maturity_scan.cli import checks, remote
 from maturity_scan.cli.options import (ALL_PACKS, config_option, emit, load_config,
                                        no_cache_option, quiet_option, rules_dir_option,
                                        scan_options)
+from maturity_scan.config import Components
 from maturity_scan.engine.pool import Limits, prestart
 from maturity_scan.engine.scan import DEFAULT_MAX_FILE_BYTES
 from maturity_scan.engine.source import open_source
@@ -24,6 +25,7 @@ Examples:
   maturity-scan scan -o sarif=r.sarif -o json=r.json   # several reports in one run
   maturity-scan scan --rev v1.2.0             # a revision, read from git objects
   maturity-scan scan --fail-under iac=3,security=2     # a gate: exit 1 below a floor
+  maturity-scan scan --components             # each service of a monorepo on its own
 
 \b
 Exit codes: 0 done, 1 the gate failed, 2 a usage mistake or unusable input, 3 a bug.
@@ -78,12 +80,15 @@ def outputs(values: tuple[str, ...], fmt: str) -> list[tuple[str, Path | None]]:
 @click.option("--fail-under", help="Fail (exit 1) below these floors: DIM=LEVEL[,DIM=LEVEL…].")
 @click.option("--allow-incomplete", is_flag=True,
               help="Let the gate pass although files the rules depend on could not be parsed.")
+@click.option("--components", "per_component", is_flag=True,
+              help="Also judge each component (service) of a monorepo on its own evidence "
+                   "(on when the config sets `components:`).")
 def scan_command(target: str, rev: str | None, pack: str | None, fmt: str,
                  output_values: tuple[str, ...], jobs: int | None, max_file_size: int,
                  file_timeout: float, scan_timeout: float, worker_memory: int,
                  rule_dirs: tuple[Path, ...], config_file: Path | None, baseline: Path | None,
                  write_baseline: Path | None, fail_under: str | None,
-                 allow_incomplete: bool) -> None:
+                 allow_incomplete: bool, per_component: bool = False) -> None:
     """Scan a repository and report its maturity level per dimension."""
     path = Path(target)
     committed = None  # a remote repository's own configuration
@@ -107,9 +112,11 @@ def scan_command(target: str, rev: str | None, pack: str | None, fmt: str,
     checks.waivers(cfg, every.values())
     options = scan_options(cfg, checks.jobs(jobs), max_file_bytes=max_file_size,
                            limits=limits)
+    components = cfg.components or (Components() if per_component else None)
     if (pack or cfg.pack) == ALL_PACKS:
         reps = api.scan_reports(source, list(every), options, rule_dirs=dirs,
-                                waivers=cfg.waivers, archetypes=cfg.archetypes)
+                                waivers=cfg.waivers, archetypes=cfg.archetypes,
+                                components=components)
         _nothing_to_scan(reps[0], source.description)
         checks.stamp(reps, source)
         for kind, target in targets:
@@ -119,7 +126,7 @@ def scan_command(target: str, rev: str | None, pack: str | None, fmt: str,
     bars = checks.gate_floors(cfg, fail_under, chosen)
     base = policy.load_baseline(baseline) if baseline else None  # a bad file fails before scanning
     rep = api.scan_report(source, chosen.id, options, rule_dirs=dirs, waivers=cfg.waivers,
-                          archetypes=cfg.archetypes)
+                          archetypes=cfg.archetypes, components=components)
     _nothing_to_scan(rep, source.description)
     checks.stamp([rep], source)
     for kind, target in targets:

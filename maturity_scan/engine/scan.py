@@ -38,6 +38,7 @@ class ScanOptions:
     cache: bool = True  # reuse and keep what detectors made of each blob (engine.cache)
     cache_dir: Path | None = None  # default: $XDG_CACHE_HOME/maturity-scan
     progress: bool = False  # files parsed / total on stderr (the CLI: a terminal, no --quiet)
+    components: bool = False  # keep the signals before merging, and the folders (ScanResult)
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,10 @@ class ScanResult:
     signals: tuple[Signal, ...]
     errors: tuple[FileError, ...]
     stats: ScanStats
+    # With ScanOptions.components: every signal as its detector gave it (before one per kind),
+    # and every listed folder, so that each component of a monorepo is judged on its own.
+    parts: tuple[Signal, ...] = ()
+    dirs: frozenset[str] = frozenset()
 
     def signal(self, kind: str) -> Signal | None:
         return next((s for s in self.signals if s.kind == kind), None)
@@ -367,7 +372,9 @@ def _scan(source: Source, options: ScanOptions, detectors: Sequence[Detector] | 
     stats = ScanStats(len(entries), read["files"], oversize, read["bytes"],
                       time.monotonic() - start, dict(set_aside))
     return ScanResult(source.description, source.revision, tuple(signals),
-                      tuple(sorted(set(errors))), stats)
+                      tuple(sorted(set(errors))), stats,
+                      tuple(concluded) if options.components else (),
+                      (view.dirs | {"."}) if options.components else frozenset())
 
 
 def _with_cache(r: FileResult, store: cache.ParseCache | None, blobs: Mapping[str, str],

@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from maturity_scan.report import for_display, map_strings, visible
+from maturity_scan.reporters import components
 from maturity_scan.reporters.text import pending_waivers, where
 
 # Characters that open emphasis, links, code, HTML, entities or a table cell, escaped with a
@@ -62,6 +63,8 @@ def render(report: dict[str, Any]) -> str:
     if report["errors"]:
         out += ["", f"⚠️ {len(report['errors'])} file(s) could not be analysed: " +
                 ", ".join(_code(e["path"]) for e in report["errors"][:10])]
+    if "components" in report:  # scan --components
+        out += ["", components.markdown(report).rstrip("\n")]
     return "\n".join(out) + "\n"
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from maturity_scan.report import for_display
+from maturity_scan.reporters import components
 
 BAR_WIDTH = 10
 
@@ -61,7 +62,10 @@ def fit(text: str, width: int | None) -> str:
 def render(report: dict[str, Any], *, evidence_per_requirement: int = 3,
            width: int | None = None) -> str:
     """`width`: the terminal's columns (COLUMNS), to wrap long lines to; None: no wrapping."""
-    return fit(_render(report, evidence_per_requirement), width)
+    text = _render(report, evidence_per_requirement)
+    if "components" in report:  # scan --components
+        text += "\n" + components.render(report)
+    return fit(text, width)
 
 
 def _render(report: dict[str, Any], evidence_per_requirement: int) -> str:
@@ -128,6 +132,8 @@ def _render(report: dict[str, Any], evidence_per_requirement: int) -> str:
             for miss in nxt["missing"]:
                 out.append(f"  {click.style('✗', fg='red')} {miss['title']}  " +
                            click.style(f"[{miss['requirement']}]", dim=True))
+                if miss.get("reason"):  # what a set fact names (the services lacking it)
+                    out.append(f"      {miss['reason']}")
                 out.append(f"      → {miss['hint']}")
                 for e in miss.get("have", [])[:1]:
                     out.append(click.style(f"        build on: {where(e)}", dim=True))

@@ -1,0 +1,266 @@
+"""Each component of a monorepo judged on its own evidence (`scan --components`).
+
+The components are those the `component` signal found (Backstage catalog, Kubify, services
+roots, workspaces), adjusted by the configuration's `components:` (folders included, folders or
+names excluded). A piece of evidence belongs to the deepest component whose folder holds it;
+evidence in no component's folder (or in a component at the root) is the repository's and
+applies to every component it covers:
+- a GitHub workflow with `paths:` filters on its change events covers the components those paths
+  reach (an event without filters runs on any change, so covers every component); `paths-ignore`
+  that takes a component's whole folder away leaves it out;
+- a job whose `strategy.matrix` names components (by name, id or folder) covers those only, and
+  a job whose `working-directory` lies in a component's folder covers that one only;
+- anything else (root pre-commit, CODEOWNERS, shared Terraform, git history) covers them all.
+Evidence of another component's folder never counts for this one.
+
+This module only divides the scan's signals (as detectors gave them, before one per kind);
+the caller merges each component's share and evaluates it with the same rule graph.
+"""
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from maturity_scan.model import Evidence, Signal
+
+ARCHETYPES = ("library", "cli", "service", "operator", "infrastructure", "gitops", "examples",
+              "docs")
+
+
+@dataclass(frozen=True)
+class Component:
+    id: str
+    name: str
+    path: str  # folder, POSIX, relative to the root; "." for the root
+    owner: str | None = None
+    type: str | None = None
+    source: str = "services_root"  # backstage, kubify, services_root, workspace, config
+    file: str = ""  # where it was found (the config file for `components:` includes)
+    line: int = 1
+    depends_on: tuple[str, ...] = ()
+    kubify: bool = False  # its folder holds a Kubify service config
+
+    def holds(self, path: str) -> bool:
+        return self.path == "." or path == self.path or path.startswith(self.path + "/")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "path": self.path, "owner": self.owner,
+                "type": self.type,
+                "source": {"kind": self.source, "path": self.file, "line": self.line}}
+
+
+def slug(name: str) -> str:
+    out = re.sub(r"[^a-z0-9._-]+", "-", name.lower()).strip("-.")
+    return out or "component"
+
+
+def _glob_rx(pattern: str) -> re.Pattern[str]:
+    """A folder glob (`*` within a segment, `**` across) as a regex over a whole folder path."""
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        else:
+            out.append("[^/]*" if pattern[i] == "*" else "[^/]" if pattern[i] == "?"
+                       else re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+def _matches(patterns: Sequence[str], *values: str) -> bool:
+    return any(_glob_rx(p).match(v) for p in patterns for v in values)
+
+
+def discover(signals: Iterable[Signal], dirs: Collection[str] = (),
+             include: Sequence[str] = (), exclude: Sequence[str] = (),
+             origin: str = "") -> list[Component]:
+    """The components, sorted by folder, with unique ids: those found (the `component`
+    signal's records, set-aside ones never), minus `exclude` (folder or name globs), plus the
+    folders of `dirs` that `include` names (found there already: kept as found)."""
+    signals = list(signals)
+    records: list[Mapping[str, Any]] = []
+    lacking: set[str] = set()  # names of components without their kubify.yaml
+    for sig in signals:
+        if sig.kind == "component":
+            records += sig.facts.get("components") or []
+            lacking.update(sig.facts.get("without_kubify") or ())
+    configs = {posixpath.dirname(e.path) or "." for s in signals if s.kind == "kubify"
+               for e in s.evidence if not e.scope and posixpath.basename(e.path) in
+               ("kubify.yaml", "kubify.yml")}
+    found: dict[str, Component] = {}
+    for r in records:
+        path = str(r.get("path") or ".")
+        if path in found or _matches(exclude, path, str(r.get("name") or "")):
+            continue
+        found[path] = Component("", str(r.get("name") or posixpath.basename(path) or "root"),
+                                path, r.get("owner"), r.get("type"), str(r.get("source")),
+                                str(r.get("file") or ""), int(r.get("line") or 1),
+                                tuple(r.get("depends_on") or ()),
+                                kubify=str(r.get("name")) not in lacking)
+    for folder in sorted(dirs):
+        if folder in found or not _matches(include, folder) or _matches(exclude, folder):
+            continue
+        found[folder] = Component("", posixpath.basename(folder) or "root", folder,
+                                  source="config", file=origin, line=1,
+                                  kubify=folder in configs)
+    out, ids = [], set()
+    for path in sorted(found):
+        c = found[path]
+        cid, n = slug(c.name), 2
+        while cid in ids:
+            cid, n = f"{slug(c.name)}-{n}", n + 1
+        ids.add(cid)
+        out.append(replace(c, id=cid))
+    return out
+
+
+class _Coverage:
+    """Which components a piece of the repository's own evidence covers."""
+
+    def __init__(self, components: Sequence[Component], signals: Iterable[Signal]) -> None:
+        self.components = components
+        self.workflows: dict[str, Mapping[str, Any]] = {}
+        for sig in signals:
+            if sig.kind == "github_actions":
+                for f in sig.facts.get("filters") or ():
+                    self.workflows[str(f.get("workflow"))] = f
+        self._memo: dict[tuple[str, int | None], frozenset[str]] = {}
+
+    def __call__(self, e: Evidence) -> frozenset[str]:
+        key = (e.path, e.line)
+        if key not in self._memo:
+            self._memo[key] = self._compute(e)
+        return self._memo[key]
+
+    def _compute(self, e: Evidence) -> frozenset[str]:
+        every = frozenset(c.id for c in self.components)
+        wf = self.workflows.get(e.path)
+        if wf is None:
+            return every
+        covered = self._by_events(wf.get("events") or {})
+        job = None
+        for j in wf.get("jobs") or ():
+            if e.line is not None and int(j.get("line") or 0) <= e.line:
+                job = j
+        if job is not None and job.get("line") != 1:
+            named = self._named(job.get("matrix") or ())
+            if named:
+                covered &= named
+            folder = posixpath.normpath(str(job.get("dir") or ".")).lstrip("./") or "."
+            inside = frozenset(c.id for c in self.components
+                               if c.path != "." and c.holds(folder))
+            if inside:
+                covered &= inside
+        return covered
+
+    def _by_events(self, events: Mapping[str, Any]) -> frozenset[str]:
+        every = frozenset(c.id for c in self.components)
+        if not events:
+            return every
+        out: set[str] = set()
+        for spec in events.values():
+            paths = [p for p in spec.get("paths") or () if not p.startswith("!")]
+            ignore = list(spec.get("paths_ignore") or ())
+            for c in self.components:
+                if paths and not any(_reaches(p, c.path) for p in paths):
+                    continue
+                if any(_takes_whole(p, c.path) for p in ignore):
+                    continue
+                out.add(c.id)
+        return frozenset(out)
+
+    def _named(self, values: Sequence[str]) -> frozenset[str]:
+        names = {v.strip().strip("/").removeprefix("./") for v in values}
+        return frozenset(c.id for c in self.components
+                         if names & {c.name, c.id, c.path} or
+                         any(n.endswith("/" + c.path) or c.path.endswith("/" + n)
+                             for n in names if "/" in n))
+
+
+def _literal(pattern: str) -> str:
+    m = re.search(r"[*?\[{]", pattern)
+    return pattern[:m.start()] if m else pattern
+
+
+def _reaches(pattern: str, folder: str) -> bool:
+    """Whether a `paths:` glob can match a file in `folder`."""
+    if folder == ".":
+        return True
+    lit = _literal(pattern.removeprefix("./"))
+    return lit.startswith(folder + "/") or lit == folder or (folder + "/").startswith(lit)
+
+
+def _takes_whole(pattern: str, folder: str) -> bool:
+    """Whether a `paths-ignore` glob matches every file of `folder` (`folder/**`, `dir/**` above
+    it, `**`)."""
+    p = pattern.removeprefix("./")
+    base = p[:-2].rstrip("/")
+    if not p.endswith("**") or _literal(base) != base:
+        return False
+    return not base or folder == base or folder.startswith(base + "/")
+
+
+def divide(components: Sequence[Component],
+           parts: Iterable[Signal]) -> dict[str, list[Signal]]:
+    """Each component's share of the signals (as detectors gave them): the evidence it owns
+    and the repository's evidence that covers it, each signal with only those pieces (its
+    facts kept as they are). `component` signals are left out: `own_signal` stands for them."""
+    parts = list(parts)
+    by_folder = {c.path: c for c in components}
+    root = by_folder.get(".")
+    cover = _Coverage(components, parts)
+    out: dict[str, list[Signal]] = {c.id: [] for c in components}
+    owner_memo: dict[str, Component | None] = {}
+
+    def owner(path: str) -> Component | None:
+        folder = posixpath.dirname(path)
+        if folder not in owner_memo:
+            d, found = folder, None
+            while d:
+                if d in by_folder:
+                    found = by_folder[d]
+                    break
+                d = posixpath.dirname(d)
+            owner_memo[folder] = found or root
+        return owner_memo[folder]
+
+    for sig in parts:
+        if sig.kind == "component":
+            continue
+        share: dict[str, list[Evidence]] = {}
+        for e in sig.evidence:
+            own = owner(e.path) if e.path not in by_folder else by_folder[e.path]
+            if own is not None and own is not root:
+                share.setdefault(own.id, []).append(e)
+                continue
+            for cid in cover(e):
+                share.setdefault(cid, []).append(e)
+        for cid, evidence in share.items():
+            out[cid].append(sig if len(evidence) == len(sig.evidence)
+                            else replace(sig, evidence=tuple(evidence)))
+    return out
+
+
+def own_signal(c: Component) -> Signal:
+    """The `component` signal of one component: itself, and whether it has its kubify.yaml."""
+    facts = {"components": [{"name": c.name, "path": c.path, "owner": c.owner, "type": c.type,
+                             "source": c.source, "file": c.file, "line": c.line,
+                             "depends_on": list(c.depends_on)}],
+             "names": [c.name], "count": 1, "without_kubify": [] if c.kubify else [c.name]}
+    supports = frozenset(k for k, v in facts.items() if v)
+    return Signal("component", (Evidence(c.file or c.path, c.line,
+                                         f"component {c.name} ({c.source}) at {c.path}",
+                                         supports),), facts)
+
+
+def archetypes_for(c: Component, configured: Sequence[str] = ()) -> tuple[str, ...]:
+    """What a component is judged as: the configured archetypes, else its catalog type when
+    it is one (`library`, `service` …; a Backstage `website` is a service), else a service
+    (it was found because it deploys)."""
+    if configured:
+        return tuple(configured)
+    return (c.type,) if c.type in ARCHETYPES else ("service",)
