@@ -11,6 +11,7 @@ import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 
@@ -171,3 +172,19 @@ def test_jinja2_and_markdown_it_load_only_for_html() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=ROOT, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_trend_svg_is_valid_xml_with_names_escaped() -> None:
+    summary = {"org": "acme\x1b[2J<x>", "dimensions": [
+        {"id": "iac", "title": "IaC & <b>", "max_level": 5},
+        {"id": "delivery", "title": "Delivery", "max_level": 5}],
+        "trend": [{"scanned_at": "2026-01-01T00:00:00Z", "mean": {"iac": 2, "delivery": None}},
+                  {"scanned_at": "2026-02-01T00:00:00Z", "mean": {"iac": 3.5, "delivery": 1}}]}
+    svg = org_report.trend_svg(summary)
+    root = ElementTree.fromstring(svg)  # valid XML: no raw control character, no stray tag
+    ns = "{http://www.w3.org/2000/svg}"
+    assert root.find(f"{ns}title").text == "acme\\x1b[2J<x>: mean level per dimension, 2 run(s)"
+    lines = root.findall(f"{ns}polyline")
+    assert [p.get("points") for p in lines] == ["40.0,152.0 490.0,86.0", "490.0,196.0"]
+    assert lines[0].find(f"{ns}title").text == "IaC & <b>"
+    assert svg.endswith("</svg>\n")

@@ -55,7 +55,8 @@ def environment() -> jinja2.Environment:
     """The templates of every HTML page (this report, the org page), autoescaped."""
     import jinja2
     env = jinja2.Environment(loader=jinja2.PackageLoader("maturity_scan.reporters", "templates"),
-                             autoescape=True, trim_blocks=True, lstrip_blocks=True)
+                             autoescape=True, trim_blocks=True, lstrip_blocks=True,
+                             keep_trailing_newline=True)
     env.filters["md"] = markdown_inline
     env.filters["num"] = lambda v: f"{v:g}"
     env.filters["when"] = lambda s: re.sub(r"(\+00:00|Z)$", " UTC", s.replace("T", " "))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
-from html import escape
 from typing import Any
 
 from maturity_scan.report import for_display, printable, safe_name
@@ -145,9 +144,10 @@ PALETTE = ("#0969da", "#cf222e", "#1a7f37", "#8250df", "#bc4c00", "#116329", "#d
 
 def trend_svg(summary: dict[str, Any]) -> str:
     """The mean level per dimension over the runs into this folder: one line each, drawn
-    inline (no script, no CDN)."""
-    runs = summary.get("trend") or []
-    dims = summary["dimensions"]
+    inline (no script, no CDN), from templates/trend.svg.j2."""
+    shown = for_display(summary)
+    runs = shown.get("trend") or []
+    dims = shown["dimensions"]
     top = max([d["max_level"] for d in dims] + [1])
     w, h, left, pad = 640, 260, 40, 20
     right = w - 150
@@ -155,32 +155,15 @@ def trend_svg(summary: dict[str, Any]) -> str:
         return left + (right - left) * (i / (len(runs) - 1) if len(runs) > 1 else 0.5)
     def y(v: float) -> float:
         return h - pad - (h - 2 * pad) * v / top
-    parts = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{w}' height='{h}' role='img' "
-             f"viewBox='0 0 {w} {h}' font-family='sans-serif' font-size='11'>",
-             f"<title>{escape(summary['org'])}: mean level per dimension, "
-             f"{len(runs)} run(s)</title>"]
-    for level in range(0, int(top) + 1):
-        parts.append(f"<line x1='{left}' x2='{right}' y1='{y(level):.1f}' y2='{y(level):.1f}' "
-                     f"stroke='#eaeef2'/><text x='{left - 6}' y='{y(level) + 4:.1f}' "
-                     f"text-anchor='end'>{level}</text>")
-    for n, d in enumerate(dims):
-        color = PALETTE[n % len(PALETTE)]
-        points = [(x(i), y(r["mean"][d["id"]])) for i, r in enumerate(runs)
-                  if isinstance((r.get("mean") or {}).get(d["id"]), (int, float))]
-        if points:
-            path = " ".join(f"{a:.1f},{b:.1f}" for a, b in points)
-            parts.append(f"<polyline fill='none' stroke='{color}' stroke-width='2' "
-                         f"points='{path}'><title>{escape(d['title'])}</title></polyline>")
-            parts += [f"<circle cx='{a:.1f}' cy='{b:.1f}' r='2.5' fill='{color}'/>"
-                      for a, b in points]
-        parts.append(f"<text x='{right + 12}' y='{pad + 14 * n + 4}' fill='{color}'>"
-                     f"{escape(d['id'])}</text>")
-    if runs:
-        parts.append(f"<text x='{left}' y='{h - 4}'>{escape(runs[0]['scanned_at'][:10])}</text>")
-        parts.append(f"<text x='{right}' y='{h - 4}' text-anchor='end'>"
-                     f"{escape(runs[-1]['scanned_at'][:10])}</text>")
-    parts.append("</svg>")
-    return "".join(parts) + "\n"
+    lines = [{"id": d["id"], "title": d["title"], "color": PALETTE[n % len(PALETTE)],
+              "label_y": pad + 14 * n + 4,
+              "points": [(x(i), y(r["mean"][d["id"]])) for i, r in enumerate(runs)
+                         if isinstance((r.get("mean") or {}).get(d["id"]), (int, float))]}
+             for n, d in enumerate(dims)]
+    return page("trend.svg.j2", org=shown["org"], runs=len(runs), w=w, h=h, left=left,
+                right=right, grid=[(level, y(level)) for level in range(0, int(top) + 1)],
+                lines=lines, first=runs[0]["scanned_at"][:10] if runs else "",
+                last=runs[-1]["scanned_at"][:10] if runs else "")
 
 
 def html(summary: dict[str, Any]) -> str:
