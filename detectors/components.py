@@ -52,11 +52,14 @@ def _anchor_rx() -> re.Pattern[str]:
 
 
 def _record(name: str, path: str, source: str, file: str, line: int, *, owner: Any = None,
-            type_: Any = None, deps: Sequence[str] = ()) -> dict[str, Any]:
-    return {"name": name, "path": path or ".", "source": source, "file": file, "line": line,
-            "owner": owner if isinstance(owner, str) and owner else None,
-            "type": type_ if isinstance(type_, str) and type_ else None,
-            "depends_on": list(deps)}
+            type_: Any = None, deps: Sequence[str] = (), namespace: Any = None) -> dict[str, Any]:
+    out = {"name": name, "path": path or ".", "source": source, "file": file, "line": line,
+           "owner": owner if isinstance(owner, str) and owner else None,
+           "type": type_ if isinstance(type_, str) and type_ else None,
+           "depends_on": list(deps)}
+    if isinstance(namespace, str) and namespace:  # a catalog's metadata.namespace (exports)
+        out["namespace"] = namespace
+    return out
 
 
 class ComponentsDetector:
@@ -111,7 +114,8 @@ class ComponentsDetector:
             yield signal("component", doc.path, line, f"catalog component {name}",
                          components=[_record(name, folder, "backstage", doc.path, line,
                                              owner=spec.get("owner"),
-                                             type_=spec.get("type"))])
+                                             type_=spec.get("type"),
+                                             namespace=meta.get("namespace"))])
 
     def conclude(self, found: Sequence[Signal], repo: RepoContext) -> Iterable[Signal]:
         records: list[dict[str, Any]] = []

@@ -6,11 +6,18 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from maturity_scan.org import run as org
+from maturity_scan.reporters import backstage
 from maturity_scan.reporters import org as org_report
+from tests.github_server import GitHubServer
+from tests.test_backstage import validate as validate_backstage
+from tests.test_org import run_cli
 
 
 def _result(name: str, levels: dict[str, float], blocking: dict[str, list[str]] | None = None,
@@ -107,3 +114,110 @@ def test_org_csv_and_md_rows_per_component_and_team(tmp_path: Path) -> None:
     assert "| team | repositories | components | iac |" in md.replace(" delivery |", "")
     assert "| platform | 2 | 2 | 2 | 1.33 |" in md
     assert "- platform: " in md and "`delivery.ci_pipeline`, lifts acme/infra, acme/mono:orders" in md
+
+
+# --- end to end: a monorepo with components behind the loopback GitHub server --------------
+
+CATALOG = """apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: payments
+  namespace: billing
+spec:
+  type: service
+  owner: group:default/payments
+  lifecycle: production
+"""
+KUBIFY = "apiVersion: kubify/v1\nkind: Service\nmetadata:\n  name: orders\n"
+DOCKERFILE = "FROM python:3.12-slim\nUSER 1000\nCMD [\"python\", \"-m\", \"app\"]\n"
+WF = ("on:\n  pull_request:\n    paths: ['services/payments/**']\njobs:\n  t:\n"
+      "    runs-on: ubuntu-latest\n    steps:\n      - run: pytest -q\n        "
+      "working-directory: services/payments\n")
+MONOREPO = {
+    "README.md": "# platform\n\n## Getting started\n\nmake dev\n",
+    "CODEOWNERS": "* @acme/platform\n",
+    ".github/workflows/payments.yml": WF,
+    "services/payments/catalog-info.yaml": CATALOG,
+    "services/payments/Dockerfile": DOCKERFILE,
+    "services/payments/app.py": "print('pay')\n",
+    "services/payments/tests/test_app.py": "def test_ok():\n    assert True\n",
+    "services/orders/kubify.yaml": KUBIFY,
+    "services/orders/Dockerfile": DOCKERFILE,
+    "services/web/Dockerfile": DOCKERFILE,
+}
+PLAIN = {"README.md": "# infra\n", "infra/main.tf": 'resource "aws_s3_bucket" "b" {}\n'}
+
+
+@pytest.fixture
+def server(tmp_path: Path):
+    with GitHubServer(tmp_path / "srv") as srv:
+        srv.state.root.mkdir(parents=True, exist_ok=True)
+        yield srv
+
+
+def test_org_components_rows_team_view_and_export_through_the_server(
+        server: GitHubServer, tmp_path: Path) -> None:
+    server.add_repo("acme", "mono", MONOREPO)
+    server.add_repo("acme", "infra", PLAIN)
+    server.state.teams["acme"] = {"platform": ["mono", "infra"], "payments": []}
+    out = tmp_path / "out"
+    done = run_cli(server, out, "--components", "--teams", workers=2)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((out / "org.json").read_text())
+    by_repo = {r["repository"]: r for r in summary["repositories"]}
+    assert "components" not in by_repo["acme/infra"]  # no service roots: no components
+    comps = {c["name"]: c for c in by_repo["acme/mono"]["components"]}
+    assert set(comps) == {"payments", "orders", "web"}
+    assert comps["payments"]["owner"] == "group:default/payments"
+    assert comps["payments"]["path"] == "services/payments"
+    assert comps["orders"]["owner"] is None and comps["web"]["owner"] is None
+    # each component's levels are its report's own
+    report = json.loads((out / "repos" / "acme_mono.json").read_text())
+    for c in report["components"]:
+        assert comps[c["name"]]["levels"] == {d["id"]: d["level"] for d in c["dimensions"]
+                                              if d["level"] is not None}
+    assert comps["payments"]["levels"]["delivery"] > comps["web"]["levels"]["delivery"]
+
+    # org.csv: the repository's row, then one per component with its owner
+    rows = list(csv.DictReader(io.StringIO((out / "org.csv").read_text())))
+    got = [(r["repository"], r["status"], r["component"], r["path"], r["owner"]) for r in rows]
+    assert got[:2] == [("acme/infra", "scanned", "", "", ""),
+                       ("acme/mono", "scanned", "", "", "@acme/platform")]
+    assert sorted(got[2:]) == [
+        ("acme/mono", "component", "orders", "services/orders", ""),
+        ("acme/mono", "component", "payments", "services/payments", "group:default/payments"),
+        ("acme/mono", "component", "web", "services/web", "")]
+    pay = next(r for r in rows if r["component"] == "payments")
+    assert pay["delivery"] == f"{comps['payments']['levels']['delivery']:g}"
+
+    # the team view: payments' owner joins the GitHub team `payments`; components without an
+    # owner stay with the repository's team
+    teams = {t["team"]: t for t in summary["teams"]}
+    assert summary["teams_source"] == "team"
+    assert teams["payments"]["members"] == ["acme/mono:payments"]
+    assert teams["platform"]["members"] == ["acme/infra", "acme/mono:orders", "acme/mono:web"]
+    assert teams["platform"]["repositories"] == 2 and teams["platform"]["components"] == 2
+    assert teams["payments"]["mean"]["delivery"] == comps["payments"]["levels"]["delivery"]
+    assert teams["platform"]["fix_first"], teams["platform"]
+    team_rows = {r["team"]: r for r in csv.DictReader(io.StringIO(
+        (out / "org-teams.csv").read_text()))}
+    assert set(team_rows) == {"payments", "platform"}
+    assert team_rows["platform"]["fix_first"].split()[0] == \
+        teams["platform"]["fix_first"][0]["requirement"]
+    md = (out / "org.md").read_text()
+    assert "| payments | 1 | 1 |" in md and "Fix first, per team:" in md
+
+    # the stored report exports to Backstage: one entity per component, the catalog namespace
+    doc = backstage.export(report)
+    validate_backstage(doc)
+    refs = sorted(f"{f['entity']['namespace']}/{f['entity']['name']}" for f in doc["facts"])
+    assert refs == ["billing/payments", "default/orders", "default/web"]
+
+    # a run without --components is another cache key: scanned again, no component rows
+    again = run_cli(server, out, workers=2)
+    assert again.returncode == 0, again.stderr
+    summary = json.loads((out / "org.json").read_text())
+    assert summary["counts"] == {"scanned": 2}
+    assert all("components" not in r for r in summary["repositories"])
+    assert "component" not in [r["status"] for r in csv.DictReader(
+        io.StringIO((out / "org.csv").read_text()))]

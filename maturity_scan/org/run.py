@@ -107,7 +107,9 @@ def scan_repository(spec: dict[str, Any], token: str | None = None,
                 jobs=1, max_file_bytes=spec["max_file_bytes"], limits=limits,
                 exclude=cfg.exclude, include_scopes=cfg.include_set_aside),
                 rule_dirs=cfg.rule_dirs, waivers=cfg.waivers, archetypes=cfg.archetypes,
-                **({"components": True} if spec.get("components") else {}))
+                # per component as a local scan: `--components`, or the repository's config
+                components=cfg.components or (config.Components() if spec.get("components")
+                                              else None))
         if budget.expired():  # a partial report is not kept: the next run scans it again
             return {**result, "status": "failed", "reason": budget.message("the scan")}
         # when and which commit, as `maturity-scan scan` stamps its reports (cli.checks.stamp)
