@@ -135,6 +135,20 @@ def dimensions_json(assessment: Assessment) -> list[dict[str, Any]]:
     return dims
 
 
+# A kind that notes what was not read (detectors/unsupported_ci.py): its evidence is listed as
+# the report's `unsupported` entries, the system's name in the evidence detail.
+UNSUPPORTED_KIND = "unsupported_ci"
+
+
+def unsupported_json(scan: ScanResult) -> list[dict[str, str]]:
+    """The report's `unsupported`: CI configurations noted but not read."""
+    found = scan.signal(UNSUPPORTED_KIND)
+    return [{"path": e.path, "system": e.detail or "unknown CI system",
+             "reason": f"{e.detail or 'this CI system'} is not supported: its pipelines are "
+                       "not read and count for nothing"}
+            for e in (found.evidence if found else ())]
+
+
 def build(scan: ScanResult, assessment: Assessment, *, timings: bool = True,
           components: Sequence[tuple[Component, Assessment]] | None = None) -> dict[str, Any]:
     """The report; `components` (scan --components): each component's own assessment, listed
@@ -164,6 +178,9 @@ def build(scan: ScanResult, assessment: Assessment, *, timings: bool = True,
     }
     if assessment.note:
         report["note"] = assessment.note
+    unsupported = unsupported_json(scan)
+    if unsupported:
+        report["unsupported"] = unsupported
     if components is not None:
         report["components"] = [{**c.to_json(), "dimensions": dimensions_json(a)}
                                 for c, a in components]

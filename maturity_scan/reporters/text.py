@@ -147,6 +147,11 @@ def _render(report: dict[str, Any], evidence_per_requirement: int) -> str:
             out.append(f"  {e['path']}: {e['message']}  " +
                        click.style(f"({e['detector']})", dim=True))
         out += _more(len(report["errors"]), ERRORS_SHOWN, "  ")
+    if report.get("unsupported"):  # CI configurations noted but not read
+        out.append("")
+        out.append(click.style("Not read (unsupported CI systems: their jobs count for nothing):",
+                               fg="yellow", bold=True))
+        out += [f"  {u['path']}  {u['system']}" for u in report["unsupported"]]
     s = report["stats"]
     timing = f" in {s['seconds']:.2f}s" if "seconds" in s else ""
     skipped = (f", {s['files_skipped_oversize']} skipped as oversized"

@@ -1,0 +1,83 @@
+"""What the accuracy benchmark (benchmarks/accuracy.py) found on real repositories, fixed in
+general: unsupported CI systems are noted in the report, and the benchmark's own reading of a
+scan (a kind counts only with evidence outside test data and vendored copies)."""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from maturity_scan import api, report
+from maturity_scan.reporters import text
+from maturity_scan.testing import scan_fixture
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+
+
+def _report(case: Path) -> dict:
+    result = scan_fixture(case)
+    rep = report.build(result, api.assess(result, api.get_pack(api.DEFAULT_PACK)), timings=False)
+    report.validate(rep)
+    return rep
+
+
+def test_travis_and_other_unsupported_ci_are_listed_not_read() -> None:
+    rep = _report(FIXTURES / "unsupported_ci" / "positive_travis")
+    assert rep["unsupported"] == [
+        {"path": ".travis.yml", "system": "Travis CI",
+         "reason": "Travis CI is not supported: its pipelines are not read and count for nothing"},
+        {"path": ".woodpecker/test.yaml", "system": "Woodpecker",
+         "reason": "Woodpecker is not supported: its pipelines are not read and count for nothing"},
+        {"path": "appveyor.yml", "system": "AppVeyor",
+         "reason": "AppVeyor is not supported: its pipelines are not read and count for nothing"},
+    ]
+    # the pytest run in .travis.yml credits nothing: no CI kind, no CI requirement met by it
+    kinds = {s["kind"] for s in rep["signals"]}
+    assert not kinds & {"github_actions", "gitlab_ci", "circleci", "unit_tests"}
+    met = [e for d in rep["dimensions"] for m in d["met"] for e in m["evidence"]]
+    assert not any(e["path"] == ".travis.yml" for e in met)
+    out = text.render(rep)
+    assert "Not read (unsupported CI systems" in out
+    assert "  .travis.yml  Travis CI" in out
+
+
+@pytest.mark.parametrize("case", ["negative_elsewhere", "malformed_binary"])
+def test_no_unsupported_entry_for_near_misses(case: str) -> None:
+    rep = _report(FIXTURES / "unsupported_ci" / case)
+    assert "unsupported" not in rep
+    assert "Not read" not in text.render(rep)
+
+
+def _benchmark():
+    spec = importlib.util.spec_from_file_location("accuracy", ROOT / "benchmarks" / "accuracy.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_benchmark_counts_only_the_repositorys_own_practice() -> None:
+    """A library whose Deployment and HPA live in tests/fixtures/ has neither, for the benchmark
+    as for the assessment; they are reported as set aside."""
+    accuracy = _benchmark()
+    result = scan_fixture(FIXTURES / "scope" / "library_test_fixtures")
+    own, aside = accuracy.own_kinds(result)
+    assert {"kubernetes_manifests", "autoscaling"} <= aside
+    assert not {"kubernetes_manifests", "autoscaling"} & own
+    assert "unit_tests" in own
+
+
+def test_benchmark_truth_gives_a_reason_for_every_call() -> None:
+    import yaml
+
+    accuracy = _benchmark()
+    truth = yaml.safe_load((ROOT / "benchmarks" / "accuracy_truth.yaml").read_text())
+    repos = truth["repositories"]
+    assert len(repos) >= 30 and len({r["repo"] for r in repos}) == len(repos)
+    for entry in repos:
+        present, absent = accuracy.calls(entry, "present"), accuracy.calls(entry, "absent")
+        assert present and absent and not set(present) & set(absent), entry["repo"]
+        assert len(entry["commit"]) == 40
+    with pytest.raises(SystemExit, match="reason"):
+        accuracy.calls({"repo": "a/b", "present": ["github_actions"]}, "present")
