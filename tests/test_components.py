@@ -2,11 +2,22 @@
 config, per-component assessment, its JSON and text, and the gate per component."""
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 from typing import Any
 
-from maturity_scan.engine.scan import ScanResult
+import pytest
+
+from maturity_scan import api, report
+from maturity_scan.assess.components import Component, _Coverage, discover, divide
+from maturity_scan.cli import main
+from maturity_scan.config import Components
+from maturity_scan.engine.scan import ScanOptions, ScanResult, scan_source
+from maturity_scan.engine.source import WorkTreeSource
+from maturity_scan.model import Evidence, Signal
 from maturity_scan.testing import scan_fixture
+from tests.gitrepo import commit, init
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -89,16 +100,6 @@ def test_source_location_outside_the_repository_keeps_the_catalog_folder(tmp_pat
 
 # --- the monorepo of issue 15's "Done when" -------------------------------------------------
 
-import json  # noqa: E402
-
-import pytest  # noqa: E402
-
-from maturity_scan import api, report  # noqa: E402
-from maturity_scan.assess.components import Component, discover, divide  # noqa: E402
-from maturity_scan.cli import main  # noqa: E402
-from maturity_scan.config import Components  # noqa: E402
-from maturity_scan.engine.scan import ScanOptions, scan_source  # noqa: E402
-from maturity_scan.engine.source import WorkTreeSource  # noqa: E402
 
 MONOREPO = ROOT / "fixtures" / "repos" / "kubify-monorepo"
 CONTRACT = {"id", "name", "path", "owner", "type", "source", "dimensions"}
@@ -206,9 +207,6 @@ def test_evidence_of_another_service_never_counts() -> None:
     ({}, {"a", "b", "docs"}),
 ])
 def test_paths_filters_cover(events: dict[str, Any], covered: set[str]) -> None:
-    from maturity_scan.assess.components import _Coverage
-    from maturity_scan.model import Evidence, Signal
-
     comps = [Component("a", "a", "services/a"), Component("b", "b", "services/b"),
              Component("docs", "docs", "docs")]
     wf = Signal("github_actions", (Evidence(".github/workflows/x.yml", 1),), {"filters": [
@@ -290,3 +288,62 @@ def test_markdown_gets_the_table(tmp_path: Path) -> None:
     text = out.read_text()
     assert "| COMPONENT | PATH | OWNER | devex |" in text
     assert "| orders | services/orders | - | 4.5 |" in text
+
+
+# --- diff and the gate, per component ----------------------------------------------------------
+
+
+NO_BACKUP = (MONOREPO / "services/orders/kubify.yaml").read_text().replace(
+    '    backup:\n      schedule: "0 2 * * *"\n', "")
+
+
+def _diff(repo: Path, base: str, *extra: str) -> tuple[int, dict[str, Any]]:
+    out = repo.parent / "diff.json"
+    code = main(["diff", str(repo), "--base", base, "--head", "HEAD", "--pack", "devex",
+                 "--format", "json", "-o", str(out), "--no-cache", "-j", "0", *extra])
+    return code, json.loads(out.read_text())
+
+
+def test_diff_fails_when_one_service_regresses_and_names_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = tmp_path / "shop"
+    shutil.copytree(MONOREPO, repo)
+    init(repo)
+    base = commit(repo, "five services")
+    commit(repo, "orders: no more backups", {"services/orders/kubify.yaml": NO_BACKUP})
+    assert NO_BACKUP != (MONOREPO / "services/orders/kubify.yaml").read_text()
+    # the repository as a whole stays at 4 (it lacked kubify.yaml for three services already)
+    code, plain = _diff(repo, base)
+    assert code == 0 and plain["regressions"] == [] and "components" not in plain
+    code, changes = _diff(repo, base, "--components")
+    assert code == 1
+    assert changes["regressions"] == []
+    assert changes["component_regressions"] == [
+        {"component": "orders", "name": "orders", "path": "services/orders",
+         "dimension": "devex", "before": 4.5, "after": 4}]
+    assert changes["gate"]["failures"] == [
+        "component orders (services/orders): devex: level dropped from 4.5 to 4"]
+    orders = next(c for c in changes["components"] if c["id"] == "orders")
+    assert [r["requirement"] for r in orders["dimensions"][0]["requirements_lost"]] == [
+        "devex.backup_restore"]
+    assert main(["diff", str(repo), "--base", base, "--head", "HEAD", "--pack", "devex",
+                 "--components", "--no-cache", "-j", "0"]) == 1
+    captured = capsys.readouterr()
+    assert "component orders (services/orders) devex: 4.5 -> 4  REGRESSED" in captured.out
+    assert "component orders (services/orders): devex: level dropped from 4.5 to 4" in \
+        captured.out + captured.err
+
+
+def test_diff_lists_components_added_and_removed_without_failing(tmp_path: Path) -> None:
+    repo = tmp_path / "shop"
+    shutil.copytree(MONOREPO, repo)
+    init(repo)
+    base = commit(repo, "five services")
+    shutil.rmtree(repo / "services" / "ledger")
+    (repo / "services" / "mail").mkdir()
+    commit(repo, "ledger out, mail in", {"services/mail/Dockerfile": "FROM scratch\n"})
+    code, changes = _diff(repo, base, "--components")
+    assert code == 0, changes["gate"]
+    assert changes["components_removed"] == [
+        {"id": "ledger", "name": "ledger", "path": "services/ledger"}]
+    assert changes["components_added"] == [{"id": "mail", "name": "mail", "path": "services/mail"}]

@@ -38,13 +38,17 @@ from maturity_scan.reporters import diff as diff_report, sarif
                    "(what is pushed); otherwise HEAD against the working tree.")
 @click.option("--merge-base", is_flag=True,
               help="Compare with the merge base of --base and the head, not --base itself.")
+@click.option("--components", "per_component", is_flag=True,
+              help="Also compare each component (service) of a monorepo: one whose level drops "
+                   "fails the gate, named (on when the config sets `components:`).")
 @no_cache_option
 @quiet_option
 @rules_dir_option
 def diff_command(path: Path, base: str | None, head: str | None, pack: str | None, fmt: str,
                  output_values: tuple[str, ...], config_file: Path | None,
                  fail_under: str | None, allow_incomplete: bool, jobs: int | None,
-                 pre_commit: bool, merge_base: bool, rule_dirs: tuple[Path, ...]) -> None:
+                 pre_commit: bool, merge_base: bool, rule_dirs: tuple[Path, ...],
+                 per_component: bool = False) -> None:
     """Compare two revisions; exit 1 when any dimension's level drops (or a floor is missed).
 
     \b
@@ -83,6 +87,7 @@ def diff_command(path: Path, base: str | None, head: str | None, pack: str | Non
                          "fetch-depth: 0)")
     cfg = config.load_file(config_file) if config_file else policy.policy_at(path, base)
     options = scan_options(cfg, jobs)
+    components = cfg.components or (config.Components() if per_component else None)
     with tempfile.TemporaryDirectory() as tmp:
         dirs = (*policy.rules_at(path, base, cfg, Path(tmp), from_base=config_file is None),
                 *rule_dirs)
@@ -92,15 +97,18 @@ def diff_command(path: Path, base: str | None, head: str | None, pack: str | Non
         bars = checks.gate_floors(cfg, fail_under, chosen)
         base_source = GitRevisionSource(path, base)
         before = api.scan_report(base_source, name, options, rule_dirs=dirs,
-                                 waivers=cfg.waivers, archetypes=cfg.archetypes)
+                                 waivers=cfg.waivers, archetypes=cfg.archetypes,
+                                 components=components)
         head_source = GitRevisionSource(path, head) if head else WorkTreeSource(path)
         after = api.scan_report(head_source, name, options, rule_dirs=dirs,
-                                waivers=cfg.waivers, archetypes=cfg.archetypes)
+                                waivers=cfg.waivers, archetypes=cfg.archetypes,
+                                components=components)
         changes = diff.compare(before, after, chosen)
         verdict = policy.judge(after, chosen, fail_under=bars,
                                regressions=changes["regressions"],
                                base_levels={d["id"]: d["level"] for d in before["dimensions"]},
                                allow_incomplete=allow_incomplete or cfg.gate.allow_incomplete)
+        verdict.failures += diff.component_failures(changes)
         bodies = []
         for kind, target in targets:
             if kind == "sarif":

@@ -29,9 +29,59 @@ def _holding(dim: dict[str, Any], pack: Pack) -> dict[str, dict[str, Any]]:
 def compare(base: dict[str, Any], head: dict[str, Any], pack: Pack) -> dict[str, Any]:
     if base["pack"] != head["pack"]:
         raise UsageError(f"cannot compare pack {base['pack']} with pack {head['pack']}")
-    base_dims = {d["id"]: d for d in base["dimensions"]}
+    dims = _dimensions(base["dimensions"], head["dimensions"], pack)
+    base_kinds = {s["kind"]: s for s in base["signals"]}
+    head_kinds = {s["kind"]: s for s in head["signals"]}
+    out = {
+        "pack": head["pack"], "pack_title": head.get("pack_title", head["pack"]),
+        "base": base["target"], "head": head["target"],
+        "dimensions": dims,
+        "signals_gained": [{"kind": k, "evidence": head_kinds[k]["evidence"][:5]}
+                           for k in sorted(set(head_kinds) - set(base_kinds))],
+        "signals_lost": [{"kind": k, "evidence": base_kinds[k]["evidence"][:5]}
+                         for k in sorted(set(base_kinds) - set(head_kinds))],
+        "regressions": [d["id"] for d in dims if d["change"] == "down"],
+        "errors": head["errors"],
+    }
+    if "components" in base and "components" in head:  # scan --components on both sides
+        out.update(_components(base["components"], head["components"], pack))
+    return out
+
+
+def _components(base: list[dict[str, Any]], head: list[dict[str, Any]],
+                pack: Pack) -> dict[str, Any]:
+    """Each component on both sides (by id) compared like the repository; one whose level drops
+    in a dimension is a `component_regressions` entry, naming it. Components added or removed
+    are listed, not judged."""
+    before = {c["id"]: c for c in base}
+    after = {c["id"]: c for c in head}
+    comps, regressions = [], []
+    for cid in sorted(set(before) & set(after)):
+        c = after[cid]
+        dims = _dimensions(before[cid]["dimensions"], c["dimensions"], pack)
+        comps.append({"id": cid, "name": c["name"], "path": c["path"], "dimensions": dims})
+        regressions += [{"component": cid, "name": c["name"], "path": c["path"],
+                         "dimension": d["id"], "before": d["before"], "after": d["after"]}
+                        for d in dims if d["change"] == "down"]
+    return {"components": comps, "component_regressions": regressions,
+            "components_added": [{k: after[c][k] for k in ("id", "name", "path")}
+                                 for c in sorted(set(after) - set(before))],
+            "components_removed": [{k: before[c][k] for k in ("id", "name", "path")}
+                                   for c in sorted(set(before) - set(after))]}
+
+
+def component_failures(changes: dict[str, Any]) -> list[str]:
+    """The gate's failure line for each component whose level dropped."""
+    return [f"component {r['name']} ({r['path']}): {r['dimension']}: level dropped from "
+            f"{r['before']:g} to {r['after']:g}" for r in changes.get("component_regressions", [])]
+
+
+def _dimensions(base: list[dict[str, Any]], head: list[dict[str, Any]],
+                pack: Pack) -> list[dict[str, Any]]:
+    """Per dimension of `head`: the level before and after, requirements gained and lost."""
+    base_dims = {d["id"]: d for d in base}
     dims = []
-    for d in head["dimensions"]:
+    for d in head:
         b = base_dims.get(d["id"], {"id": d["id"], "level": 1, "met": [], "road": []})
         if d["level"] is None or b["level"] is None:
             continue  # not applicable (to the base or the head): no level to compare
@@ -48,19 +98,7 @@ def compare(base: dict[str, Any], head: dict[str, Any], pack: Pack) -> dict[str,
                                   for r in sorted(set(before) - set(after))],
             "next_steps": d.get("next_steps", [])[:3],
         })
-    base_kinds = {s["kind"]: s for s in base["signals"]}
-    head_kinds = {s["kind"]: s for s in head["signals"]}
-    return {
-        "pack": head["pack"], "pack_title": head.get("pack_title", head["pack"]),
-        "base": base["target"], "head": head["target"],
-        "dimensions": dims,
-        "signals_gained": [{"kind": k, "evidence": head_kinds[k]["evidence"][:5]}
-                           for k in sorted(set(head_kinds) - set(base_kinds))],
-        "signals_lost": [{"kind": k, "evidence": base_kinds[k]["evidence"][:5]}
-                         for k in sorted(set(base_kinds) - set(head_kinds))],
-        "regressions": [d["id"] for d in dims if d["change"] == "down"],
-        "errors": head["errors"],
-    }
+    return dims
 
 
 MAX_LINES_TO_MAP = 20_000  # beyond this a lost line is located at its file, not a line

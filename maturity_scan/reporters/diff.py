@@ -24,6 +24,18 @@ def _text(diff: dict[str, Any], failures: Sequence[str]) -> str:
                        (f" (was {was})" if was else ""))
         for r in d["requirements_gained"]:
             out.append(f"      gained: {r['title']} [{r['requirement']}]")
+    for c in diff.get("components", []):  # diff --components
+        for d in c["dimensions"]:
+            if d["change"] == "same":
+                continue
+            arrow = {"down": "  REGRESSED", "up": "  improved"}[d["change"]]
+            out.append(f"  component {c['name']} ({c['path']}) {d['id']}: "
+                       f"{d['before']:g} -> {d['after']:g}{arrow}")
+            for r in d["requirements_lost"]:
+                out.append(f"      lost: {r['title']} [{r['requirement']}]")
+    for key, what in (("components_added", "added"), ("components_removed", "removed")):
+        for c in diff.get(key, []):
+            out.append(f"  component {what}: {c['name']} ({c['path']})")
     for s in diff["signals_lost"]:
         paths = list(dict.fromkeys(e["path"] for e in s["evidence"]))
         out.append(f"  evidence removed: {s['kind']} ({', '.join(paths[:3])})")
