@@ -184,3 +184,30 @@ def test_pack_all_is_one_document_with_an_export_per_pack(tmp_path: Path) -> Non
     validate(doc)
     assert sorted(e["retriever"]["id"] for e in doc["exports"]) == sorted(
         f"maturity-scan-{p}" for p in api.packs())
+
+
+def test_scan_components_exports_one_entity_per_service_of_the_monorepo(tmp_path: Path) -> None:
+    """End to end on the Kubify monorepo fixture: `scan --components` then the export."""
+    mono = ROOT / "fixtures" / "repos" / "kubify-monorepo"
+    files = {f: tmp_path / f"out.{f}.json" for f in ("backstage", "portal", "json")}
+    assert main(["scan", str(mono), "--components", "--pack", "devex", "-q", "-j", "0",
+                 *(a for f, p in files.items() for a in ("-o", f"{f}={p}"))]) == 0
+    rep = json.loads(files["json"].read_text())
+    doc = json.loads(files["backstage"].read_text())
+    validate(doc)
+    levels = {c["name"]: c["dimensions"][0]["level"] for c in rep["components"]}
+    got = {f["entity"]["name"]: f["facts"]["devex_level"] for f in doc["facts"]}
+    assert got == levels and set(got) == {"ledger", "orders", "payments", "search", "web"}
+    assert len(set(got.values())) > 1  # each service at its own level
+    paths = {f["entity"]["name"]: f["facts"]["path"] for f in doc["facts"]}
+    assert paths["web"] == "services/web"  # the catalog's source-location
+    assert {f["entity"]["namespace"] for f in doc["facts"]} == {"default"}
+    assert all(f["timestamp"] == rep["scanned_at"].replace("+00:00", "Z") for f in doc["facts"])
+    for c in rep["components"]:
+        mine = next(f for f in doc["facts"] if f["entity"]["name"] == c["name"])
+        assert mine["facts"]["devex_met"] == sorted(
+            r["id"] for r in c["dimensions"][0]["requirements"] if r["status"] == "met")
+    portal = json.loads(files["portal"].read_text())
+    assert sorted(portal["cortex_bulk"]["values"]) == sorted(levels)
+    owners = {e["name"]: e["owner"] for e in portal["entities"]}
+    assert owners["web"] == "team-web"
