@@ -11,6 +11,14 @@ command input, and the recipe a step hands over to (`make test`, `npm run x`, `.
 records of what it does and what it calls (the `links` fact); `conclude` joins them, at most
 `ci.MAX_DEPTH` calls deep and never twice through the same recipe, and reports what a call runs
 with evidence on both sides: the CI line and the recipe line that runs the tool.
+
+A job (or recipe) that starts a complete environment (a kind/k3d/minikube cluster, `docker
+compose up`, `kubify up`: the `environments` it starts) and runs tests after it tests against a
+full environment: `full_env_test_triggers` are the events such a job runs on (`schedule` for a
+nightly regression), `full_env_test_stacks` what it starts. `docker compose up
+--exit-code-from <svc>` is both. A step that notifies a person (Slack, Teams, Discord, mail,
+a webhook `curl`, `gh issue create`) when the job fails (`if: failure()`, or a notify action
+run `if: always()` with the job's status) sets `notifies_on_failure`.
 """
 from __future__ import annotations
 
@@ -57,11 +65,25 @@ CLUSTER_ACTIONS = ("helm/kind-action", "absaoss/k3d-action", "medyagh/setup-mini
 CLUSTER_COMMANDS = {"kind": ("create",), "k3d": ("cluster",), "minikube": ("start",),
                     "ctlptl": ("create",)}
 E2E_PROGRAMS = ("cypress", "playwright")  # test runners that drive the running system
+CLUSTER_STACKS = {"helm/kind-action": "kind", "container-tools/kind-action": "kind",
+                  "absaoss/k3d-action": "k3d", "nolar/setup-k3d-k3s": "k3d",
+                  "medyagh/setup-minikube": "minikube"}
+# Actions that send a message to people (chat, mail, an issue).
+NOTIFY_ACTIONS = ("slackapi/slack-github-action", "rtcamp/action-slack-notify", "8398a7/action-slack",
+                  "ravsamhq/notify-slack-action", "act10ns/slack", "voxmedia/github-action-slack-notify-build",
+                  "dawidd6/action-send-mail", "aliencube/microsoft-teams-actions",
+                  "jdcargile/ms-teams-notification", "skitionek/notify-microsoft-teams",
+                  "toko-bifrost/ms-teams-deploy-card", "sarisia/actions-status-discord",
+                  "ilshidur/action-discord", "appleboy/discord-action", "appleboy/telegram-action",
+                  "jasonetco/create-an-issue", "rtcamp/action-slack-notify", "mattermost/action-mattermost-notify")
+_WEBHOOK = re.compile(r"hooks\.slack\.com|webhook\.office\.com|discord(app)?\.com/api/webhooks|"
+                      r"webhook", re.I)
+_FAILURE = re.compile(r"\bfailure\(\)|job\.status\s*==\s*'failure'|job\.status\s*!=\s*'success'")
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 # Stated false on every workflow so a report says "no" rather than nothing.
 FLAGS = ("runs_tests", "tests_on_pull_request", "builds_images", "publishes_images", "deploys",
          "iac_checks", "service_containers", "compose_in_ci", "cluster_in_ci", "scheduled_tests",
-         "scheduled_scans", "drift_detection", "reusable_workflows")
+         "scheduled_scans", "drift_detection", "reusable_workflows", "notifies_on_failure")
 
 
 def _pinned(uses: str) -> bool | None:
@@ -109,8 +131,10 @@ class GitHubActionsDetector:
         scheduled_scans="flag", drift_detection="flag", actions_pinned_sha="count",
         actions_unpinned="count", workflows_without_permissions="count",
         reusable_workflows="flag", scanners="set", e2e_tests="flag", change_pipelines="count",
-        links="records",
+        environments="set", full_env_test_triggers="set", full_env_test_stacks="set",
+        notifies_on_failure="flag", links="records",
         filters="records",  # per workflow: `paths` filters, each job's matrix values and folder
+
     )}
     patterns = (*ci.GITHUB_WORKFLOWS, *ACTION_FILES, *recipes.PATTERNS)
 
@@ -125,12 +149,38 @@ class GitHubActionsDetector:
             if not doc.repo.has_dir(".github/workflows"):
                 return  # nothing could call it
             links = _action(doc) if doc.name in ("action.yml", "action.yaml") else ci.recipe_links(
-                doc, _recipe_step, _in_own_cluster)
+                doc, _recipe_step, _sequence)
         if links:
             yield Signal("github_actions", (), {"links": links})
 
     def conclude(self, found: Sequence[Signal], repo: RepoContext) -> Iterable[Signal]:
-        return ci.conclude_calls(found, _narrow, "github_actions")
+        return ci.conclude_calls(_with_environments(found), _narrow, "github_actions")
+
+
+def _with_environments(found: Sequence[Signal]) -> Sequence[Signal]:
+    """The signals, and for every environment a job started before calling something
+    (`<unit>@env:<stacks>` call targets), a variant of every called unit whose tests are tests
+    against that environment (and whose calls go to the variants)."""
+    records = [r for s in found for r in s.facts.get("links") or ()]
+    envs = {str(r["t"]).partition("@env:")[2] for r in records
+            if r.get("k") == "call" and "@env:" in str(r.get("t"))}
+    if not envs:
+        return found
+    extra: list[dict[str, Any]] = []
+    for env in sorted(envs):
+        stacks = env.split("+")
+        for r in records:
+            if "@env:" in str(r.get("u")) or "@env:" in str(r.get("t")):
+                continue
+            if r.get("k") == "act" and r["f"].get("runs_tests") and \
+                    not r["f"].get("full_env_test_triggers"):
+                extra.append({**r, "u": f"{r['u']}@env:{env}",
+                              "d": f"{r['d']} against {' + '.join(stacks)}",
+                              "f": {"full_env_test_triggers": ["*"],
+                                    "full_env_test_stacks": sorted(stacks)}})
+            elif r.get("k") == "call" and r.get("e") is None:
+                extra.append({**r, "u": f"{r['u']}@env:{env}", "t": f"{r['t']}@env:{env}"})
+    return [*found, Signal("github_actions", (), {"links": extra})]
 
 
 def _sig(path: str, line: int, detail: str, facts: dict[str, Any]) -> Signal:
@@ -148,6 +198,10 @@ def _narrow(sig: Signal, events: Iterable[str]) -> Signal | None:
     for name in _ON_SCHEDULE:
         if name in facts:
             facts[name] = bool(facts[name]) and "schedule" in events
+    if facts.get("full_env_test_triggers"):
+        facts["full_env_test_triggers"] = sorted(events)
+        if not events:
+            facts["full_env_test_stacks"] = []
     supports = frozenset(k for k, v in facts.items() if v)
     if not supports:
         return None
@@ -199,16 +253,26 @@ def _workflow(doc: Document, wf: ci.Pipeline, links: list[dict[str, Any]]) -> It
                          deploy_environments=[env])
         acts: list[Signal] = []
         conds: list[list[str]] = []  # the job's `if:` then the step's, for each act
+        started: list[str] = []  # environments the job's steps started so far
         for step in job.steps:
             cond = [job.condition, step.condition]
             new = list(_step(doc.path, where, step))
+            notify = _notifies(step, job.condition)
+            if notify:
+                new.append(_sig(doc.path, step.line, f"{where} notifies on failure ({notify})",
+                                {"notifies_on_failure": True}))
             acts += new
             conds += [cond] * len(new)
+            started += [e for a in new for e in a.facts.get("environments") or ()
+                        if e not in started]
             for target, label in _step_calls(step):
-                links.append({"k": "call", "u": unit, "p": doc.path, "l": step.line,
-                              "d": f"{where} -> {label}", "t": target, "c": cond,
-                              "e": list(ci.job_events(events, step.condition))})
-        for act, cond in zip(_in_own_cluster(acts), conds):
+                # after an environment, what the call runs is also read as testing against it
+                for t in [target, *([f"{target}@env:{'+'.join(started)}"] if started else [])]:
+                    links.append({"k": "call", "u": unit, "p": doc.path, "l": step.line,
+                                  "d": f"{where} -> {label}", "t": t, "c": cond,
+                                  "e": list(ci.job_events(events, step.condition))})
+        acts, conds = _sequenced(acts, conds)
+        for act, cond in zip(acts, conds):
             narrowed = _narrow(act, ci.job_events(events, cond[1]))
             if narrowed is not None:
                 yield narrowed
@@ -273,6 +337,64 @@ def _step_calls(step: ci.Step) -> Iterator[tuple[str, str]]:
             yield f"{call.runner}:{call.name}", call.label
 
 
+def _notifies(step: ci.Step, job_condition: str) -> str:
+    """What a step notifies people with when its job fails, or ""."""
+    cond = f"{job_condition} {step.condition}"
+    action = step.action.lower()
+    notifier = next((a for a in NOTIFY_ACTIONS if action == a or action.startswith(a + "/")), "")
+    if not notifier and step.run:
+        for words in shell.commands(step.run):
+            if words[0] == "curl" and any(_WEBHOOK.search(w) for w in words[1:]) or \
+                    words[0] == "gh" and words[1:3] == ["issue", "create"] or \
+                    words[0] in ("sendmail", "mail", "mailx"):
+                notifier = " ".join(words[:3] if words[0] == "gh" else words[:1])
+                break
+    if not notifier:
+        return ""
+    if _FAILURE.search(cond):
+        return notifier
+    # a notify action run whatever happened, told the job's status, reports the failure
+    if notifier in NOTIFY_ACTIONS and "always()" in cond and \
+            any("job.status" in str(v) or str(v).strip().lower() == "failure"
+                for v in step.inputs.values()):
+        return notifier
+    return ""
+
+
+def _sequenced(acts: list[Signal], conds: list[Any]) -> tuple[list[Signal], list[Any]]:
+    """`_sequence` over a job's acts, each new act under the condition of the one it follows."""
+    out, out_conds = [], []
+    for group, cond in zip(_full_env(_in_own_cluster(acts)), conds):
+        out += group
+        out_conds += [cond] * len(group)
+    return out, out_conds
+
+
+def _sequence(acts: list[Signal]) -> list[Signal]:
+    """What a recipe's lines mean in order (own-cluster deploys, tests after an environment)."""
+    return [a for group in _full_env(_in_own_cluster(acts)) for a in group]
+
+
+def _full_env(acts: list[Signal]) -> list[list[Signal]]:
+    """Each act, followed by a full-environment test when it runs tests after an earlier act
+    started an environment (or is itself `compose up --exit-code-from`)."""
+    out, started = [], []
+    for act in acts:
+        group = [act]
+        for stack in act.facts.get("environments") or ():
+            if stack not in started:
+                started.append(stack)
+        if act.facts.get("runs_tests") and started or act.facts.get("full_env_test_triggers"):
+            if not act.facts.get("full_env_test_triggers"):
+                e = act.evidence[0]
+                group.append(_sig(e.path, e.line or 1,
+                                  f"{e.detail} against {' + '.join(started)}",
+                                  {"full_env_test_triggers": ["*"],
+                                   "full_env_test_stacks": sorted(started)}))
+        out.append(group)
+    return out
+
+
 def _in_own_cluster(acts: list[Signal]) -> list[Signal]:
     """A deploy into a cluster an earlier step of the same job (or recipe) created (kind, k3d,
     minikube) is an end-to-end test, not a deploy."""
@@ -314,7 +436,8 @@ def _action(doc: Document) -> list[dict[str, Any]]:
         for target, label in _step_calls(step):
             links.append({"k": "call", "u": unit, "p": doc.path, "l": step.line,
                           "d": f"{where} -> {label}", "t": target, "c": cond, "e": None})
-    links += [_act(unit, a, c) for a, c in zip(_in_own_cluster(acts), conds)]
+    acts, conds = _sequenced(acts, conds)
+    links += [_act(unit, a, c) for a, c in zip(acts, conds)]
     return links
 
 
@@ -328,6 +451,10 @@ def _recipe_step(path: str, where: str, line: int, text: str, calls: bool) -> It
 def _step(path: str, where: str, step: ci.Step, recipe: bool = False) -> Iterator[Signal]:
     """What a step does, as if its job ran on every event (`_narrow` says when it runs)."""
     run = step.run or (ci.action_command(step) if step.uses else "")
+    words = list(shell.commands(run)) if run else []
+    env = _environment(path, where, step, words)
+    if env and env[1] == 0:  # started before any test of the same script
+        yield env[0]
     test = shell.runs(run, shell.TESTS) if run else ""
     if test and not (recipe and test.startswith(("make ", "just ", "task ", "npm run ", "npm t",
                                                   "yarn ", "pnpm "))):
@@ -340,7 +467,6 @@ def _step(path: str, where: str, step: ci.Step, recipe: bool = False) -> Iterato
     if deploy or (action and any(action.startswith(a) for a in DEPLOY_ACTIONS)):
         yield _sig(path, step.line, f"{where} deploys ({deploy or step.action})",
                    {"deploys": True})
-    words = list(shell.commands(run)) if run else []
     builds = step.action == "docker/build-push-action" or any(
         w[0] in ("docker", "podman", "buildah") and ("build" in w[1:3] or "bud" in w[1:2])
         or w[0] == "ko" and w[1:2] in (["build"], ["publish"]) for w in words)
@@ -357,20 +483,73 @@ def _step(path: str, where: str, step: ci.Step, recipe: bool = False) -> Iterato
                    {"iac_checks": True, "drift_detection": drift})
     if run and shell.invokes(run, "driftctl", "scan"):
         yield _sig(path, step.line, f"{where} detects drift", {"drift_detection": True})
-    if any(w[0] in ("docker-compose", "docker") and ("up" in w[1:3] or "run" in w[1:3])
-           and (w[0] == "docker-compose" or w[1] == "compose") for w in words):
+    if env and env[1] == 1:
+        yield env[0]
+    elif not env and any(_compose(w) in ("up", "run") for w in words):
         yield _sig(path, step.line, f"{where} starts docker compose", {"compose_in_ci": True})
-    if step.action in CLUSTER_ACTIONS or (run and shell.runs(run, CLUSTER_COMMANDS)):
-        yield _sig(path, step.line, f"{where} starts a cluster", {"cluster_in_ci": True})
     scanners = _scanners(step, run)
     if scanners:
         yield _sig(path, step.line, f"{where} scans with {', '.join(sorted(scanners))}",
                    {"scanners": sorted(scanners), "scheduled_scans": True})
 
 
+def _compose(words: list[str]) -> str:
+    """The compose subcommand (`up`, `run` …) of a `docker compose` / `docker-compose` command."""
+    if words[0] == "docker-compose":
+        rest = words[1:]
+    elif words[0] == "docker" and words[1:2] == ["compose"]:
+        rest = words[2:]
+    else:
+        return ""
+    return next((w for w in rest if w in ("up", "run", "exec")), "")
+
+
+def _environment(path: str, where: str, step: ci.Step,
+                 words: list[str]) -> tuple[Signal, int] | None:
+    """The act of a step that starts an environment (a cluster, the compose stack, Kubify), and
+    0 when it comes before the step's first test command (tests in the same script run after
+    it), else 1; None when the step starts none."""
+    stacks: list[str] = []
+    first_test = next((i for i, w in enumerate(words) if shell.runs(" ".join(w), shell.TESTS)),
+                      len(words))
+    at = len(words)
+    action = step.action
+    if action in CLUSTER_ACTIONS:
+        stacks.append(CLUSTER_STACKS.get(action, "kind"))
+        at = -1
+    compose_tests = False
+    for i, w in enumerate(words):
+        stack = ""
+        if _compose(w) == "up":
+            stack = "compose"
+            compose_tests = compose_tests or any(
+                a.startswith(("--exit-code-from", "--abort-on-container-exit")) for a in w)
+        elif shell.runs(" ".join(w), CLUSTER_COMMANDS):
+            stack = w[0]
+        elif w[0] == "kubify" and w[1:2] == ["up"]:
+            stack = "kubify"
+        if stack and stack not in stacks:
+            stacks.append(stack)
+            at = min(at, i)
+    if not stacks:
+        return None
+    facts: dict[str, Any] = {"environments": stacks}
+    if "compose" in stacks:
+        facts["compose_in_ci"] = True
+    if set(stacks) - {"compose"}:
+        facts["cluster_in_ci"] = True
+    what = "a cluster" if "cluster_in_ci" in facts and stacks[0] != "kubify" else \
+        "kubify" if stacks[0] == "kubify" else "docker compose"
+    if compose_tests:  # `up --exit-code-from tests`: the stack's own test service decides
+        facts.update(runs_tests=True, tests_on_pull_request=True, scheduled_tests=True,
+                     full_env_test_triggers=["*"], full_env_test_stacks=sorted(stacks))
+    sig = _sig(path, step.line, f"{where} starts {what}", facts)
+    return sig, 0 if at < first_test else 1
+
+
 # Every program `_step` may report on a line of its own (a recipe line running none is skipped).
 _PROGRAMS = frozenset({*shell.TESTS, *shell.DEPLOYS, *IAC_CHECKS, *CLUSTER_COMMANDS, "driftctl",
-                       "docker", "podman", "buildah", "ko", "docker-compose",
+                       "docker", "podman", "buildah", "ko", "docker-compose", "kubify",
                        *(p for _, programs in SCANNERS.values() for p in programs)})
 _RUNNERS = frozenset({"make", "just", "task", "npm", "yarn", "pnpm", "bun", "tox", "nox"})
 

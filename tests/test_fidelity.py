@@ -48,6 +48,13 @@ PRACTICES = {
                                     ("cnmm", "release.progressive_delivery")],
     "shared.containerized": [("devops", "architecture.containerized"),
                              ("kmm", "architecture.containerized"), ("cnmm", "runtime.containers")],
+    "shared.full_environment_regression": [("devops", "quality.full_regression"),
+                                           ("cnmm", "testing.continuous_regression")],
+    "shared.migrations_automated": [("devops", "data.migrations_automated"),
+                                    ("devex", "devex.migrations_automated")],
+    "shared.full_local_infra": [("devops", "devex.local_like_cloud"),
+                                ("devex", "devex.full_local_infra")],
+    "shared.workstation_onboarding": [("devex", "devex.workstation_onboarding")],
     "shared.iac_validated": [("devops", "iac.checked_in_ci"),
                              ("cnmm", "infrastructure.checked_in_ci")],
 }

@@ -47,14 +47,23 @@ def kubify(name: str, *, init: str = '["alembic", "upgrade", "head"]', full: boo
     return text
 
 
+# 000 3.5 "automate regression tests by trunk branch ran daily accross entire infra and has
+# alerting in cicd giflow automation": a nightly job starts the whole stack, runs the regression
+# suite against it and tells the team on Slack when it fails.
 REGRESSION = ("name: regression\non:\n  schedule:\n    - cron: \"0 4 * * *\"\npermissions:\n"
               "  contents: read\njobs:\n  full:\n    runs-on: ubuntu-latest\n    steps:\n"
               f"      - uses: {PIN}\n"
-              "      - uses: helm/kind-action@a1b0e391336a6ee6713a0583f8c6240d70863de3\n"
-              "      - run: pytest tests -m regression\n")
+              "      - run: docker compose up -d --wait\n"
+              "      - run: pytest tests -m regression\n"
+              "      - if: failure()\n"
+              "        uses: slackapi/slack-github-action@485a9d42d3a73031f12ec201c457e2162c45d02d\n"
+              "        with:\n          webhook: ${{ secrets.SLACK_WEBHOOK_URL }}\n"
+              "          webhook-type: incoming-webhook\n"
+              "          payload: '{\"text\": \"nightly regression failed\"}'\n")
+# Production alert rules: another practice than alerting in CI/CD (a near miss for 3.5).
 ALERTS = ("apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata:\n  name: orders\n"
-          "spec:\n  groups:\n    - name: regression\n      rules:\n        - alert: RegressionFailed\n"
-          "          expr: increase(ci_regression_failures_total[1d]) > 0\n")
+          "spec:\n  groups:\n    - name: orders\n      rules:\n        - alert: OrdersDown\n"
+          "          expr: up{job=\"orders\"} == 0\n")
 
 # Each half step: the files its words add (a later step may replace a file).
 STEPS: list[tuple[float, dict[str, str]]] = [
@@ -85,7 +94,7 @@ STEPS: list[tuple[float, dict[str, str]]] = [
     (3, {"tests/test_orders.py": "def test_handler():\n    assert True\n",
          ".github/workflows/ci.yml": ci(scanner=True, tests=True, deploy=True)}),
     # 3.5 "daily regression by trunk across the entire infra ... with alerting"
-    (3.5, {".github/workflows/regression.yml": REGRESSION, "monitoring/alerts.yaml": ALERTS}),
+    (3.5, {".github/workflows/regression.yml": REGRESSION}),
     # 4.0 "Kubify", "the entire infra ... runs ... locally", "db migrations automated"
     (4, {"services/orders/kubify.yaml": kubify("orders"),
          "Makefile": "build:\n\tdocker build services/orders\n\nup:\n\tkind create cluster\n"}),
@@ -144,12 +153,42 @@ def _gap(fact: str) -> pytest.MarkDecorator:
     return pytest.mark.xfail(strict=True, reason=f"needs {fact} (docs/progress/issue-11.md)")
 
 
-@_gap("github_actions.full_env_test_triggers: a scheduled job that starts a full environment")
 def test_a_unit_only_nightly_is_no_regression_across_the_infra(tmp_path: Path) -> None:
     files = files_up_to(3.5)
     files[".github/workflows/regression.yml"] = REGRESSION.replace(
-        "      - uses: helm/kind-action@a1b0e391336a6ee6713a0583f8c6240d70863de3\n", "").replace(
+        "      - run: docker compose up -d --wait\n", "").replace(
         "pytest tests -m regression", "pytest tests/unit")
+    assert level(tmp_path, files) == 3
+
+
+def test_an_environment_started_after_the_tests_is_no_regression_across_the_infra(
+        tmp_path: Path) -> None:
+    files = files_up_to(3.5)
+    files[".github/workflows/regression.yml"] = REGRESSION.replace(
+        "      - run: docker compose up -d --wait\n      - run: pytest tests -m regression\n",
+        "      - run: pytest tests/unit\n      - run: docker compose up -d --wait\n")
+    assert level(tmp_path, files) == 3
+
+
+def test_the_nightly_on_pull_requests_only_is_not_daily(tmp_path: Path) -> None:
+    files = files_up_to(3.5)
+    files[".github/workflows/regression.yml"] = REGRESSION.replace(
+        "on:\n  schedule:\n    - cron: \"0 4 * * *\"\n", "on:\n  pull_request:\n")
+    assert level(tmp_path, files) == 3
+
+
+@pytest.mark.parametrize("variant", ["no step", "a step that always runs", "alert rules only"])
+def test_a_nightly_that_tells_nobody_has_no_alerting(tmp_path: Path, variant: str) -> None:
+    files = files_up_to(3.5)
+    wf = files[".github/workflows/regression.yml"]
+    if variant == "no step":
+        wf = wf.split("      - if: failure()")[0]
+    elif variant == "a step that always runs":
+        wf = wf.replace("      - if: failure()\n        uses:", "      - uses:")
+    else:
+        wf = wf.split("      - if: failure()")[0]
+        files["monitoring/alerts.yaml"] = ALERTS
+    files[".github/workflows/regression.yml"] = wf
     assert level(tmp_path, files) == 3
 
 
@@ -160,7 +199,6 @@ def test_a_service_without_kubify_yaml_keeps_4_5_away(tmp_path: Path) -> None:
     assert level(tmp_path, files) == 4
 
 
-@_gap("kubify.init_migrations: an init that runs a migration command")
 def test_an_echo_only_init_is_no_automated_migration(tmp_path: Path) -> None:
     files = files_up_to(4)
     files["services/orders/kubify.yaml"] = kubify("orders", init='["echo", "hello"]')
@@ -168,10 +206,30 @@ def test_an_echo_only_init_is_no_automated_migration(tmp_path: Path) -> None:
     assert level(tmp_path, files) == 3.5
 
 
-@_gap("task_runner.onboarding: a setup target that installs the toolchain and starts the stack")
 def test_an_install_only_makefile_is_no_workstation_onboarding(tmp_path: Path) -> None:
     files = files_up_to(5)
     files["Makefile"] = "install:\n\tpip install -e .\n"
     del files[".devcontainer/devcontainer.json"]
     files[".devcontainer/devcontainer.json"] = '{"image": "mcr.microsoft.com/devcontainers/base"}\n'
     assert level(tmp_path, files) == 4.5
+
+
+@pytest.mark.parametrize("where, text", [
+    ("Dockerfile", 'FROM python:3.12-slim\nCMD ["sh", "-c", "python manage.py migrate && gunicorn orders.wsgi"]\n'),
+    (".github/workflows/migrate.yml", "name: migrate\non:\n  push:\n    branches: [main]\njobs:\n"
+     "  migrate:\n    runs-on: ubuntu-latest\n    steps:\n      - run: python manage.py migrate\n"),
+])
+def test_django_migrations_run_by_automation_are_automated(tmp_path: Path, where: str,
+                                                            text: str) -> None:
+    """Issue 11: Django (Rails, Flyway, Liquibase …) migrations applied by automation count
+    the way Alembic's do; the echo-only init stays below 4 without them."""
+    files = files_up_to(4)
+    files["services/orders/kubify.yaml"] = kubify("orders", init='["echo", "hello"]')
+    for rel in [r for r in files if "alembic" in r or "/migrations/" in r]:
+        del files[rel]
+    files["services/orders/orders/migrations/0001_initial.py"] = (
+        "from django.db import migrations, models\n\n\n"
+        "class Migration(migrations.Migration):\n    initial = True\n    operations = []\n")
+    assert level(tmp_path, files) == 3.5
+    files[where] = text
+    assert level(tmp_path, files) == 4

@@ -318,10 +318,12 @@ def shared_conditions(kinds: Mapping[str, KindSpec]) -> dict[str, Requirement]:
                               f"a when (at {raw!r:.80})", _line(raw))
             found[raw["id"]] = Requirement(raw["id"], raw["title"], raw.get("hint", raw["title"]),
                                            raw["when"], raw.get("ref", ""))
-        # A condition on kinds this registry does not have (a test's, a trimmed plugin set)
-        # is left out: a pack referencing it then fails as an unknown requirement.
+        # A condition on kinds (or facts) this registry does not have (a test's, a trimmed
+        # plugin set) is left out: a pack referencing it then fails as an unknown requirement.
         usable = {rid: req for rid, req in found.items()
-                  if all((c.get("kind") or c.get("fact", "").partition(".")[0]) in kinds
+                  if all(c["kind"] in kinds if "kind" in c else
+                         c["fact"].partition(".")[2] in getattr(
+                             kinds.get(c["fact"].partition(".")[0]), "facts", {})
                          for c, _ in walk(req.when) if "kind" in c or "fact" in c)}
         for req in usable.values():
             for cond, where in walk(req.when):
