@@ -221,3 +221,19 @@ def test_org_components_rows_team_view_and_export_through_the_server(
     assert all("components" not in r for r in summary["repositories"])
     assert "component" not in [r["status"] for r in csv.DictReader(
         io.StringIO((out / "org.csv").read_text()))]
+
+
+def test_names_from_a_catalog_never_run_as_spreadsheet_formulas(tmp_path: Path) -> None:
+    results = [_result("acme/mono", {"iac": 1}, owners=["@acme/ops"], components=[
+        _component("=HYPERLINK(\"http://x\")", "+cmd|' /C calc'!A0", {"iac": 1}),
+        _component("svc\x1b[31m", "@SUM(1+1)", {"iac": 2})])]
+    summary = org.aggregate(org.OrgSettings("acme", tmp_path, tmp_path), results, 0)
+    summary["teams"], summary["teams_source"] = org.team_levels(summary, {}, results)
+    rows = list(csv.reader(io.StringIO(org_report.csv_text(summary))))
+    assert rows[1][-1] == "@acme/ops"  # a plain CODEOWNERS owner stays as it is
+    assert rows[2][-3:] == ["'=HYPERLINK(\"http://x\")", "services/=HYPERLINK(\"http://x\")",
+                            "'+cmd|' /C calc'!A0"]
+    assert rows[3][-3:] == ["svc\\x1b[31m", "services/svc\x1b[31m".replace("\x1b", "\\x1b"),
+                            "'@SUM(1+1)"]
+    teams = [r[0] for r in csv.reader(io.StringIO(org_report.teams_csv(summary)))][1:]
+    assert "'+cmd|' /C calc'!A0" in teams and "'@SUM(1+1)" in teams

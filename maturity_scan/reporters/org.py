@@ -16,6 +16,16 @@ def _cells(levels: dict[str, Any], ids: list[str]) -> list[str]:
     return [f"{levels[i]:g}" if levels.get(i) is not None else "" for i in ids]
 
 
+def _text(value: Any) -> str:
+    """A name from a scanned repository (a catalog's component name or owner, a CODEOWNERS
+    owner) as a CSV cell a spreadsheet shows as text, never runs as a formula: one that starts
+    like a formula (=, +, -, a tab or CR, or @ with a call) gets a leading apostrophe."""
+    text = printable(str(value or ""))
+    if text[:1] in ("=", "+", "-", "\t", "\r") or (text[:1] == "@" and "(" in text):
+        return "'" + text
+    return text
+
+
 def csv_text(summary: dict[str, Any]) -> str:
     """A row per repository (owner: its CODEOWNERS owners), then one per component it was
     assessed by (`org --components`; status `component`, with the component's owner)."""
@@ -25,10 +35,10 @@ def csv_text(summary: dict[str, Any]) -> str:
     w.writerow(["repository", "status", *ids, "component", "path", "owner"])
     for r in summary["repositories"]:
         w.writerow([r["repository"], r["status"], *_cells(r.get("levels") or {}, ids), "", "",
-                    " ".join(r.get("owners") or [])])
+                    _text(" ".join(r.get("owners") or []))])
         for c in r.get("components") or []:
-            w.writerow([r["repository"], "component", *_cells(c["levels"], ids), c["name"],
-                        c["path"], c.get("owner") or ""])
+            w.writerow([r["repository"], "component", *_cells(c["levels"], ids),
+                        _text(c["name"]), _text(c["path"]), _text(c.get("owner"))])
     return buf.getvalue()
 
 
@@ -40,7 +50,7 @@ def teams_csv(summary: dict[str, Any]) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["team", "source", "repositories", "components", *ids, "fix_first"])
     for t in summary.get("teams") or []:
-        w.writerow([t["team"], summary.get("teams_source", "team"), t["repositories"],
+        w.writerow([_text(t["team"]), summary.get("teams_source", "team"), t["repositories"],
                     t.get("components", 0), *_cells(t["mean"], ids),
                     " ".join(f["requirement"] for f in t.get("fix_first") or [])])
     return buf.getvalue()
