@@ -1,4 +1,5 @@
-"""CircleCI: `.circleci/config.yml`, its jobs' `run` steps read structurally, and its orbs."""
+"""CircleCI: `.circleci/config.yml`, its jobs' `run` steps read structurally, and its orbs; the
+recipes and scripts its steps call are followed (`_pipelines`)."""
 from __future__ import annotations
 
 from typing import Any
@@ -14,4 +15,4 @@ def _orbs(p: ci.Pipeline) -> dict[str, Any]:
 
 DETECTOR = PipelineDetector("circleci", "CircleCI pipelines (.circleci/config.yml)",
                             "CI/CD pipelines on CircleCI", ci.CIRCLECI,
-                            own_facts={"orbs": "set"}, facts=_orbs)
+                            own_facts={"orbs": "set"}, facts=_orbs, anchors=ci.CIRCLECI)
