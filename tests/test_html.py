@@ -188,3 +188,27 @@ def test_trend_svg_is_valid_xml_with_names_escaped() -> None:
     assert [p.get("points") for p in lines] == ["40.0,152.0 490.0,86.0", "490.0,196.0"]
     assert lines[0].find(f"{ns}title").text == "IaC & <b>"
     assert svg.endswith("</svg>\n")
+
+
+def test_components_and_unsupported_ci_are_shown(tmp_path: Path) -> None:
+    from maturity_scan.cli import main
+    out = tmp_path / "r.json"
+    assert main(["scan", str(ROOT / "fixtures" / "repos" / "kubify-monorepo"), "--components",
+                 "--format", "json", "-o", str(out), "-q"]) == 0
+    rep = json.loads(out.read_text())
+    page = html.render(rep)
+    names = [c["name"] for c in rep["components"]]
+    assert names and f"Components ({len(names)})</h2>" in page
+    for c in rep["components"]:
+        assert f"<a href='#component-{c['id']}'>{c['name']}</a>" in page
+        assert f"<h3 id='component-{c['id']}'>{c['name']}</h3>" in page
+    assert "found by services_root <code>services/ledger/Dockerfile:1</code>" in page
+    assert "component.without_kubify: ledger" in page  # a missing requirement's reason
+    rep["components"] = []
+    assert "No components found" in html.render(rep)
+    rep["unsupported"] = [{"path": ".travis.yml", "system": "Travis CI",
+                           "reason": "not read <yet>"}]
+    page = html.render(rep)
+    assert "Not read: unsupported CI systems (1)</h2>" in page
+    assert "<code>.travis.yml</code> Travis CI <span class=muted>not read &lt;yet&gt;</span>" \
+        in page

@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from maturity_scan.report import for_display
+from maturity_scan.reporters.components import NONE_FOUND
 
 if TYPE_CHECKING:
     import jinja2
@@ -62,6 +63,7 @@ def environment() -> jinja2.Environment:
     env.filters["when"] = lambda s: re.sub(r"(\+00:00|Z)$", " UTC", s.replace("T", " "))
     env.globals["ASIDE"] = ASIDE
     env.globals["EVIDENCE_SHOWN"] = EVIDENCE_SHOWN
+    env.globals["NONE_FOUND"] = NONE_FOUND
     return env
 
 
@@ -94,6 +96,8 @@ def _view(report: dict[str, Any]) -> dict[str, Any]:
             if e.get("scope") and e["path"] not in aside.setdefault(e["scope"], []):
                 aside[e["scope"]].append(e["path"])
     r["aside_paths"] = {k: sorted(v) for k, v in aside.items()}
+    for c in r.get("components") or []:
+        c["by_id"] = {d["id"]: d for d in c["dimensions"]}
     for d in r["dimensions"]:
         rungs = d.get("requirements") or []
         d["excused"] = [x for x in rungs if x["status"] == "not_applicable"]
