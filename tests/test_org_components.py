@@ -206,6 +206,9 @@ def test_org_components_rows_team_view_and_export_through_the_server(
         teams["platform"]["fix_first"][0]["requirement"]
     md = (out / "org.md").read_text()
     assert "| payments | 1 | 1 |" in md and "Fix first, per team:" in md
+    page = (out / "org.html").read_text()
+    assert "<button type=button>components</button>" in page
+    assert f"<code>{teams['platform']['fix_first'][0]['requirement']}</code>" in page
 
     # the stored report exports to Backstage: one entity per component, the catalog namespace
     doc = backstage.export(report)
