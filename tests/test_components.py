@@ -347,3 +347,16 @@ def test_diff_lists_components_added_and_removed_without_failing(tmp_path: Path)
     assert changes["components_removed"] == [
         {"id": "ledger", "name": "ledger", "path": "services/ledger"}]
     assert changes["components_added"] == [{"id": "mail", "name": "mail", "path": "services/mail"}]
+
+
+def test_a_hostile_component_name_cannot_drive_the_terminal(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = make(tmp_path, {"services/x/catalog-info.yaml": CATALOG.format(
+        name='"evil\\e[2J\\u202e"').replace("owner: team-", "owner: team")})
+    assert main(["scan", str(root), "--components", "--no-cache", "-j", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b[2J" not in out and "\u202e" not in out
+    assert "evil\\x1b[2J\\u202e" in out
+    code, rep = _scan_json(root, "--components")
+    assert rep["components"][0]["name"] == "evil\x1b[2J\u202e"  # JSON keeps it, escaped
+    assert rep["components"][0]["id"] == "evil-2j"

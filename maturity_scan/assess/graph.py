@@ -198,19 +198,26 @@ class _Evaluator:
             self.results[rid] = (ok, tuple(seen.values()))
         return self.results[rid]
 
-    def related(self, cond: Mapping[str, Any], depth: int = 0) -> Iterator[Evidence]:
-        """Evidence of the kinds a condition names that the repository has (not under `not`)."""
+    def leaves(self, cond: Mapping[str, Any], depth: int = 0) -> Iterator[Mapping[str, Any]]:
+        """The `kind` and `fact` conditions a condition is made of, through the requirements
+        it names (not those under `not`)."""
         if "not" in cond or depth > 20:
             return
         for key in ("all", "any"):
             for c in cond.get(key, ()):
-                yield from self.related(c, depth + 1)
+                yield from self.leaves(c, depth + 1)
         if "requirement" in cond:
             rid = (self.pack.aliases or {}).get(cond["requirement"], cond["requirement"])
-            yield from self.related(self.pack.requirements[rid].when, depth + 1)
-        kind = cond.get("kind") or cond.get("fact", "").partition(".")[0]
-        if kind in self.signals:
-            yield from _first_per_file(self.own(kind), RELATED_PER_KIND)
+            yield from self.leaves(self.pack.requirements[rid].when, depth + 1)
+        if "kind" in cond or "fact" in cond:
+            yield cond
+
+    def related(self, cond: Mapping[str, Any]) -> Iterator[Evidence]:
+        """Evidence of the kinds a condition names that the repository has (not under `not`)."""
+        for leaf in self.leaves(cond):
+            kind = leaf.get("kind") or leaf.get("fact", "").partition(".")[0]
+            if kind in self.signals:
+                yield from _first_per_file(self.own(kind), RELATED_PER_KIND)
 
     def result(self, rid: str) -> RequirementResult:
         req = self.pack.requirements[rid]
@@ -227,22 +234,16 @@ class _Evaluator:
                                  blocked="" if ok or waived or excused else
                                  "; ".join(dict.fromkeys(self.blocked(req.when))))
 
-    def blocked(self, cond: Mapping[str, Any], depth: int = 0) -> Iterator[str]:
+    def blocked(self, cond: Mapping[str, Any]) -> Iterator[str]:
         """What keeps an `at_most` condition on a set fact from holding, by name
         ("component.without_kubify: ledger, search"): the reason of a missing requirement."""
-        if "not" in cond or depth > 20:
-            return
-        for key in ("all", "any"):
-            for c in cond.get(key, ()):
-                yield from self.blocked(c, depth + 1)
-        if "requirement" in cond:
-            rid = (self.pack.aliases or {}).get(cond["requirement"], cond["requirement"])
-            yield from self.blocked(self.pack.requirements[rid].when, depth + 1)
-        if "fact" in cond and "at_most" in cond:
-            kind, _, fact = cond["fact"].partition(".")
+        for leaf in self.leaves(cond):
+            if "fact" not in leaf or "at_most" not in leaf:
+                continue
+            kind, _, fact = leaf["fact"].partition(".")
             value = self.signals[kind].facts.get(fact) if kind in self.signals else None
-            if isinstance(value, list) and len(value) > cond["at_most"]:
-                yield f"{cond['fact']}: {', '.join(map(str, value))}"
+            if isinstance(value, list) and len(value) > leaf["at_most"]:
+                yield f"{leaf['fact']}: {', '.join(map(str, value))}"
 
 
 def _pending_waivers(levels: tuple[LevelResult, ...],

@@ -9,6 +9,7 @@ from typing import Any
 from maturity_scan.assess.packs import Pack
 from maturity_scan.engine.source import Source
 from maturity_scan.errors import UsageError
+from maturity_scan.report import visible
 
 
 def _holding(dim: dict[str, Any], pack: Pack) -> dict[str, dict[str, Any]]:
@@ -71,9 +72,11 @@ def _components(base: list[dict[str, Any]], head: list[dict[str, Any]],
 
 
 def component_failures(changes: dict[str, Any]) -> list[str]:
-    """The gate's failure line for each component whose level dropped."""
-    return [f"component {r['name']} ({r['path']}): {r['dimension']}: level dropped from "
-            f"{r['before']:g} to {r['after']:g}" for r in changes.get("component_regressions", [])]
+    """The gate's failure line for each component whose level dropped (names from the
+    repository shown safe for a terminal)."""
+    return [f"component {visible(r['name'])} ({visible(r['path'])}): {r['dimension']}: level "
+            f"dropped from {r['before']:g} to {r['after']:g}"
+            for r in changes.get("component_regressions", [])]
 
 
 def _dimensions(base: list[dict[str, Any]], head: list[dict[str, Any]],

@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from maturity_scan.report import visible
 from maturity_scan.reporters import markdown
 from maturity_scan.reporters.text import where
 
@@ -29,13 +30,13 @@ def _text(diff: dict[str, Any], failures: Sequence[str]) -> str:
             if d["change"] == "same":
                 continue
             arrow = {"down": "  REGRESSED", "up": "  improved"}[d["change"]]
-            out.append(f"  component {c['name']} ({c['path']}) {d['id']}: "
+            out.append(f"  component {visible(c['name'])} ({visible(c['path'])}) {d['id']}: "
                        f"{d['before']:g} -> {d['after']:g}{arrow}")
             for r in d["requirements_lost"]:
                 out.append(f"      lost: {r['title']} [{r['requirement']}]")
     for key, what in (("components_added", "added"), ("components_removed", "removed")):
         for c in diff.get(key, []):
-            out.append(f"  component {what}: {c['name']} ({c['path']})")
+            out.append(f"  component {what}: {visible(c['name'])} ({visible(c['path'])})")
     for s in diff["signals_lost"]:
         paths = list(dict.fromkeys(e["path"] for e in s["evidence"]))
         out.append(f"  evidence removed: {s['kind']} ({', '.join(paths[:3])})")
