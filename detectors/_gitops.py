@@ -1,8 +1,9 @@
 """Software a repository installs through GitOps: a Flux `HelmRelease` (its chart) or
 `HelmRepository` (a tool's own chart repository) or `OCIRepository` (an `oci://` url whose last
 segment is the tool's chart or manifests), an Argo CD `Application` / `ApplicationSet`
-(a helm `chart:` source, or a git `path:` named after the tool), and a kustomize `helmCharts:`
-entry. Each is mapped to the tool it installs by its chart name, so that the tool's own detector
+(a helm `chart:` source — in an ApplicationSet, `{{values.chart}}` is filled in from its
+generators' `values` and list `elements` — or a git `path:` named after the tool), and a
+kustomize `helmCharts:` entry. Each is mapped to the tool it installs by its chart name, so that the tool's own detector
 (velero, prometheus, …) reports the release as evidence of that tool.
 
 Names only: a chart called `velero` installs Velero; a chart or path merely containing the word
@@ -122,21 +123,63 @@ def _flux(obj: k8s.K8sObject, detail: str) -> Iterator[Install]:
             yield Install(tool, named, obj.line, f"{detail}: installs {named}")
 
 
+# An ApplicationSet's templated chart: `{{values.addonChart}}` (a cluster generator's `values`),
+# `{{addonChart}}` / `{{.addonChart}}` (a list generator's elements), go-template or fasttemplate.
+_PARAM = re.compile(r"\{\{-?\s*\.?(?:(values)\.)?([\w-]+)\s*-?\}\}")
+MAX_RESOLVED = 16  # chart names one templated `chart:` may stand for
+MAX_GENERATOR_DEPTH = 4  # merge / matrix generators nest; deeper is not followed
+
+
+def _generator_params(generators: Any, depth: int = 0) -> dict[tuple[bool, str], set[str]]:
+    """What the generators give each parameter: (from `values`?, name) -> string values."""
+    out: dict[tuple[bool, str], set[str]] = {}
+    if depth > MAX_GENERATOR_DEPTH:
+        return out
+    for gen in _list(generators):
+        for body in _map(gen).values():
+            body = _map(body)
+            params = [(True, _map(body.get("values")))]
+            params += [(False, _map(e)) for e in _list(body.get("elements"))]
+            for from_values, mapping in params:
+                for key, value in mapping.items():
+                    if isinstance(key, str) and isinstance(value, str):
+                        out.setdefault((from_values, key), set()).add(value)
+            for key, names in _generator_params(body.get("generators"), depth + 1).items():
+                out.setdefault(key, set()).update(names)
+    return out
+
+
+def _charts(chart: Any, params: dict[tuple[bool, str], set[str]]) -> list[str]:
+    """The chart names a source's `chart:` stands for (a template resolved by the generators)."""
+    if not isinstance(chart, str):
+        return []
+    names = [""]
+    at = 0
+    for m in _PARAM.finditer(chart):  # `{{values.namespace}}/{{values.chart}}`: each filled in
+        values = sorted(params.get((bool(m.group(1)), m.group(2)), ()))
+        names = [n + chart[at:m.start()] + v for n in names for v in values][:MAX_RESOLVED]
+        at = m.end()
+    return [n + chart[at:] for n in names]
+
+
 def _argocd(obj: k8s.K8sObject, detail: str) -> Iterator[Install]:
     spec = _map(obj.body.get("spec"))
+    params: dict[tuple[bool, str], set[str]] = {}
     if obj.kind == "ApplicationSet":
+        params = _generator_params(spec.get("generators"))
         spec = _map(_map(spec.get("template")).get("spec"))
     seen: set[str] = set()
     for source in [spec.get("source"), *_list(spec.get("sources"))]:
         source = _map(source)
-        tool = _chart_tool(source.get("chart"))
-        named = str(source.get("chart") or "")
-        if not tool:
-            found = _path_tool(source.get("path"))
-            tool, named = found if found else (None, "")
-        if tool and tool not in seen:
-            seen.add(tool)
-            yield Install(tool, named, obj.line, f"{detail}: installs {named}")
+        found = [(t, c) for c in _charts(source.get("chart"), params)
+                 for t in [_chart_tool(c)] if t]
+        if not found:
+            path = _path_tool(source.get("path"))
+            found = [path] if path else []
+        for tool, named in found:
+            if tool not in seen:
+                seen.add(tool)
+                yield Install(tool, named, obj.line, f"{detail}: installs {named}")
 
 
 def _read(doc: Document) -> list[Install]:
