@@ -212,3 +212,28 @@ def test_components_and_unsupported_ci_are_shown(tmp_path: Path) -> None:
     assert "Not read: unsupported CI systems (1)</h2>" in page
     assert "<code>.travis.yml</code> Travis CI <span class=muted>not read &lt;yet&gt;</span>" \
         in page
+
+
+def test_waivers_shown_as_counted_or_not(tmp_path: Path) -> None:
+    """A waiver at a level not reached counts nothing: shown apart with what the level still
+    needs; one that completes a level is shown on its met requirement."""
+    from maturity_scan.cli import main
+    root = tmp_path / "infra"
+    root.mkdir()
+    (root / "main.tf").write_text('terraform {\n  backend "s3" {}\n}\n'
+                                  'resource "aws_s3_bucket" "b" {}\n')
+    (root / ".maturity-scan.yaml").write_text(
+        "waive:\n  iac.checked_in_ci: the platform pipeline checks it\n")
+    out = tmp_path / "r.html"
+    assert main(["scan", str(root), "-j", "0", "-q", "-o", f"html={out}"]) == 0
+    block = out.read_text().split("<h2 id='iac'>")[1].split("<h2 ")[0]
+    assert ("<span class=waived>waived, not counted:</span> L3 Infrastructure code is checked "
+            "automatically <span class=req>iac.checked_in_ci</span>") in block
+    assert ("waived (the platform pipeline checks it), but level 3 still needs "
+            "iac.versions_pinned") in block
+    assert "waived: the platform pipeline checks it" not in block  # not on a met requirement
+    (root / ".terraform.lock.hcl").write_text("# lock\n")
+    assert main(["scan", str(root), "-j", "0", "-q", "-o", f"html={out}"]) == 0
+    block = out.read_text().split("<h2 id='iac'>")[1].split("<h2 ")[0]
+    assert "<div class=muted>waived: the platform pipeline checks it</div>" in block
+    assert "waived, not counted" not in block

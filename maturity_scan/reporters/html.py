@@ -103,4 +103,6 @@ def _view(report: dict[str, Any]) -> dict[str, Any]:
         d["excused"] = [x for x in rungs if x["status"] == "not_applicable"]
         d["above"] = [x for x in rungs if x["status"] == "met" and d["level"] is not None
                       and x["level"] > d["level"]]
+        # waivers that count nothing yet: their level is not reached (reason: what it needs)
+        d["pending_waivers"] = [x for x in rungs if x.get("waived") and x["status"] == "missing"]
     return r
