@@ -216,6 +216,18 @@ def test_org_components_rows_team_view_and_export_through_the_server(
     refs = sorted(f"{f['entity']['namespace']}/{f['entity']['name']}" for f in doc["facts"])
     assert refs == ["billing/payments", "default/orders", "default/web"]
 
+    # payments loses its workflow: the next run names the component that regressed
+    server.push("acme", "mono", {"README.md": MONOREPO["README.md"] + "\nmoved\n"},
+                delete=(".github/workflows/payments.yml",))
+    worse = run_cli(server, out, "--components", "--fail-on-regression", workers=2)
+    assert worse.returncode == 1, worse.stderr
+    assert "acme/mono:payments" in worse.stderr
+    change = json.loads((out / "org.json").read_text())["change"]
+    lost = [r for r in change["regressed"] if r["repository"] == "acme/mono:payments"]
+    assert [r["dimension"] for r in lost if r["dimension"] == "delivery"] == ["delivery"]
+    assert all(r["from"] > r["to"] for r in lost)
+    assert "acme/mono:payments: delivery" in (out / "org.md").read_text()
+
     # a run without --components is another cache key: scanned again, no component rows
     again = run_cli(server, out, workers=2)
     assert again.returncode == 0, again.stderr

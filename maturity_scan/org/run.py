@@ -558,14 +558,20 @@ TREND_RUNS = 50  # runs drawn in the trend at most
 
 
 def snapshot(summary: Mapping[str, Any]) -> dict[str, Any]:
-    """What a run leaves for the next one: levels and blocking requirements per repository."""
+    """What a run leaves for the next one: levels and blocking requirements per repository,
+    and per component (`org --components`) as `repository:component`, so a service that drops
+    is named even when its repository's level holds."""
+    scored = [r for r in summary["repositories"]
+              if "levels" in r and r.get("pack") == summary["pack"]]
     return {"scanned_at": summary["scanned_at"], "pack": summary["pack"],
             "tool_version": summary.get("tool_version"),
             "mean": summary["mean"],
-            "repositories": {r["repository"]: {"levels": r["levels"],
-                                               "blocking": r.get("blocking", {})}
-                             for r in summary["repositories"]
-                             if "levels" in r and r.get("pack") == summary["pack"]},
+            "repositories": {
+                **{r["repository"]: {"levels": r["levels"], "blocking": r.get("blocking", {})}
+                   for r in scored},
+                **{f"{r['repository']}:{c['name']}": {"levels": c["levels"],
+                                                     "blocking": c.get("blocking", {})}
+                   for r in scored for c in r.get("components") or []}},
             "listed": sorted(r["repository"] for r in summary["repositories"])}
 
 
