@@ -29,6 +29,9 @@ def test_wheel_layout(wheel: Path) -> None:
     assert "maturity_scan/detectors/terraform.py" in names
     assert "maturity_scan/rules/devops.yaml" in names
     assert "maturity_scan/schema/report.schema.json" in names
+    for schema in ("backstage-export.schema.json", "backstage-facts.json",  # portal exports
+                   "portal-export.schema.json", "portal-value.schema.json"):
+        assert f"maturity_scan/schema/{schema}" in names
     assert "maturity_scan/reporters/templates/report.html.j2" in names  # HTML from templates
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "maturity-scan = maturity_scan.cli:main" in zipfile.ZipFile(wheel).read(
