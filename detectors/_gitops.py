@@ -29,6 +29,7 @@ CHARTS = {
     "grafana": "grafana", "grafana-operator": "grafana-operator",
     "loki": "loki", "loki-stack": "loki", "loki-distributed": "loki", "promtail": "promtail",
     "fluent-bit": "fluent-bit", "fluentd": "fluentd", "vector": "vector", "alloy": "alloy",
+    "aws-for-fluent-bit": "fluent-bit",
     "victoria-logs-single": "victoria-logs", "victoria-logs-cluster": "victoria-logs",
     "victoria-logs-collector": "victoria-logs",
     "cert-manager": "cert-manager",
