@@ -162,6 +162,8 @@ def test_org_page_from_its_template(platform: dict[str, Any]) -> None:
     assert "Add <code>trivy</code> &lt;script&gt;x&lt;/script&gt;" in page
     assert f"<time datetime='{summary['scanned_at']}'>" in page
     assert "Waited 3.0s for GitHub rate limits." in page
+    assert "<h2 id='weakest'>Needs attention first</h2>" in page
+    assert "<li><a href='repos/acme__b_x__b_.html'>acme/&lt;b&gt;x&lt;/b&gt;</a>: iac 3," in page
     nav = re.findall(r"<a href='#([a-z-]+)'>", page)
     assert nav and all(f"id='{i}'" in page for i in nav)
 

@@ -25,6 +25,7 @@ import pytest
 
 from maturity_scan import api
 from maturity_scan.cli.checks import stamp
+from maturity_scan.config import Components
 from maturity_scan.engine.scan import ScanOptions
 from maturity_scan.engine.source import WorkTreeSource
 from maturity_scan.org import run as org_run
@@ -169,9 +170,9 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
         b.close()
 
 
-def _reports(repo: Path, packs: list[str]) -> list[dict[str, Any]]:
+def _reports(repo: Path, packs: list[str], **opts: Any) -> list[dict[str, Any]]:
     source = WorkTreeSource(repo)
-    reps = api.scan_reports(source, packs, ScanOptions(jobs=0, cache=False))
+    reps = api.scan_reports(source, packs, ScanOptions(jobs=0, cache=False), **opts)
     stamp(reps, source)
     return reps
 
@@ -185,6 +186,8 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     (out / "report.html").write_text(html.render(every[[r["pack"] for r in every]
                                                       .index("devops")]), encoding="utf-8")
     (out / "all.html").write_text(html.render_many(every), encoding="utf-8")
+    monorepo = _reports(REPOS / "kubify-monorepo", ["devops"], components=Components())
+    (out / "components.html").write_text(html.render(monorepo[0]), encoding="utf-8")
     results = []
     (out / "org" / "repos").mkdir(parents=True)
     for name, fixture in (("acme/platform", "platform-service"), ("acme/legacy", "bare-library"),
@@ -199,7 +202,7 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         summary, {"platform": ["acme/platform", "acme/web"], "apps": ["acme/legacy"]}, results)
     (out / "org" / "org.html").write_text(org_report.html(summary), encoding="utf-8")
     return {"report": out / "report.html", "all": out / "all.html",
-            "org": out / "org" / "org.html"}
+            "components": out / "components.html", "org": out / "org" / "org.html"}
 
 
 LINKS_RESOLVE = """Array.from(document.querySelectorAll("a[href^='#']"))
@@ -256,9 +259,21 @@ def test_every_pack_on_one_page(browser: Browser, pages: dict[str, Path]) -> Non
     assert len(ids) == len(set(ids))  # anchors prefixed per pack: unique
 
 
+def test_components_page(browser: Browser, pages: dict[str, Path]) -> None:
+    browser.open(pages["components"].as_uri())
+    _self_contained(browser, pages["components"])
+    assert browser.js(LINKS_RESOLVE) == []
+    shown = browser.js("""({
+      rows: Array.from(document.querySelectorAll('#components ~ table tbody tr'))
+        .map(r => r.cells[0].textContent),
+      details: Array.from(document.querySelectorAll("h3[id^='component-']")).map(h => h.id)})""")
+    assert shown["rows"] and shown["details"] == [f"component-{n}" for n in shown["rows"]]
+
+
 def _column(browser: Browser, table: str, column: int) -> list[str]:
-    return browser.js(f"Array.from(document.querySelector('{table}').tBodies[0].rows)"  # type: ignore[no-any-return]
-                      f".map(r => r.cells[{column}].dataset.v)")
+    values: list[str] = browser.js(f"Array.from(document.querySelector('{table}').tBodies[0]"
+                                   f".rows).map(r => r.cells[{column}].dataset.v)")
+    return values
 
 
 def test_org_page_sorts_by_keyboard(browser: Browser, pages: dict[str, Path]) -> None:

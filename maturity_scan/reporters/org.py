@@ -195,7 +195,10 @@ def html(summary: dict[str, Any]) -> str:
     return page("org.html.j2", title=f"{shown['org']}: {shown['pack_title']}", s=shown,
                 rows=rows, counts=counts,
                 failed=[r for r in shown["repositories"] if r["status"] in ("failed", "skipped")],
-                trend=trend_svg(summary) if summary.get("trend") else "")
+                trend=trend_svg(summary) if summary.get("trend") else "",
+                weakest=[{**w, "page": f"repos/{safe_name(raw['repository'])}.html"}
+                         for raw, w in zip(summary.get("weakest") or [],
+                                           shown.get("weakest") or [])])
 
 
 # The files of an org run beside org.json, each rendered from the summary.
