@@ -211,3 +211,32 @@ def test_scan_components_exports_one_entity_per_service_of_the_monorepo(tmp_path
     assert sorted(portal["cortex_bulk"]["values"]) == sorted(levels)
     owners = {e["name"]: e["owner"] for e in portal["entities"]}
     assert owners["web"] == "team-web"
+
+
+def test_hostile_names_from_the_repository_stay_data(report: dict[str, Any],
+                                                     tmp_path: Path) -> None:
+    """Component names, paths and owners come from the scanned repository: terminal escapes,
+    bidi overrides, U+FFFD (an undecodable byte) and quotes end up JSON-escaped data, entity
+    names valid Backstage names, and `-o FILE` writes strict UTF-8."""
+    from maturity_scan.cli.options import emit
+    from maturity_scan.reporters import portal
+
+    rep = dict(report)
+    rep["components"] = [
+        component(report, "red", "\x1b[31mred\u202e", "services/\x1b]0;owned\x07",
+                  "services_root", owner="\"; DROP"),
+        component(report, "bad", "bad\ufffd\ud800name", "services/bad\ufffd", "backstage",
+                  namespace="\x1b[2J"),
+    ]
+    for fmt, module in (("backstage", backstage), ("portal", portal)):
+        out = tmp_path / f"{fmt}.json"
+        emit(module.render(rep), out)
+        doc = json.loads(out.read_bytes().decode("utf-8"))  # strict: no lone surrogate
+        if fmt == "backstage":
+            validate(doc)
+            assert [f["entity"]["name"] for f in doc["facts"]] == ["31mred", "bad-name"]
+            assert doc["facts"][1]["entity"]["namespace"] == "2J"
+            assert doc["facts"][0]["facts"]["path"] == "services/\x1b]0;owned\x07"
+        else:
+            assert doc["entities"][0]["owner"] == "\"; DROP"
+            assert "\x1b" not in out.read_text().replace("\\u001b", "")
