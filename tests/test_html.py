@@ -239,3 +239,20 @@ def test_waivers_shown_as_counted_or_not(tmp_path: Path) -> None:
     block = out.read_text().split("<h2 id='iac'>")[1].split("<h2 ")[0]
     assert "<div class=muted>waived: the platform pipeline checks it</div>" in block
     assert "waived, not counted" not in block
+
+
+def test_a_report_without_optional_fields_renders(platform: dict[str, Any]) -> None:
+    """A report from a library call (no date, no commit) or an older run read back by
+    `org --resume` still renders, with "-" where a value is missing."""
+    rep = json.loads(json.dumps(platform))
+    for key in ("tool", "scanned_at", "pack_title"):
+        del rep[key]
+    del rep["target"]["commit"]
+    for d in rep["dimensions"]:
+        for key in ("requirements", "next_steps", "level_name"):
+            d.pop(key, None)
+    rep["stats"] = {"files_indexed": 1, "files_read": 1}
+    page = html.render(rep)
+    assert "<dt>scanned</dt><dd>-</dd>" in page and "<dt>commit</dt><dd>-</dd>" in page
+    assert "<h1>devops: " in page and "<h2 id='iac'>" in page
+    assert "from 1 files read of 1 indexed." in page

@@ -57,7 +57,7 @@ def environment() -> jinja2.Environment:
     import jinja2
     env = jinja2.Environment(loader=jinja2.PackageLoader("maturity_scan.reporters", "templates"),
                              autoescape=True, trim_blocks=True, lstrip_blocks=True,
-                             keep_trailing_newline=True)
+                             keep_trailing_newline=True, undefined=jinja2.ChainableUndefined)
     env.filters["md"] = markdown_inline
     env.filters["num"] = lambda v: f"{v:g}"
     env.filters["when"] = lambda s: re.sub(r"(\+00:00|Z)$", " UTC", s.replace("T", " "))
