@@ -360,3 +360,24 @@ def test_a_hostile_component_name_cannot_drive_the_terminal(
     code, rep = _scan_json(root, "--components")
     assert rep["components"][0]["name"] == "evil\x1b[2J\u202e"  # JSON keeps it, escaped
     assert rep["components"][0]["id"] == "evil-2j"
+
+
+def test_a_baseline_records_each_component_and_fails_the_one_below_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = tmp_path / "shop"
+    shutil.copytree(MONOREPO, repo)
+    baseline = tmp_path / "baseline.json"
+    assert main(["scan", str(repo), "--pack", "devex", "--components", "--no-cache", "-j", "0",
+                 "--write-baseline", str(baseline)]) == 0
+    recorded = json.loads(baseline.read_text())
+    assert recorded["levels"] == {"devex": 4}
+    assert recorded["components"]["orders"] == {"path": "services/orders",
+                                                "levels": {"devex": 4.5}}
+    (repo / "services/orders/kubify.yaml").write_text(NO_BACKUP)
+    capsys.readouterr()
+    args = ["scan", str(repo), "--pack", "devex", "--no-cache", "-j", "0", "--baseline",
+            str(baseline)]
+    assert main(args) == 0  # the repository as a whole did not drop
+    assert main([*args, "--components"]) == 1
+    assert "component orders (services/orders): devex: level 4 is below the baseline 4.5" in \
+        capsys.readouterr().err

@@ -21,6 +21,7 @@ from maturity_scan.assess.graph import compile_graph
 from maturity_scan.assess.packs import Pack
 from maturity_scan.engine import registry
 from maturity_scan.errors import UsageError
+from maturity_scan.report import visible
 
 if TYPE_CHECKING:
     import git
@@ -44,7 +45,30 @@ def write_baseline(report: dict[str, Any], path: Path) -> None:
             "pack": report["pack"], "revision": report["target"].get("revision"),
             "levels": {d["id"]: d["level"] for d in report["dimensions"]
                        if d["level"] is not None}}  # a dimension not applicable has no level
+    if "components" in report:  # scan --components: each component's levels too, by id
+        body["components"] = {c["id"]: {"path": c["path"], "levels": {
+            d["id"]: d["level"] for d in c["dimensions"] if d["level"] is not None}}
+            for c in report["components"]}
     path.write_text(json.dumps(body, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def _components_below(report: dict[str, Any], baseline: Mapping[str, Any]) -> list[str]:
+    """A failure for each component (by id, in both the baseline and the report) whose level
+    in a dimension is below the baseline's; components new or gone are not judged."""
+    recorded = baseline.get("components")
+    if not isinstance(recorded, dict) or "components" not in report:
+        return []
+    out = []
+    for c in report["components"]:
+        was = recorded.get(c["id"])
+        levels = was.get("levels") if isinstance(was, dict) else None
+        for d in c["dimensions"] if isinstance(levels, dict) else ():
+            before = levels.get(d["id"])
+            if isinstance(before, (int, float)) and d["level"] is not None and \
+                    d["level"] < before:
+                out.append(f"component {visible(c['name'])} ({visible(c['path'])}): {d['id']}: "
+                           f"level {d['level']:g} is below the baseline {before:g}")
+    return out
 
 
 def load_baseline(path: Path) -> dict[str, Any]:
@@ -91,6 +115,7 @@ def judge(report: dict[str, Any], pack: Pack, *, baseline: Mapping[str, Any] | N
             if levels.get(dim) is not None and levels[dim] < was:
                 verdict.failures.append(f"{dim}: level {levels[dim]:g} is below the baseline "
                                         f"{was:g}")
+        verdict.failures += _components_below(report, baseline)
     for dim in regressions or []:
         verdict.failures.append(f"{dim}: level dropped from {(base_levels or {})[dim]:g} to "
                                 f"{levels[dim]:g}")
