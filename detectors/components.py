@@ -8,8 +8,8 @@ Where a component comes from, most explicit first:
   `url:` with `/tree/<ref>/<path>`), else the catalog file's own;
 - a Kubify service config (`kubify.yaml` / `kubify.yml`, read as the kubify detector reads it):
   `metadata.name` and the services its `depends_on` names;
-- where neither exists, a folder under a services root (`services/*`, `apps/*`, `cmd/*`) or a
-  workspace member (`package.json` `workspaces`, `pnpm-workspace.yaml`, `go.work`, Cargo
+- where neither exists, a folder under a services root (`services/*`, `apps/*`, `cmd/*`; under
+  `src/*` only with a Dockerfile or a chart) or a workspace member (`package.json` `workspaces`, `pnpm-workspace.yaml`, `go.work`, Cargo
   `[workspace] members`, uv `[tool.uv.workspace] members`) that holds a Dockerfile, a Helm
   chart or a deployable entry point (`main.py`, `app.py`, `manage.py`, `main.go`, `server.js`,
   `src/main.rs`, a `Procfile`, `serverless.yml`, a `package.json` with a `start` script).
@@ -31,6 +31,9 @@ from maturity_scan.detectors._kubify import depends_on, is_config, service_confi
 from maturity_scan.sdk import Document, ParseError, RepoContext, Signal, globs, kind, signal
 
 ROOTS = ("services", "apps", "cmd")
+# `src/<service>/` (microservices-demo and its like): only an image or a chart makes it one; an
+# entry point there is as often a package of one program.
+IMAGE_ROOTS = ("src",)
 # What makes a folder deployable, relative to the folder.
 ANCHORS = ("**/{Dockerfile,Containerfile,*.Dockerfile,Dockerfile.*,Chart.yaml}",
            "{,src/,app/}{main,app,manage,server,wsgi,asgi}.py", "{,cmd/*/}main.go",
@@ -42,9 +45,9 @@ WORKSPACE_FILES = ("package.json", "pnpm-workspace.yaml", "go.work", "Cargo.toml
 CATALOG = "catalog-info.y{a,}ml"
 SOURCES = ("backstage", "kubify", "workspace", "services_root")  # most explicit first
 _ROOTS = "{" + ",".join(ROOTS) + "}/*/"
-_ANCHORED = tuple("/" + _ROOTS + a for a in ANCHORS)
+_ANCHORED = (*("/" + _ROOTS + a for a in ANCHORS),
+             *(f"/{r}/*/{ANCHORS[0]}" for r in IMAGE_ROOTS))
 _TREE = re.compile(r"/(?:tree|blob|src)/[^/]+/(.*)$")  # GitHub, GitLab (-/tree), Bitbucket
-_GO_USE = re.compile(r"^\s*(?:use\s+)?(\(|\S+)")
 
 
 def _anchor_rx() -> re.Pattern[str]:
@@ -72,7 +75,8 @@ class ComponentsDetector:
         # what one file said, combined by `conclude`
         workspaces="records", anchors="records")}
     patterns = (CATALOG, "kubify.y{a,}ml", *(f"/{f}" for f in WORKSPACE_FILES),
-                *(_ROOTS + a for a in ANCHORS), _ROOTS + START_SCRIPT)
+                *(_ROOTS + a for a in ANCHORS), _ROOTS + START_SCRIPT,
+                *(f"{r}/*/{ANCHORS[0]}" for r in IMAGE_ROOTS))
 
     def analyze(self, doc: Document) -> Iterable[Signal]:
         if globs.matches(doc.path, (CATALOG,)):
