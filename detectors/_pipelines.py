@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from maturity_scan.detectors._deploys import env_deploy
 from maturity_scan.sdk import Document, ParseError, RepoContext, Signal, ci, kind, recipes, \
     shell, signal
 from maturity_scan.sdk.globs import compile_globs
@@ -42,14 +43,21 @@ def _task_tests(step: ci.Step) -> bool:
     return isinstance(goal, str) and bool(TEST_INPUTS.match(goal))
 
 
+def _environment(job: ci.Job) -> str:
+    """A job's deployment environment, "" when none or not a literal."""
+    env = job.environment
+    return env if env and "$" not in env else ""
+
+
 def signals(p: ci.Pipeline, **facts: Any) -> Iterator[Signal]:
+    """A job's `environment:` is one of `environments` when the job deploys (a deploy command
+    or task, or, in a job with an environment, a cloud CLI's deploy verb or a copy to a host:
+    `detectors/_deploys.py`); the name alone deploys nothing."""
     yield signal(p.system, p.path, 1, f"{p.system.replace('_', ' ')}: {len(p.jobs)} jobs",
                  jobs=len(p.jobs), runs_tests=False, deploys=False, **facts)
     for job in p.jobs:
-        env = job.environment
-        if env and "$" not in env:
-            yield signal(p.system, p.path, job.line, f"job {job.id} -> environment {env}",
-                         deploys=True, environments=[env])
+        env = _environment(job)
+        deployed = False
         for step in job.steps:
             test = shell.runs(step.run, shell.TESTS) if step.run else ""
             if test or _task_tests(step):
@@ -59,9 +67,18 @@ def signals(p: ci.Pipeline, **facts: Any) -> Iterator[Signal]:
             if deploy.split(" ")[0] in CLUSTER_DEPLOYS and shell.runs(step.run, CLUSTER_COMMANDS):
                 yield signal(p.system, p.path, step.line,
                              f"job {job.id} tests in its own cluster ({deploy})", e2e_tests=True)
-            elif deploy or (step.uses and DEPLOY_STEPS.search(step.uses)):
-                yield signal(p.system, p.path, step.line,
-                             f"job {job.id} deploys ({deploy or step.uses})", deploys=True)
+            elif deploy or (step.uses and DEPLOY_STEPS.search(step.uses)) or \
+                    env and env_deploy(step.run, step.uses):
+                deployed = True
+                yield signal(p.system, p.path, step.line, f"job {job.id} deploys "
+                             f"({deploy or env_deploy(step.run, step.uses) or step.uses})",
+                             deploys=True)
+        if env and deployed:
+            yield _env_signal(p.system, p.path, job.line, job.id, env)
+
+
+def _env_signal(system: str, path: str, line: int, job: str, env: str) -> Signal:
+    return signal(system, path, line, f"job {job} -> environment {env}", environments=[env])
 
 
 class PipelineDetector:
@@ -135,7 +152,17 @@ class PipelineDetector:
             yield signal(self.id, path, line, f"{where} starts a cluster", e2e_tests=False)
 
     def conclude(self, found: Sequence[Signal], repo: RepoContext) -> Iterable[Signal]:
-        return ci.conclude_calls(found, kind=self.id)
+        # a job's environment counts when what the job calls (a script, a make target) deploys
+        envs = {(r["p"], r["l"]): r["v"] for s in found for r in s.facts.get("links") or ()
+                if r.get("v")}
+        done = set()
+        for sig in ci.conclude_calls(found, kind=self.id):
+            yield sig
+            first = sig.evidence[0] if sig.evidence and sig.facts.get("deploys") else None
+            env = envs.get((first.path, first.line)) if first else None
+            if first and env and (first.path, env[1]) not in done:
+                done.add((first.path, env[1]))
+                yield _env_signal(self.id, first.path, env[1], env[2], env[0])
 
 
 def _in_own_cluster(acts: list[Signal]) -> list[Signal]:
@@ -160,7 +187,9 @@ def _calls(doc: Document, p: ci.Pipeline, unit: str,
     spans = ci.Spans(doc, p)
     out: list[dict[str, Any]] = []
     for job in p.jobs:
+        env = _environment(job)
         for step in job.steps:
-            out += ci.script_calls(doc, unit, f"job {job.id}", step, step.line,
-                                   max(spans.end(step.line), step.line + 1), "", events)
+            calls = ci.script_calls(doc, unit, f"job {job.id}", step, step.line,
+                                    max(spans.end(step.line), step.line + 1), "", events)
+            out += [{**c, "v": [env, job.line, job.id]} for c in calls] if env else calls
     return out

@@ -26,6 +26,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+from maturity_scan.detectors._deploys import env_deploy
 from maturity_scan.sdk import Document, Evidence, ParseError, RepoContext, Signal, ci, kind, \
     recipes, shell, signal
 
@@ -154,7 +155,17 @@ class GitHubActionsDetector:
             yield Signal("github_actions", (), {"links": links})
 
     def conclude(self, found: Sequence[Signal], repo: RepoContext) -> Iterable[Signal]:
-        return ci.conclude_calls(_with_environments(found), _narrow, "github_actions")
+        # a job's environment is a deploy environment when what the job calls deploys
+        envs = {(r["p"], r["l"]): r["v"] for s in found for r in s.facts.get("links") or ()
+                if r.get("v")}
+        done = set()
+        for sig in ci.conclude_calls(_with_environments(found), _narrow, "github_actions"):
+            yield sig
+            first = sig.evidence[0] if sig.evidence and sig.facts.get("deploys") else None
+            env = envs.get((first.path, first.line)) if first else None
+            if env and (first.path, env[1]) not in done:  # type: ignore[union-attr]
+                done.add((first.path, env[1]))  # type: ignore[union-attr]
+                yield _environment_signal(first.path, env[1], env[2], env[0])  # type: ignore[union-attr]
 
 
 def _with_environments(found: Sequence[Signal]) -> Sequence[Signal]:
@@ -247,16 +258,16 @@ def _workflow(doc: Document, wf: ci.Pipeline, links: list[dict[str, Any]]) -> It
             yield signal("github_actions", doc.path, job.line,
                          f"job {job.id}: service containers", service_containers=True)
         env = job.environment
-        if env and "${{" not in env and not PUBLISH_ENVIRONMENTS.match(env):
-            yield signal("github_actions", doc.path, job.line,
-                         f"job {job.id} -> environment {env}", deploys=True,
-                         deploy_environments=[env])
+        if not env or "${{" in env or PUBLISH_ENVIRONMENTS.match(env):
+            env = ""
         acts: list[Signal] = []
         conds: list[list[str]] = []  # the job's `if:` then the step's, for each act
         started: list[str] = []  # environments the job's steps started so far
         for step in job.steps:
             cond = [job.condition, step.condition]
             new = list(_step(doc.path, where, step))
+            if env and not any(a.facts.get("deploys") for a in new):
+                new += _env_deploy(doc.path, where, step)
             notify = _notifies(step, job.condition)
             if notify:
                 new.append(_sig(doc.path, step.line, f"{where} notifies on failure ({notify})",
@@ -270,8 +281,11 @@ def _workflow(doc: Document, wf: ci.Pipeline, links: list[dict[str, Any]]) -> It
                 for t in [target, *([f"{target}@env:{'+'.join(started)}"] if started else [])]:
                     links.append({"k": "call", "u": unit, "p": doc.path, "l": step.line,
                                   "d": f"{where} -> {label}", "t": t, "c": cond,
-                                  "e": list(ci.job_events(events, step.condition))})
+                                  "e": list(ci.job_events(events, step.condition)),
+                                  **({"v": [env, job.line, job.id]} if env else {})})
         acts, conds = _sequenced(acts, conds)
+        if env and any(a.facts.get("deploys") for a in acts):
+            yield _environment_signal(doc.path, job.line, job.id, env)
         for act, cond in zip(acts, conds):
             narrowed = _narrow(act, ci.job_events(events, cond[1]))
             if narrowed is not None:
@@ -335,6 +349,16 @@ def _step_calls(step: ci.Step) -> Iterator[tuple[str, str]]:
     for script in (step.run, ci.action_command(step) if step.uses else ""):
         for call in shell.calls(script) if script else ():
             yield f"{call.runner}:{call.name}", call.label
+
+
+def _environment_signal(path: str, line: int, job: str, env: str) -> Signal:
+    return _sig(path, line, f"job {job} -> environment {env}", {"deploy_environments": [env]})
+
+
+def _env_deploy(path: str, where: str, step: ci.Step) -> list[Signal]:
+    """A step of a job with a deployment environment that deploys, by what it runs."""
+    what = env_deploy(step.run or (ci.action_command(step) if step.uses else ""), step.action)
+    return [_sig(path, step.line, f"{where} deploys ({what})", {"deploys": True})] if what else []
 
 
 def _notifies(step: ci.Step, job_condition: str) -> str:

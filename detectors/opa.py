@@ -1,6 +1,8 @@
 """Open Policy Agent: Rego policies (`*.rego` with a `package`), Gatekeeper ConstraintTemplates
 and constraints (templates/constraints.gatekeeper.sh), and conftest (`conftest.toml`, or
-`conftest` run in a CI workflow)."""
+`conftest` run in a CI workflow). `conftest` is either; `conftest_in_ci` only a CI step that
+runs `conftest test`/`verify` (or a conftest action or image): a `conftest.toml` checks nothing
+by itself."""
 from __future__ import annotations
 
 import re
@@ -13,7 +15,7 @@ from maturity_scan.sdk import Document, ParseError, Signal, ci, k8s, kind, shell
 _PACKAGE = re.compile(r"^\s*package\s+[\w.\[\]\"]+")
 GATEKEEPER = ("templates.gatekeeper.sh", "constraints.gatekeeper.sh", "mutations.gatekeeper.sh",
               "config.gatekeeper.sh", "externaldata.gatekeeper.sh", "expansion.gatekeeper.sh")
-CI = (*ci.GITHUB_WORKFLOWS, *ci.GITLAB)
+CI = ci.CI_PATTERNS
 
 
 class OPADetector:
@@ -22,7 +24,7 @@ class OPADetector:
     kinds = {"opa": kind(
         "Policy as code with Open Policy Agent",
         rego_files="count", rego_tests="count", gatekeeper="flag", constraint_templates="count",
-        constraints="count", conftest="flag",
+        constraints="count", conftest="flag", conftest_in_ci="flag",
     )}
     patterns = ("*.rego", "conftest.toml", "**/*.y{a,}ml", *CI)
 
@@ -48,10 +50,11 @@ class OPADetector:
     def _ci(doc: Document) -> Iterator[Signal]:
         pipe = ci.pipeline(doc)
         for job, step in pipe.steps() if pipe else ():
-            if shell.invokes(step.run, "conftest") or "conftest" in step.action or \
+            if shell.invokes(step.run, "conftest", "test", "verify") or \
+                    "conftest" in step.action or \
                     step.uses.startswith("docker://openpolicyagent/conftest"):
                 yield signal("opa", doc.path, step.line, f"job {job.id} runs conftest",
-                             conftest=True)
+                             conftest=True, conftest_in_ci=True)
 
     @staticmethod
     def _gatekeeper(doc: Document, objs: list[k8s.K8sObject]) -> Iterator[Signal]:

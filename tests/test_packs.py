@@ -105,7 +105,7 @@ def rungs(case: str, pack: str, archetype: str = "service") -> dict[str, str]:
     """Every requirement's status in `pack` for fixtures/packs/<case> (as `archetype`)."""
     from maturity_scan.assess.graph import evaluate
 
-    result = scanned(ROOT / "fixtures" / "packs" / case)
+    result = scanned(ROOT / "fixtures" / ("packs/" + case if "/" not in case else case))
     return {r.id: r.status for d in evaluate(api.get_pack(pack), result.signals, None,
                                                [archetype]).dimensions
             for lv in d.levels for r in lv.requirements}
@@ -142,3 +142,33 @@ def test_packs_read_the_shared_practices(case: str, wanted: list[tuple[str, str]
     in every pack that judges them (through rules/_conditions.yaml)."""
     got = {(pack, rid): rungs(case, pack)[rid] for pack, rid in wanted}
     assert got == {w: "met" if met else "missing" for w in wanted}
+
+
+DEPLOYS = [("devops", "delivery.automated_deploy"), ("devops", "delivery.gated_continuous_delivery"),
+           ("devex", "devex.automated_deploys"), ("cnmm", "release.automated_deploy"),
+           ("cnmm", "release.operator_approval"), ("kmm", "automation.kubernetes_deploys")]
+
+
+@pytest.mark.parametrize("case, met", [
+    ("github_actions/negative_environment_only", False), ("gitlab_ci/negative_environment_only", False),
+    ("github_actions/positive_environment_deploys", True), ("gitlab_ci/positive_environment_script", True),
+])
+def test_an_environment_alone_is_no_deployment(case: str, met: bool) -> None:
+    """Issue 11 (audit top 1): `environment: ci` on a test job met automated deploy, gated
+    delivery, operator approval and Kubernetes deploys in every pack; a job deploys when it
+    runs a deploy command or action, and its environment counts then."""
+    got = {(pack, rid): rungs(case, pack)[rid] for pack, rid in DEPLOYS}
+    assert got == {w: "met" if met else "missing" for w in DEPLOYS}
+
+
+CONFTEST = [("devops", "security.policy_as_code"), ("devops", "iac.policy_scanning"),
+            ("kmm", "security.compliance_in_ci")]
+
+
+@pytest.mark.parametrize("case, met", [("opa/positive_conftest", True),
+                                       ("opa/negative_conftest_config_only", False)])
+def test_conftest_counts_when_it_runs_in_ci(case: str, met: bool) -> None:
+    """A `conftest.toml` alone met devops policy as code (4) and kmm compliance in CI (4);
+    conftest counts when a CI step runs `conftest test` (opa.conftest_in_ci, shared.iac_checked)."""
+    got = {(pack, rid): rungs(case, pack)[rid] for pack, rid in CONFTEST}
+    assert got == {w: "met" if met else "missing" for w in CONFTEST}
