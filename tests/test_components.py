@@ -205,6 +205,8 @@ def test_evidence_of_another_service_never_counts() -> None:
     ({"push": {"paths": ["**/*.py"], "paths_ignore": []}}, {"a", "b", "docs"}),
     ({"push": {"paths": ["services/a/kubify.yaml", "!services/b/**"], "paths_ignore": []}}, {"a"}),
     ({}, {"a", "b", "docs"}),
+    ({"push": {"paths": ["helm-chart/**"], "paths_ignore": []}}, {"a", "b", "docs"}),  # shared
+    ({"push": {"paths": [], "paths_ignore": ["services/**", "docs/**"]}}, set()),
 ])
 def test_paths_filters_cover(events: dict[str, Any], covered: set[str]) -> None:
     comps = [Component("a", "a", "services/a"), Component("b", "b", "services/b"),

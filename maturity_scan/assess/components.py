@@ -6,8 +6,9 @@ names excluded). A piece of evidence belongs to the deepest component whose fold
 evidence in no component's folder (or in a component at the root) is the repository's and
 applies to every component it covers:
 - a GitHub workflow with `paths:` filters on its change events covers the components those paths
-  reach (an event without filters runs on any change, so covers every component); `paths-ignore`
-  that takes a component's whole folder away leaves it out;
+  reach (an event without filters runs on any change, so covers every component; filters that
+  reach no component, a shared chart's folder, leave it the repository's); `paths-ignore` that
+  takes a component's whole folder away leaves it out;
 - a job whose `strategy.matrix` names components (by name, id or folder) covers those only, and
   a job whose `working-directory` lies in a component's folder covers that one only;
 - anything else (root pre-commit, CODEOWNERS, shared Terraform, git history) covers them all.
@@ -162,6 +163,7 @@ class _Coverage:
         if not events:
             return every
         out: set[str] = set()
+        ignored = False
         for spec in events.values():
             paths = [p for p in spec.get("paths") or () if not p.startswith("!")]
             ignore = list(spec.get("paths_ignore") or ())
@@ -169,9 +171,11 @@ class _Coverage:
                 if paths and not any(_reaches(p, c.path) for p in paths):
                     continue
                 if any(_takes_whole(p, c.path) for p in ignore):
+                    ignored = True
                     continue
                 out.add(c.id)
-        return frozenset(out)
+        # paths that reach no component (a shared chart, docs): the repository's own CI
+        return frozenset(out) if out or ignored else every
 
     def _named(self, values: Sequence[str]) -> frozenset[str]:
         names = {v.strip().strip("/").removeprefix("./") for v in values}
