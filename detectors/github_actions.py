@@ -158,14 +158,32 @@ class GitHubActionsDetector:
         # a job's environment is a deploy environment when what the job calls deploys
         envs = {(r["p"], r["l"]): r["v"] for s in found for r in s.facts.get("links") or ()
                 if r.get("v")}
+        # calls made after the job started a cluster: what they deploy goes into that cluster
+        clustered = {(r["p"], r["l"]) for s in found for r in s.facts.get("links") or ()
+                     if r.get("k") == "call" and
+                     set(str(r.get("t")).partition("@env:")[2].split("+")) - {"", "compose"}}
         done = set()
         for sig in ci.conclude_calls(_with_environments(found), _narrow, "github_actions"):
+            if len(sig.evidence) > 1 and (sig.evidence[0].path, sig.evidence[0].line) in \
+                    clustered and {k for k, v in sig.facts.items() if v} == {"deploys"}:
+                sig = _own_cluster_test(sig)
             yield sig
             first = sig.evidence[0] if sig.evidence and sig.facts.get("deploys") else None
             env = envs.get((first.path, first.line)) if first else None
             if env and (first.path, env[1]) not in done:  # type: ignore[union-attr]
                 done.add((first.path, env[1]))  # type: ignore[union-attr]
                 yield _environment_signal(first.path, env[1], env[2], env[0])  # type: ignore[union-attr]
+
+
+def _own_cluster_test(sig: Signal) -> Signal:
+    """A deploy reached through a call the job made after creating its own cluster (kind, k3d,
+    minikube): an end-to-end test, as `_in_own_cluster` says of the job's own lines."""
+    *chain, last = sig.evidence
+    detail = last.detail.replace(" deploys (", " tests in its own cluster (", 1)
+    return Signal(sig.kind, (*(Evidence(e.path, e.line, e.detail, frozenset({"e2e_tests"}))
+                               for e in chain),
+                             Evidence(last.path, last.line, detail, frozenset({"e2e_tests"}))),
+                  {"e2e_tests": True})
 
 
 def _with_environments(found: Sequence[Signal]) -> Sequence[Signal]:

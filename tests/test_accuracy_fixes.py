@@ -81,3 +81,15 @@ def test_benchmark_truth_gives_a_reason_for_every_call() -> None:
         assert len(entry["commit"]) == 40
     with pytest.raises(SystemExit, match="reason"):
         accuracy.calls({"repo": "a/b", "present": ["github_actions"]}, "present")
+
+
+def test_a_script_deploying_into_the_jobs_own_cluster_is_an_e2e_test_not_a_deploy() -> None:
+    """Found on stefanprodan/podinfo: helm/kind-action, then `./test/e2e.sh` running `helm
+    upgrade --install` was "deployment is automated"."""
+    result = scan_fixture(FIXTURES / "github_actions" / "positive_own_cluster_script")
+    gha = result.signal("github_actions")
+    deploys = {(e.path, e.line) for e in gha.evidence if "deploys" in e.supports}
+    e2e = {(e.path, e.line) for e in gha.evidence if "e2e_tests" in e.supports}
+    assert deploys == {(".github/workflows/e2e.yml", 18), ("scripts/deploy.sh", 2)}
+    assert {(".github/workflows/e2e.yml", 12), ("test/e2e.sh", 3), ("test/e2e.sh", 4)} <= e2e
+    assert not any(p == "test/e2e.sh" for p, _ in deploys)
