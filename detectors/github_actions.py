@@ -319,8 +319,9 @@ _CHANGE_EVENTS = ("push", "pull_request", "pull_request_target", "merge_group")
 def _filters(path: str, wf: ci.Pipeline) -> dict[str, Any]:
     """`{"filters": [record]}` when the workflow says which part of a monorepo it is for: the
     `paths` / `paths-ignore` of its change events (an event without them runs on any change),
-    each job's `strategy.matrix` values (expressions left out) and `working-directory`; {}
-    otherwise. `scan --components` reads them to give each service only its own CI."""
+    each job's `strategy.matrix` values (expressions left out) and `working-directory` (and
+    the steps' own); {} otherwise. `scan --components` reads them to give each service only its
+    own CI."""
     raw = wf.raw if isinstance(wf.raw, dict) else {}
     on = raw.get("on", raw.get(True))
     events = {}
@@ -349,9 +350,14 @@ def _filters(path: str, wf: ci.Pipeline) -> dict[str, Any]:
             if not workdir and isinstance(run, dict) and isinstance(run.get("working-directory"),
                                                                     str):
                 workdir = run["working-directory"]
-        jobs.append({"id": job.id, "line": job.line, "matrix": values, "dir": workdir})
+        entry: dict[str, Any] = {"id": job.id, "line": job.line, "matrix": values, "dir": workdir}
+        steps = [{"line": st.line, "dir": st.workdir} for st in job.steps
+                 if st.workdir and st.workdir != workdir]  # a step's own working-directory
+        if steps:
+            entry["steps"] = steps
+        jobs.append(entry)
     if not any(f["paths"] or f["paths_ignore"] for f in events.values()) and \
-            not any(j["matrix"] or j["dir"] for j in jobs):
+            not any(j["matrix"] or j["dir"] or j.get("steps") for j in jobs):
         return {}
     return {"filters": [{"workflow": path, "events": events, "jobs": jobs}]}
 

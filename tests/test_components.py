@@ -383,3 +383,17 @@ def test_a_baseline_records_each_component_and_fails_the_one_below_it(
     assert main([*args, "--components"]) == 1
     assert "component orders (services/orders): devex: level 4 is below the baseline 4.5" in \
         capsys.readouterr().err
+
+
+def test_a_job_or_step_working_directory_covers_that_component_only() -> None:
+    comps = [Component("a", "a", "services/a"), Component("web", "web", "services/web")]
+    wf = Signal("github_actions", (Evidence(".github/workflows/x.yml", 1),), {"filters": [
+        {"workflow": ".github/workflows/x.yml", "events": {}, "jobs": [
+            {"id": "lint", "line": 6, "matrix": [], "dir": "",
+             "steps": [{"line": 9, "dir": "./services/web"}]},
+            {"id": "a", "line": 12, "matrix": [], "dir": "services/a/src"}]}]})
+    cover = _Coverage(comps, [wf])
+    assert cover(Evidence(".github/workflows/x.yml", 9)) == {"web"}
+    assert cover(Evidence(".github/workflows/x.yml", 10)) == {"a", "web"}  # the job's: anywhere
+    assert cover(Evidence(".github/workflows/x.yml", 14)) == {"a"}
+    assert cover(Evidence(".github/workflows/x.yml", 1)) == {"a", "web"}

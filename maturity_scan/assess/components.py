@@ -10,7 +10,8 @@ applies to every component it covers:
   reach no component, a shared chart's folder, leave it the repository's); `paths-ignore` that
   takes a component's whole folder away leaves it out;
 - a job whose `strategy.matrix` names components (by name, id or folder) covers those only, and
-  a job whose `working-directory` lies in a component's folder covers that one only;
+  a job (or a step) whose `working-directory` lies in a component's folder covers that one
+  only;
 - anything else (root pre-commit, CODEOWNERS, shared Terraform, git history) covers them all.
 Evidence of another component's folder never counts for this one.
 
@@ -151,7 +152,9 @@ class _Coverage:
             named = self._named(job.get("matrix") or ())
             if named:
                 covered &= named
-            folder = posixpath.normpath(str(job.get("dir") or ".")).lstrip("./") or "."
+            step = next((s for s in job.get("steps") or () if s.get("line") == e.line), None)
+            folder = str((step or job).get("dir") or ".")
+            folder = posixpath.normpath(folder).removeprefix("./").lstrip("/") or "."
             inside = frozenset(c.id for c in self.components
                                if c.path != "." and c.holds(folder))
             if inside:
