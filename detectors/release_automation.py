@@ -1,7 +1,8 @@
 """Release automation: semantic-release, release-please, goreleaser, changesets, commitizen,
 release-it and JReleaser configs (JavaScript configs only by name, never run), their actions
 or CLIs in CI, and release workflows: a workflow run on a tag push or a release event (or a
-manual "release"/"publish" workflow) with a step that publishes (PyPI, npm, GitHub release …)."""
+manual "release"/"publish" workflow) with a step that publishes (PyPI, npm, GitHub release,
+Ansible Galaxy …)."""
 from __future__ import annotations
 
 import re
@@ -41,7 +42,10 @@ PUBLISH_RUNS = {"twine": {"upload"}, "npm": {"publish"}, "yarn": {"publish", "np
                 "gh": {"release"}, "mvn": {"deploy"}, "mvnw": {"deploy"},
                 "gradle": {"publish"}, "gradlew": {"publish"}, "dotnet": {"nuget"},
                 "vsce": {"publish"}, "release-cli": {"create"}, "docker": {"push"},
-                "helm": {"push"}}
+                "helm": {"push"},
+                # an Ansible role or collection to Galaxy (`role install` / `collection build`
+                # are not releases); two words where the subcommand has a group
+                "ansible-galaxy": {"import", "role import", "collection publish"}}
 _MANUAL_NAME = re.compile(r"(?i)release|publish")
 _PUBLISH_WORDS = re.compile(r"(?i)release|publish|push|upload|deploy")
 
@@ -86,7 +90,8 @@ def _publishes(hit: Hit) -> bool:
     args = [w for w in hit.words[1:] if not w.startswith("-")]
     if hit.words[0] == "docker" and "--push" in hit.words:
         return True  # docker buildx build --push
-    return bool(args) and args[0] in PUBLISH_RUNS[hit.words[0]]
+    table = PUBLISH_RUNS[hit.words[0]]
+    return bool(args) and (args[0] in table or " ".join(args[:2]) in table)
 
 
 class ReleaseAutomationDetector:
