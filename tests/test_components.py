@@ -14,7 +14,7 @@ from maturity_scan.assess.components import Component, _Coverage, discover, divi
 from maturity_scan.cli import main
 from maturity_scan.config import Components
 from maturity_scan.engine.scan import ScanOptions, ScanResult, scan_source
-from maturity_scan.engine.source import WorkTreeSource
+from maturity_scan.engine.source import GitRevisionSource, WorkTreeSource
 from maturity_scan.model import Evidence, Signal
 from maturity_scan.testing import scan_fixture
 from tests.gitrepo import commit, init
@@ -397,3 +397,21 @@ def test_a_job_or_step_working_directory_covers_that_component_only() -> None:
     assert cover(Evidence(".github/workflows/x.yml", 10)) == {"a", "web"}  # the job's: anywhere
     assert cover(Evidence(".github/workflows/x.yml", 14)) == {"a"}
     assert cover(Evidence(".github/workflows/x.yml", 1)) == {"a", "web"}
+
+
+def test_components_are_the_same_from_a_revision_and_from_the_cache(tmp_path: Path) -> None:
+    repo = tmp_path / "shop"
+    shutil.copytree(MONOREPO, repo)
+    init(repo)
+    rev = commit(repo, "five services")
+
+    def levels(source: Any, **opts: Any) -> list[tuple[str, Any]]:
+        rep = api.scan_report(source, "devex", ScanOptions(**{"jobs": 0, **opts}),
+                              components=Components())
+        return [(c["id"], c["path"], c["dimensions"][0]["level"]) for c in rep["components"]]
+
+    want = levels(WorkTreeSource(repo), cache=False)
+    assert want == levels(GitRevisionSource(repo, rev), cache=False)
+    cache = tmp_path / "cache"
+    assert want == levels(WorkTreeSource(repo), cache=True, cache_dir=cache)
+    assert want == levels(GitRevisionSource(repo, rev), cache=True, cache_dir=cache)  # answered
