@@ -9,6 +9,7 @@ each file analysed once into `links` records that `conclude` joins, with evidenc
 sides."""
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -19,7 +20,8 @@ from maturity_scan.sdk import Document, ParseError, RepoContext, Signal, ci, kin
 from maturity_scan.sdk.globs import compile_globs
 
 FACTS: dict[str, str] = {"jobs": "count", "runs_tests": "flag", "deploys": "flag",
-                         "environments": "set", "e2e_tests": "flag", "links": "records"}
+                         "environments": "set", "e2e_tests": "flag", "tests_before_merge": "flag",
+                         "links": "records"}
 # A deploy into a cluster the same script (or recipe) creates is an end-to-end test.
 CLUSTER_COMMANDS = {"kind": ("create",), "k3d": ("cluster",), "minikube": ("start",),
                     "ctlptl": ("create",)}
@@ -49,6 +51,114 @@ def _environment(job: ci.Job) -> str:
     return env if env and "$" not in env else ""
 
 
+# GitLab rule conditions and `only:` refs that keep a job to the default branch, tags,
+# schedules or manual runs: such a job does not test a change before it merges.
+_AFTER_MERGE = re.compile(r"CI_DEFAULT_BRANCH|CI_COMMIT_TAG|\bmain\b|\bmaster\b|\brelease|"
+                          r"schedule|\bweb\b|\bapi\b|trigger|pipeline\b", re.I)
+_BEFORE_MERGE = re.compile(r"merge_request|CI_MERGE_REQUEST|external_pull_request", re.I)
+_AFTER_REFS = {"main", "master", "tags", "schedules", "web", "api", "triggers", "pipelines",
+               "chat", "external", "/^release.*$/", "$CI_DEFAULT_BRANCH"}
+
+
+def _gitlab_before_merge(p: ci.Pipeline, job: ci.Job) -> bool:
+    """Whether a GitLab job runs on merge requests or on every branch (unless `workflow:`
+    `rules`, its own `rules` or `only`/`except` keep it to the default branch, tags or
+    schedules)."""
+    cfg = p.raw if isinstance(p.raw, dict) else {}
+    raw = job.raw if isinstance(job.raw, dict) else {}
+    workflow = cfg.get("workflow")
+    for rules in (workflow.get("rules") if isinstance(workflow, dict) else None,
+                  raw.get("rules")):
+        if isinstance(rules, list) and rules and not _rules_before_merge(rules):
+            return False
+    only, exc = raw.get("only"), raw.get("except")
+    refs = only.get("refs") if isinstance(only, dict) else only
+    if isinstance(refs, str):
+        refs = [refs]
+    if isinstance(refs, list) and refs and all(isinstance(r, str) and r in _AFTER_REFS
+                                               for r in refs):
+        return False
+    excepted = exc.get("refs") if isinstance(exc, dict) else exc
+    return not (isinstance(excepted, list) and ("branches" in excepted or
+                                                "merge_requests" in excepted and not refs))
+
+
+def _rules_before_merge(rules: list[Any]) -> bool:
+    for rule in rules:
+        if not isinstance(rule, dict) or rule.get("when") == "never":
+            continue
+        cond = rule.get("if")
+        if not isinstance(cond, str) or _BEFORE_MERGE.search(cond) or \
+                not _AFTER_MERGE.search(cond):
+            return True  # unconditional, on merge requests, or on any branch
+    return False
+
+
+def _circleci_before_merge(p: ci.Pipeline, job: ci.Job) -> bool:
+    """Whether a CircleCI job runs in a workflow on other branches than the default one."""
+    cfg = p.raw if isinstance(p.raw, dict) else {}
+    workflows = cfg.get("workflows")
+    if not isinstance(workflows, dict):
+        return True  # no workflows: every job of a 2.0 config runs on every push
+    for wf in workflows.values():
+        for entry in wf.get("jobs") or () if isinstance(wf, dict) else ():
+            name, spec = (entry, {}) if isinstance(entry, str) else \
+                next(iter(entry.items())) if isinstance(entry, dict) and entry else ("", {})
+            if name != job.id:
+                continue
+            filters = spec.get("filters") if isinstance(spec, dict) else None
+            branches = filters.get("branches") if isinstance(filters, dict) else None
+            only = branches.get("only") if isinstance(branches, dict) else None
+            only = [only] if isinstance(only, str) else only
+            if not only or not all(isinstance(b, str) and b in ("main", "master") for b in only):
+                return True
+    return False
+
+
+def _bitbucket_before_merge(p: ci.Pipeline, job: ci.Job) -> bool:
+    """Whether a Bitbucket step is in the `default` pipeline (every branch without its own)
+    or the `pull-requests` one."""
+    pipes = p.raw.get("pipelines") if isinstance(p.raw, dict) else None
+    for section in ("default", "pull-requests"):
+        node = pipes.get(section) if isinstance(pipes, dict) else None
+        groups = node.values() if isinstance(node, dict) else [node]
+        if any(s is job.raw for g in groups for s in _steps_in(g)):
+            return True
+    return False
+
+
+def _steps_in(node: Any, depth: int = 0) -> Iterator[Any]:
+    """The `step:` mappings of a Bitbucket pipeline section (also in `parallel`, `stage`)."""
+    if depth > 8:
+        return
+    for item in node if isinstance(node, list) else [node]:
+        if isinstance(item, dict):
+            if isinstance(item.get("step"), dict):
+                yield item["step"]
+            for key in ("parallel", "steps", "stage"):
+                if key in item:
+                    yield from _steps_in(item[key], depth + 1)
+
+
+def _azure_before_merge(p: ci.Pipeline, job: ci.Job) -> bool:
+    """Azure builds pull requests unless the pipeline says `pr: none`."""
+    pr = p.raw.get("pr", "") if isinstance(p.raw, dict) else ""
+    return pr not in ("none", False) and pr != []
+
+
+BEFORE_MERGE: dict[str, Callable[[ci.Pipeline, ci.Job], bool]] = {
+    "gitlab_ci": _gitlab_before_merge, "circleci": _circleci_before_merge,
+    "bitbucket_pipelines": _bitbucket_before_merge, "azure_pipelines": _azure_before_merge,
+}
+
+
+def before_merge(p: ci.Pipeline, job: ci.Job) -> bool:
+    """Whether a job runs before a change merges, where the system's file says (Jenkins: a
+    multibranch pipeline builds every branch and change request; its `when` is not read)."""
+    known = BEFORE_MERGE.get(p.system)
+    return known(p, job) if known else True
+
+
 def signals(p: ci.Pipeline, **facts: Any) -> Iterator[Signal]:
     """A job's `environment:` is one of `environments` when the job deploys (a deploy command
     or task, or, in a job with an environment, a cloud CLI's deploy verb or a copy to a host:
@@ -58,11 +168,14 @@ def signals(p: ci.Pipeline, **facts: Any) -> Iterator[Signal]:
     for job in p.jobs:
         env = _environment(job)
         deployed = False
+        merge = None
         for step in job.steps:
             test = shell.runs(step.run, shell.TESTS) if step.run else ""
             if test or _task_tests(step):
+                merge = before_merge(p, job) if merge is None else merge
                 yield signal(p.system, p.path, step.line,
-                             f"job {job.id} runs {test or step.uses}", runs_tests=True)
+                             f"job {job.id} runs {test or step.uses}", runs_tests=True,
+                             tests_before_merge=merge)
             deploy = shell.runs(step.run, shell.DEPLOYS) if step.run else ""
             if deploy.split(" ")[0] in CLUSTER_DEPLOYS and shell.runs(step.run, CLUSTER_COMMANDS):
                 yield signal(p.system, p.path, step.line,
@@ -75,6 +188,22 @@ def signals(p: ci.Pipeline, **facts: Any) -> Iterator[Signal]:
                              deploys=True)
         if env and deployed:
             yield _env_signal(p.system, p.path, job.line, job.id, env)
+
+
+_MERGE_EVENTS = {True: ("before_merge",), False: ("after_merge",)}
+
+
+def _narrow(sig: Signal, events: tuple[str, ...]) -> Signal | None:
+    """Tests a job reaches through a call run before merge when the job does (its call's
+    pseudo-events say; an include's calls carry none, so its jobs' own facts stay)."""
+    facts = dict(sig.facts)
+    if events and facts.get("runs_tests"):
+        facts["tests_before_merge"] = "before_merge" in events
+    supports = frozenset(k for k, v in facts.items() if v)
+    if not supports:
+        return None
+    return Signal(sig.kind, tuple(dataclasses.replace(e, supports=supports)
+                                  for e in sig.evidence), facts)
 
 
 def _env_signal(system: str, path: str, line: int, job: str, env: str) -> Signal:
@@ -156,7 +285,7 @@ class PipelineDetector:
         envs = {(r["p"], r["l"]): r["v"] for s in found for r in s.facts.get("links") or ()
                 if r.get("v")}
         done = set()
-        for sig in ci.conclude_calls(found, kind=self.id):
+        for sig in ci.conclude_calls(found, _narrow, kind=self.id):
             yield sig
             first = sig.evidence[0] if sig.evidence and sig.facts.get("deploys") else None
             env = envs.get((first.path, first.line)) if first else None
@@ -188,8 +317,10 @@ def _calls(doc: Document, p: ci.Pipeline, unit: str,
     out: list[dict[str, Any]] = []
     for job in p.jobs:
         env = _environment(job)
+        # own jobs (events given): whether they run before merge, as pseudo-events
+        job_events = _MERGE_EVENTS[before_merge(p, job)] if events is not None else None
         for step in job.steps:
             calls = ci.script_calls(doc, unit, f"job {job.id}", step, step.line,
-                                    max(spans.end(step.line), step.line + 1), "", events)
+                                    max(spans.end(step.line), step.line + 1), "", job_events)
             out += [{**c, "v": [env, job.line, job.id]} for c in calls] if env else calls
     return out

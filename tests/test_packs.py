@@ -172,3 +172,19 @@ def test_conftest_counts_when_it_runs_in_ci(case: str, met: bool) -> None:
     conftest counts when a CI step runs `conftest test` (opa.conftest_in_ci, shared.iac_checked)."""
     got = {(pack, rid): rungs(case, pack)[rid] for pack, rid in CONFTEST}
     assert got == {w: "met" if met else "missing" for w in CONFTEST}
+
+
+ON_CHANGE = [("devops", "delivery.tests_on_pull_requests"), ("kmm", "automation.automated_testing")]
+
+
+@pytest.mark.parametrize("case, met", [
+    ("gitlab_ci/positive_tests_before_merge", True), ("gitlab_ci/negative_tests_after_merge", False),
+    ("bitbucket_pipelines/positive_pull_requests", True),
+    ("bitbucket_pipelines/negative_tests_on_main", False),
+    ("circleci/negative_tests_on_main", False), ("azure_pipelines/negative_pr_none", False),
+])
+def test_tests_before_merge_in_every_ci(case: str, met: bool) -> None:
+    """Tests on every pull request, for the CIs other than GitHub too: a test job kept to the
+    default branch, tags or schedules does not test a change before it merges."""
+    got = {(pack, rid): rungs(case, pack)[rid] for pack, rid in ON_CHANGE}
+    assert got == {w: "met" if met else "missing" for w in ON_CHANGE}
