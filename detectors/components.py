@@ -104,7 +104,7 @@ class ComponentsDetector:
 
     def _catalog(self, doc: Document) -> Iterator[Signal]:
         for d in doc.yaml_documents:
-            if not isinstance(d, dict) or d.get("kind") != "Component" or \
+            if not isinstance(d, dict) or str(d.get("kind")).lower() != "component" or \
                     not str(d.get("apiVersion", "")).startswith("backstage.io/"):
                 continue
             meta = d.get("metadata") if isinstance(d.get("metadata"), dict) else {}

@@ -415,3 +415,9 @@ def test_components_are_the_same_from_a_revision_and_from_the_cache(tmp_path: Pa
     cache = tmp_path / "cache"
     assert want == levels(WorkTreeSource(repo), cache=True, cache_dir=cache)
     assert want == levels(GitRevisionSource(repo, rev), cache=True, cache_dir=cache)  # answered
+
+
+def test_the_catalog_kind_is_read_as_backstage_reads_it_whatever_its_case(tmp_path: Path) -> None:
+    root = make(tmp_path, {"services/a/catalog-info.yaml": CATALOG.format(name="a").replace(
+        "kind: Component", "kind: component")})
+    assert [c["name"] for c in components(scan_fixture(root))] == ["a"]
