@@ -18,6 +18,7 @@ from maturity_scan.reporters import org as org_report
 from tests.github_server import GitHubServer
 from tests.test_backstage import validate as validate_backstage
 from tests.test_org import run_cli
+from tests.test_portal import validate as validate_portal
 
 
 def _result(name: str, levels: dict[str, float], blocking: dict[str, list[str]] | None = None,
@@ -161,7 +162,8 @@ def test_org_components_rows_team_view_and_export_through_the_server(
     server.add_repo("acme", "infra", PLAIN)
     server.state.teams["acme"] = {"platform": ["mono", "infra"], "payments": []}
     out = tmp_path / "out"
-    done = run_cli(server, out, "--components", "--teams", workers=2)
+    done = run_cli(server, out, "--components", "--teams", "--export", "backstage",
+                   "--export", "portal", workers=2)
     assert done.returncode == 0, done.stderr
     summary = json.loads((out / "org.json").read_text())
     by_repo = {r["repository"]: r for r in summary["repositories"]}
@@ -216,6 +218,21 @@ def test_org_components_rows_team_view_and_export_through_the_server(
     refs = sorted(f"{f['entity']['namespace']}/{f['entity']['name']}" for f in doc["facts"])
     assert refs == ["billing/payments", "default/orders", "default/web"]
 
+    # the org's exports: every component of the monorepo, and the plain repository itself
+    org_doc = json.loads((out / "backstage.json").read_text())
+    validate_backstage(org_doc)
+    assert sorted((f["entity"]["namespace"], f["entity"]["name"]) for f in org_doc["facts"]) == [
+        ("billing", "payments"), ("default", "infra"), ("default", "orders"), ("default", "web")]
+    assert org_doc["target"] == {"path": "acme"} and org_doc["pack"] == "devops"
+    infra = json.loads((out / "repos" / "acme_infra.json").read_text())
+    infra_facts = next(f for f in org_doc["facts"] if f["entity"]["name"] == "infra")
+    assert infra_facts["facts"]["iac_level"] == next(
+        d["level"] for d in infra["dimensions"] if d["id"] == "iac")
+    assert infra_facts["timestamp"] == infra["scanned_at"].replace("+00:00", "Z")
+    portal_doc = json.loads((out / "portal.json").read_text())
+    validate_portal(portal_doc)
+    assert sorted(portal_doc["cortex_bulk"]["values"]) == ["infra", "orders", "payments", "web"]
+
     # payments loses its workflow: the next run names the component that regressed
     server.push("acme", "mono", {"README.md": MONOREPO["README.md"] + "\nmoved\n"},
                 delete=(".github/workflows/payments.yml",))
@@ -236,6 +253,8 @@ def test_org_components_rows_team_view_and_export_through_the_server(
     assert all("components" not in r for r in summary["repositories"])
     assert "component" not in [r["status"] for r in csv.DictReader(
         io.StringIO((out / "org.csv").read_text()))]
+    # (exports are written only when asked: the earlier files stay as they were)
+    assert json.loads((out / "backstage.json").read_text()) == org_doc
 
 
 def test_names_from_a_catalog_never_run_as_spreadsheet_formulas(tmp_path: Path) -> None:
@@ -252,3 +271,23 @@ def test_names_from_a_catalog_never_run_as_spreadsheet_formulas(tmp_path: Path) 
                             "'@SUM(1+1)"]
     teams = [r[0] for r in csv.reader(io.StringIO(org_report.teams_csv(summary)))][1:]
     assert "'+cmd|' /C calc'!A0" in teams and "'@SUM(1+1)" in teams
+
+
+def test_an_org_export_keeps_names_unique_across_repositories() -> None:
+    from tests.test_backstage import component
+    base = {"schema_version": 1, "tool": {"name": "maturity-scan", "version": "1"},
+            "pack": "devops", "scanned_at": "2026-11-25T16:00:00+00:00", "signals": [],
+            "dimensions": [{"id": "iac", "title": "IaC", "level": 2, "requirements": []}]}
+    a = {**base, "target": {"path": "acme/shop"}}
+    a["components"] = [component(a, "api", "api", "services/api", "services_root")]
+    b = {**base, "target": {"path": "acme/api"}, "scanned_at": "2026-11-25T17:00:00+00:00"}
+    b["components"] = [component(b, "api", "api", "svc/api", "services_root"),
+                       component(b, "api-2", "api", "cmd/api", "services_root")]
+    c = {**base, "target": {"path": "acme/web"}, "pack": "devex"}  # another pack: left out
+    doc = backstage.export_org(iter([a, b, c]), "devops", "acme")
+    assert doc is not None
+    validate_backstage(doc)
+    assert [f["entity"]["name"] for f in doc["facts"]] == ["api", "api-api", "api-api-2"]
+    assert doc["scanned_at"] == "2026-11-25T17:00:00Z"
+    assert backstage.export_org(iter([c]), "devops", "acme") is None
+    assert backstage.render_org(iter([]), "devops", "acme") == ""

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from maturity_scan import api
+from maturity_scan import api, reporters
 from maturity_scan.cli import checks
 from maturity_scan.engine.scan import DEFAULT_MAX_FILE_BYTES
 from maturity_scan.errors import GateFailed, UsageError
@@ -53,6 +53,9 @@ _OWNER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
               help="Exit 1 when any repository regressed since the previous run into OUT.")
 @click.option("--teams", is_flag=True, help="Levels per GitHub team (/orgs/ORG/teams), else "
               "per CODEOWNERS owner; with --components, by component owners where known.")
+@click.option("--export", "exports", multiple=True, type=click.Choice(("backstage", "portal")),
+              help="Also write OUT/backstage.json (Tech Insights facts) or OUT/portal.json "
+              "(Cortex, OpsLevel) for every repository and component; repeatable.")
 @click.option("--components", is_flag=True, help="Also assess each component (service) of "
               "every repository, as `scan --components` does: org.csv gets a row per "
               "component with its owner.")
@@ -61,7 +64,7 @@ def org_command(owner: str, api_url: str, out: Path, cache: Path | None, workers
                 topics: tuple[str, ...], match: str | None, resume: bool, full_clone: bool,
                 timeout: float, repo_timeout: float, max_file_size: int, max_wait: float,
                 dask_scheduler: str | None, fail_on_regression: bool, teams: bool,
-                components: bool) -> None:
+                components: bool, exports: tuple[str, ...]) -> None:
     """Scan every repository of OWNER (an organization, else a user). The token comes from
     GITHUB_TOKEN or GH_TOKEN only, and goes only to the API's host and its clone host."""
     if pack:
@@ -98,9 +101,11 @@ def org_command(owner: str, api_url: str, out: Path, cache: Path | None, workers
         else:
             click.echo(("\n" if progress and line.startswith("done") else "") + line, err=True)
 
+    portal_exports = {f"{e}.json": reporters.FORMATS[e].render_org for e in exports}
     try:
         summary = org.run(settings, client, filters, executor=executor, token=token, log=log,
-                          outputs=org.Outputs(page=html.render, files=org_report.FILES))
+                          outputs=org.Outputs(page=html.render, files=org_report.FILES,
+                                              exports=portal_exports))
     except github.GitHubError as e:
         raise UsageError(str(e)) from None
     click.echo(f"{summary['org']}: {len(summary['repositories'])} repositories -> {out}/org.html")

@@ -20,7 +20,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -40,6 +40,7 @@ STATE = "repos.json"  # the listing of this run, for --resume
 LOCK = ".lock"  # held (flock) by the run writing into a folder
 DEFAULT_REPO_TIMEOUT: float = 600
 Render = Callable[[dict[str, Any]], str]
+ExportRender = Callable[[Iterable[dict[str, Any]], str, str], str]
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,9 @@ class Outputs:
 
     page: Render | None = None
     files: Mapping[str, Render] = field(default_factory=dict)
+    # file name -> renderer of the run's reports in its pack (`org --export`: portal exports),
+    # handed the reports one at a time, the pack and the org; "" when there is nothing
+    exports: Mapping[str, ExportRender] = field(default_factory=dict)
 
 
 @dataclass
@@ -427,6 +431,7 @@ def _run(settings: OrgSettings, client: Client, filters: Filters, executor: Exec
         summary["listing_warnings"] = list(client.warnings)
         summary["listing_skipped"] = client.skipped
     write_outputs(settings.out, summary, outputs.files)
+    write_exports(settings.out, summary, outputs.exports)
     counts = Counter(r["status"] for r in results)
     log("done: " + ", ".join(f"{v} {k}" + (" (no clone, no scan)" if k == "unchanged" else "")
                              for k, v in sorted(counts.items())))
@@ -636,6 +641,29 @@ def record_history(out: Path, summary: dict[str, Any]) -> None:
 def regressions(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The repositories (and dimensions) that regressed since the previous run."""
     return list((summary.get("change") or {}).get("regressed") or [])
+
+
+def write_exports(out: Path, summary: Mapping[str, Any],
+                  exports: Mapping[str, ExportRender]) -> None:
+    """The portal exports of every repository scored in the run's pack, its report read back
+    from repos/ one at a time; an export with nothing in it is not left behind."""
+    names = [r["repository"] for r in summary["repositories"]
+             if "levels" in r and r.get("pack") == summary["pack"]]
+
+    def reports() -> Iterator[dict[str, Any]]:
+        for name in names:
+            try:
+                yield json.loads(_report_path(out, name).read_bytes())
+            except (OSError, ValueError):
+                continue
+
+    for fname, render in exports.items():
+        text = render(reports(), summary["pack"], summary["org"])
+        if text:
+            _write_text(out / fname, text)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(out / fname)
 
 
 def write_outputs(out: Path, summary: dict[str, Any],

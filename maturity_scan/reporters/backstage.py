@@ -90,26 +90,46 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def entities(report: dict[str, Any]) -> list[Entity]:
-    """One entity per component of the report (names made unique with the component id when
-    two share one), else one for the repository."""
+def entities(report: dict[str, Any],
+             taken: dict[tuple[str, str], str] | None = None) -> list[Entity]:
+    """One entity per component of the report, else one for the repository. A name already
+    given (`taken`: namespace and name -> the repository that has it; an org export shares it
+    across repositories) gets the component's id appended within one repository, the
+    repository's name across two."""
+    taken = {} if taken is None else taken
+    repo = str(report.get("target", {}).get("path") or repository_name(report))
+    short = repository_name(report)
     components = [c for c in report.get("components") or [] if isinstance(c, dict)]
     if not components:
-        return [Entity(repository_name(report), DEFAULT_NAMESPACE, "", None, None,
-                       report["dimensions"], None)]
+        return [Entity(_unique(DEFAULT_NAMESPACE, [short, entity_name(repo)], repo, taken),
+                       DEFAULT_NAMESPACE, "", None, None, report["dimensions"], None)]
     out: list[Entity] = []
-    seen: set[tuple[str, str]] = set()
     for c in components:
         from_catalog = (c.get("source") or {}).get("kind") == "backstage"
         raw = str(c.get("name") or c.get("id") or "unnamed")
         name = _kept_name(raw) if from_catalog else entity_name(raw)
         namespace = _namespace(report, c)
-        if (namespace, name.lower()) in seen:
-            name = entity_name(f"{name}-{c.get('id') or len(out)}")
-        seen.add((namespace, name.lower()))
-        out.append(Entity(name, namespace, str(c.get("path") or ""), c.get("owner"),
-                          c.get("type"), c.get("dimensions") or [], str(c.get("id") or name)))
+        cid = str(c.get("id") or name)
+        other = taken.get((namespace, name.lower()))
+        tries = [name, *([f"{name}-{short}"] if other not in (None, repo) else []),
+                 f"{name}-{cid}", f"{name}-{short}-{cid}"]
+        out.append(Entity(_unique(namespace, [tries[0], *map(entity_name, tries[1:])], repo,
+                                  taken),
+                          namespace, str(c.get("path") or ""), c.get("owner"), c.get("type"),
+                          c.get("dimensions") or [], cid))
     return out
+
+
+def _unique(namespace: str, tries: Sequence[str], repo: str,
+            taken: dict[tuple[str, str], str]) -> str:
+    """The first of `tries` not taken yet (else the last with `-2`, `-3`…), now taken."""
+    name = next((n for n in tries if (namespace, n.lower()) not in taken), "")
+    n = 1
+    while not name or (namespace, name.lower()) in taken:
+        n += 1
+        name = entity_name(f"{tries[-1]}-{n}")
+    taken[(namespace, name.lower())] = repo
+    return name
 
 
 def fact_name(dimension: str, what: str) -> str:
@@ -165,21 +185,55 @@ def facts_of(entity: Entity) -> dict[str, Any]:
     return facts
 
 
+def _entity_facts(report: dict[str, Any],
+                  taken: dict[tuple[str, str], str]) -> list[dict[str, Any]]:
+    stamp = timestamp(report)
+    return [{"entity": {"namespace": e.namespace, "kind": KIND, "name": e.name},
+             "timestamp": stamp, "facts": facts_of(e)} for e in entities(report, taken)]
+
+
 def export(report: dict[str, Any]) -> dict[str, Any]:
     """The export document of one report (one pack)."""
     dims = [(d["id"], d.get("title", d["id"])) for d in report["dimensions"]]
-    stamp = timestamp(report)
     target = {k: v for k, v in report.get("target", {}).items() if v is not None}
     return {
         "schema_version": EXPORT_VERSION,
         "generator": {"name": "maturity-scan",
                       "version": report.get("tool", {}).get("version", "")},
         "pack": report["pack"],
-        "scanned_at": stamp,
+        "scanned_at": timestamp(report),
         "target": target,
         "retriever": retriever(report["pack"], dims),
-        "facts": [{"entity": {"namespace": e.namespace, "kind": KIND, "name": e.name},
-                   "timestamp": stamp, "facts": facts_of(e)} for e in entities(report)],
+        "facts": _entity_facts(report, {}),
+    }
+
+
+def export_org(reports: Iterable[dict[str, Any]], pack: str, org: str) -> dict[str, Any] | None:
+    """One export of an org run's reports in `pack` (others are left out, as in the org's
+    aggregates): the entities of every repository, names unique across them, each fact with
+    its repository's scan time; None when no report is in that pack. `reports` is read once,
+    one at a time (an org's reports are not all held)."""
+    facts: list[dict[str, Any]] = []
+    taken: dict[tuple[str, str], str] = {}
+    first: dict[str, Any] | None = None
+    for report in reports:
+        if report.get("pack") != pack:
+            continue
+        if first is None:
+            first = {k: report[k] for k in ("pack", "dimensions", "tool")}
+        facts += _entity_facts(report, taken)
+    if first is None:
+        return None
+    return {
+        "schema_version": EXPORT_VERSION,
+        "generator": {"name": "maturity-scan",
+                      "version": first.get("tool", {}).get("version", "")},
+        "pack": pack,
+        "scanned_at": max(f["timestamp"] for f in facts),
+        "target": {"path": org},
+        "retriever": retriever(pack, [(d["id"], d.get("title", d["id"]))
+                                      for d in first["dimensions"]]),
+        "facts": facts,
     }
 
 
@@ -200,3 +254,10 @@ def render_many(reports: Sequence[dict[str, Any]]) -> str:
 def builtin_fact_schemas(packs: Iterable[Any]) -> dict[str, Any]:
     """What `maturity_scan/schema/backstage-facts.json` holds: each pack's retriever."""
     return {p.id: retriever(p.id, [(d.id, d.title) for d in p.dimensions]) for p in packs}
+
+
+def render_org(reports: Iterable[dict[str, Any]], pack: str, org: str) -> str:
+    """`org --export backstage`: the facts of every repository (and component) of the run;
+    "" when no report is in `pack`."""
+    doc = export_org(reports, pack, org)
+    return dumps(doc) if doc is not None else ""

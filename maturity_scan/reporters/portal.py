@@ -14,7 +14,7 @@ property definition takes."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from maturity_scan.reporters.backstage import (Entity, dumps, entities, met_ids,
@@ -47,27 +47,51 @@ def value(report: dict[str, Any], entity: Entity) -> dict[str, Any]:
     return out
 
 
-def export(report: dict[str, Any]) -> dict[str, Any]:
-    k = key(report["pack"])
-    description = f"maturity-scan levels ({report['pack']} pack)"
+def _document(reports: Iterable[dict[str, Any]], pack: str) -> dict[str, Any] | None:
+    """The export of `reports` in `pack` (others left out), entity names unique across them;
+    None when there is none."""
+    k = key(pack)
+    description = f"maturity-scan levels ({pack} pack)"
     items = []
     bulk: dict[str, list[dict[str, Any]]] = {}
-    for e in entities(report):
-        v = value(report, e)
-        items.append({
-            "name": e.name, "path": e.path, "owner": e.owner,
-            "cortex": {"tag": e.name, "body": {"key": k, "value": v, "description": description}},
-            "opslevel": {"alias": e.name, "body": {
-                "query": OPSLEVEL_MUTATION,
-                "variables": {"input": {"owner": {"alias": e.name}, "definition": {"alias": k},
-                                        "value": json.dumps(v, sort_keys=True)}}}},
-        })
-        bulk.setdefault(e.name, []).append({"key": k, "value": v})
+    taken: dict[tuple[str, str], str] = {}
+    stamps: list[str] = []
+    version = ""
+    for report in reports:
+        if report.get("pack") != pack:
+            continue
+        version = version or report.get("tool", {}).get("version", "")
+        stamps.append(timestamp(report))
+        for e in entities(report, taken):
+            v = value(report, e)
+            items.append({
+                "name": e.name, "path": e.path, "owner": e.owner,
+                "cortex": {"tag": e.name,
+                           "body": {"key": k, "value": v, "description": description}},
+                "opslevel": {"alias": e.name, "body": {
+                    "query": OPSLEVEL_MUTATION,
+                    "variables": {"input": {"owner": {"alias": e.name},
+                                            "definition": {"alias": k},
+                                            "value": json.dumps(v, sort_keys=True)}}}},
+            })
+            bulk.setdefault(e.name, []).append({"key": k, "value": v})
+    if not stamps:
+        return None
     return {"schema_version": EXPORT_VERSION,
-            "generator": {"name": "maturity-scan",
-                          "version": report.get("tool", {}).get("version", "")},
-            "pack": report["pack"], "scanned_at": timestamp(report), "key": k,
+            "generator": {"name": "maturity-scan", "version": version},
+            "pack": pack, "scanned_at": max(stamps), "key": k,
             "entities": items, "cortex_bulk": {"values": bulk}}
+
+
+def export(report: dict[str, Any]) -> dict[str, Any]:
+    doc = _document([report], report["pack"])
+    assert doc is not None
+    return doc
+
+
+def export_org(reports: Iterable[dict[str, Any]], pack: str) -> dict[str, Any] | None:
+    """One export of an org run's reports in `pack` (read one at a time)."""
+    return _document(reports, pack)
 
 
 def render(report: dict[str, Any]) -> str:
@@ -77,3 +101,9 @@ def render(report: dict[str, Any]) -> str:
 def render_many(reports: Sequence[dict[str, Any]]) -> str:
     """`--pack all`: one export per pack (each pack is its own key)."""
     return dumps({"schema_version": EXPORT_VERSION, "exports": [export(r) for r in reports]})
+
+
+def render_org(reports: Iterable[dict[str, Any]], pack: str, org: str) -> str:
+    """`org --export portal`: every repository's (and component's) value; "" when none."""
+    doc = export_org(reports, pack)
+    return dumps(doc) if doc is not None else ""
