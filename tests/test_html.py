@@ -53,6 +53,32 @@ class _Loads(HTMLParser):
                        or (k == "style" and "url(" in (v or ""))]
 
 
+class _Balance(HTMLParser):
+    """Every element the templates open is closed, in order (void elements aside)."""
+    VOID = {"meta", "br", "img", "link", "input", "hr", "col", "source", "wbr"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.open: list[str] = []
+        self.wrong: list[tuple[str, list[str]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in self.VOID:
+            self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.open or self.open[-1] != tag:
+            self.wrong.append((tag, self.open[-3:]))
+        elif self.open:
+            self.open.pop()
+
+
+def _balanced(page: str) -> None:
+    check = _Balance()
+    check.feed(page)
+    assert check.wrong == [] and check.open == [], (check.wrong[:3], check.open)
+
+
 def _no_external_resource(page: str) -> None:
     """Self-contained: no element or style that loads anything."""
     loads = _Loads()
@@ -66,6 +92,8 @@ def test_scan_page_says_when_what_and_with_what(platform: dict[str, Any]) -> Non
     page = html.render(platform)
     assert page.startswith("<!doctype html>") and "<script" not in page
     _no_external_resource(page)
+    _balanced(page)
+    _balanced(html.render_many([platform, platform]))
     assert f"<time datetime='{platform['scanned_at']}'>" in page
     commit = platform["target"]["commit"]
     assert f"<code title='{commit}'>{commit[:12]}</code>" in page
@@ -156,6 +184,7 @@ def test_org_page_from_its_template(platform: dict[str, Any]) -> None:
     page = org_report.html(summary)
     assert page.count("<script>") == 1  # the sorting script, inline
     _no_external_resource(page)
+    _balanced(page)
     assert "<b>x</b>" not in page and "acme/&lt;b&gt;x&lt;/b&gt;" in page
     assert "repos/acme__b_x__b_.html#iac" in page  # safe_name of the raw name
     assert "acme/gone\\x1b[2J: clone &lt;i&gt;" in page  # not scanned, with its reason
@@ -199,6 +228,7 @@ def test_components_and_unsupported_ci_are_shown(tmp_path: Path) -> None:
                  "--format", "json", "-o", str(out), "-q"]) == 0
     rep = json.loads(out.read_text())
     page = html.render(rep)
+    _balanced(page)
     names = [c["name"] for c in rep["components"]]
     assert names and f"Components ({len(names)})</h2>" in page
     for c in rep["components"]:
@@ -253,6 +283,7 @@ def test_a_report_without_optional_fields_renders(platform: dict[str, Any]) -> N
             d.pop(key, None)
     rep["stats"] = {"files_indexed": 1, "files_read": 1}
     page = html.render(rep)
+    _balanced(page)
     assert "<dt>scanned</dt><dd>-</dd>" in page and "<dt>commit</dt><dd>-</dd>" in page
     assert "<h1>devops: " in page and "<h2 id='iac'>" in page
     assert "from 1 files read of 1 indexed." in page
