@@ -291,3 +291,24 @@ def test_an_org_export_keeps_names_unique_across_repositories() -> None:
     assert doc["scanned_at"] == "2026-11-25T17:00:00Z"
     assert backstage.export_org(iter([c]), "devops", "acme") is None
     assert backstage.render_org(iter([]), "devops", "acme") == ""
+
+
+def test_components_on_a_dask_cluster(server: GitHubServer, tmp_path: Path) -> None:
+    """The flag travels in the task (no secret does): a worker scans per component too."""
+    distributed = pytest.importorskip("distributed")
+    from maturity_scan.org import github
+    server.add_repo("acme", "mono", MONOREPO)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        summary = org.run(org.OrgSettings("acme", tmp_path / "out", tmp_path / "cache",
+                                          components=True, teams=True),
+                          github.Client(f"{server.url}/api", None, sleep=lambda s: None),
+                          github.Filters(), executor=client.get_executor(), log=lambda s: None)
+    (mono,) = summary["repositories"]
+    assert mono["status"] == "scanned", mono
+    assert sorted(c["name"] for c in mono["components"]) == ["orders", "payments", "web"]
+    # no GitHub teams: CODEOWNERS owners, with payments under its own owner
+    assert {t["team"]: t["members"] for t in summary["teams"]} == {
+        "@acme/platform": ["acme/mono:orders", "acme/mono:web"],
+        "group:default/payments": ["acme/mono:payments"]}
