@@ -32,12 +32,16 @@ def validate(doc: dict[str, Any]) -> None:
         schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER).validate(doc)
 
 
-@pytest.fixture(scope="module")
-def report() -> dict[str, Any]:
+def kubify_report() -> dict[str, Any]:
     """A real report of the Kubify fixture (devops pack: several dimensions, some met)."""
     rep = api.scan_report(WorkTreeSource(KUBIFY), "devops", ScanOptions(jobs=0, cache=False))
     rep["scanned_at"] = STAMP
     return rep
+
+
+@pytest.fixture(scope="module")
+def report() -> dict[str, Any]:
+    return kubify_report()
 
 
 def component(rep: dict[str, Any], cid: str, name: str, path: str, kind: str, *,
@@ -77,8 +81,8 @@ def test_a_repository_without_components_is_one_entity_named_after_its_folder(
     assert doc["retriever"]["entityFilter"] == [{"kind": "component"}]
 
 
-@pytest.mark.parametrize("path, name", [("acme/svc-00", "svc-00"), ("../Billing API/", "Billing-API"),
-                                        ("x/..", None)])
+@pytest.mark.parametrize("path, name", [("acme/svc-00", "svc-00"),
+                                        ("../Billing API/", "Billing-API"), ("x/..", None)])
 def test_repository_names(report: dict[str, Any], path: str, name: str | None) -> None:
     rep = {**report, "target": {"path": path, "revision": None}}
     got = backstage.export(rep)["facts"][0]["entity"]["name"]

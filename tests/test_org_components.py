@@ -114,7 +114,8 @@ def test_org_csv_and_md_rows_per_component_and_team(tmp_path: Path) -> None:
     md = org_report.markdown(summary)
     assert "| team | repositories | components | iac |" in md.replace(" delivery |", "")
     assert "| platform | 2 | 2 | 2 | 1.33 |" in md
-    assert "- platform: " in md and "`delivery.ci_pipeline`, lifts acme/infra, acme/mono:orders" in md
+    assert "- platform: " in md
+    assert "`delivery.ci_pipeline`, lifts acme/infra, acme/mono:orders" in md
 
 
 # --- end to end: a monorepo with components behind the loopback GitHub server --------------

@@ -13,7 +13,7 @@ import pytest
 from referencing import Registry, Resource
 
 from maturity_scan.reporters import portal
-from tests.test_backstage import component, report  # noqa: F401  (a fixture)
+from tests.test_backstage import component, kubify_report
 
 
 def shipped(name: str) -> dict[str, Any]:
@@ -21,6 +21,11 @@ def shipped(name: str) -> dict[str, Any]:
 
 
 VALUE = shipped("portal-value.schema.json")
+
+
+@pytest.fixture(scope="module")
+def report() -> dict[str, Any]:
+    return kubify_report()
 
 
 def validate(doc: dict[str, Any]) -> None:
@@ -33,7 +38,7 @@ def validate(doc: dict[str, Any]) -> None:
 
 
 def test_one_value_per_component_in_cortex_and_opslevel_bodies(
-        report: dict[str, Any]) -> None:  # noqa: F811
+        report: dict[str, Any]) -> None:
     rep = dict(report)
     rep["components"] = [
         component(report, "payments", "payments", "services/payments", "backstage",
@@ -72,7 +77,7 @@ def test_one_value_per_component_in_cortex_and_opslevel_bodies(
 
 
 def test_a_repository_without_components_and_broken_shapes(
-        report: dict[str, Any]) -> None:  # noqa: F811
+        report: dict[str, Any]) -> None:
     doc = portal.export(report)
     validate(doc)
     assert [e["name"] for e in doc["entities"]] == ["kubify-platform"]
