@@ -70,8 +70,8 @@ def test_bad_config_names_the_key(tmp_path: Path) -> None:
     done = run("scan", str(tmp_path))
     assert done.returncode == 2
     assert done.stderr.strip() == (f"maturity-scan: {tmp_path}/.maturity-scan.yaml: waivers: "
-                                   "unknown key (known: archetype, exclude, gate, "
-                                   "include_set_aside, pack, rules, waive)")
+                                   "unknown key (known: archetype, components, exclude, "
+                                   "gate, include_set_aside, pack, rules, waive)")
 
 
 def test_config_waiver_is_shown(tmp_path: Path) -> None:
