@@ -1,6 +1,6 @@
 """Schema migrations other than Alembic: Flyway, Liquibase, Django, Rails, Prisma,
-golang-migrate, Knex, Sequelize, TypeORM and EF Core, each recognised by its own file layout
-*and* content (a `0001_x.py` that is not a Django `Migration` class does not count).
+golang-migrate, Knex, Sequelize, TypeORM, EF Core, Laravel and Doctrine, each recognised by its
+own file layout *and* content (a `0001_x.py` that is not a Django `Migration` class does not count).
 Source files are read as text, never run.
 
 `runs_in` says where the migrations are applied by automation (`manage.py migrate`, `rails
@@ -30,6 +30,8 @@ _KNEX = re.compile(r"(exports\.up\s*=|export\s+(async\s+)?function\s+up\s*\(|\bu
 _SEQUELIZE = re.compile(r"\bup\s*[:(]?[^\n]*\bqueryInterface\b")
 _TYPEORM = re.compile(r"\bimplements\s+MigrationInterface\b")
 _EFCORE = re.compile(r":\s*Migration\b[\s\S]*\bMigrationBuilder\b")
+_LARAVEL = re.compile(r"\bextends\s+Migration\b")  # with `use Illuminate\Database\Migrations\…`
+_DOCTRINE = re.compile(r"\bextends\s+AbstractMigration\b")
 _LIQUIBASE = re.compile(r"databaseChangeLog|^--\s*liquibase formatted sql", re.MULTILINE | re.IGNORECASE)
 
 
@@ -44,7 +46,8 @@ class DbMigrationsDetector:
                 "**/migration/*.sql", "**/migrations/**/*.sql", "**/sql/*.sql",
                 "**/migrations/[0-9][0-9][0-9][0-9]_*.py", "**/db/migrate/*.rb",
                 "**/migrations/*.{js,ts,cjs,mjs}", "**/migration/*.{js,ts}",
-                "**/Migrations/*.cs", "*changelog*.{xml,yaml,yml,json,sql}",
+                "**/Migrations/*.cs", "**/database/migrations/*.php",
+                "**/migrations/Version*.php", "*changelog*.{xml,yaml,yml,json,sql}",
                 "**/changelog/**/*.{xml,yaml,yml,sql}", "**/changelogs/**/*.{xml,yaml,yml,sql}")
     patterns = (*FILES, *ci.CI_PATTERNS, *DOCKERFILES, "*.sh", "**/*.y{a,}ml")
 
@@ -88,6 +91,12 @@ class DbMigrationsDetector:
             return ("django", doc.line_of(_DJANGO)) if _DJANGO.search(text) else ("", None)
         if name.endswith(".rb"):
             return ("rails", doc.line_of(_RAILS)) if _RAILS.search(text) else ("", None)
+        if name.endswith(".php"):
+            if _LARAVEL.search(text) and "Illuminate\\Database\\Migrations" in text:
+                return "laravel", doc.line_of(_LARAVEL)
+            if _DOCTRINE.search(text) and "Doctrine\\Migrations" in text:
+                return "doctrine", doc.line_of(_DOCTRINE)
+            return "", None
         if name.endswith(".cs"):
             if _EFCORE.search(text) and not name.endswith(("ModelSnapshot.cs", ".Designer.cs")):
                 return "ef-core", doc.line_of(r":\s*Migration\b")
