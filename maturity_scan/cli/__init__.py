@@ -82,6 +82,9 @@ def cli(ctx: click.Context, no_color: bool) -> None:
     env = os.environ
     if no_color or env.get("NO_COLOR") or env.get("TERM") == "dumb":
         ctx.color = False  # click.echo drops styles in every subcommand
+    if no_color and "NO_COLOR" not in env:  # and rich (progress) reads NO_COLOR
+        env["NO_COLOR"] = "1"
+        ctx.call_on_close(lambda: env.pop("NO_COLOR", None))
 
 
 cli.commands = _Commands(COMMANDS)

@@ -9,7 +9,7 @@ import click
 
 from maturity_scan import api, config, reporters
 from maturity_scan.cli import checks
-from maturity_scan.cli.scan import outputs
+from maturity_scan.cli.scan import outputs, terminal_width
 from maturity_scan.cli.options import (emit, no_cache_option, quiet_option, rules_dir_option,
                                        scan_options)
 from maturity_scan.engine.source import GitRevisionSource, WorkTreeSource
@@ -115,7 +115,8 @@ def diff_command(path: Path, base: str | None, head: str | None, pack: str | Non
                 diff.locate_lost(changes, base_source, head_source)
                 body = sarif.render(after, pack=chosen, diff=changes, workflow=workflow_file())
             else:
-                body = diff_report.render(changes, failures=verdict.failures, fmt=kind)
+                body = diff_report.render(changes, failures=verdict.failures, fmt=kind,
+                                          width=terminal_width() if target is None else None)
             bodies.append((body, target))
     for body, target in bodies:
         emit(body, target)

@@ -46,4 +46,5 @@ def explain_command(args: tuple[str, ...], rev: str | None, pack: str | None, fm
     rep = api.scan_report(source, chosen.id, scan_options(cfg, checks.jobs(jobs)), rule_dirs=dirs,
                           waivers=cfg.waivers, archetypes=cfg.archetypes)
     checks.stamp([rep], source)
-    emit(explain.render(rep, dimension_id=dim, fmt=fmt), None)
+    from maturity_scan.cli.scan import terminal_width
+    emit(explain.render(rep, dimension_id=dim, fmt=fmt, width=terminal_width()), None)

@@ -50,6 +50,8 @@ def history_command(path: Path, tags: bool, last: int | None, since: str | None,
     with progress.Progress("revisions scanned", len(revs), enabled=show_progress()) as shown:
         hist = history.levels_over_time(path, revs, pack, ScanOptions(cache=use_cache()),
                                         rule_dirs=rule_dirs, step=shown.advance)
-    emit(history_report.render(hist, fmt=fmt), output)
+    from maturity_scan.cli.scan import terminal_width
+    emit(history_report.render(hist, fmt=fmt,
+                               width=terminal_width() if output is None else None), output)
     if chart:
         history_report.chart(hist, chart)

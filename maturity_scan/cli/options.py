@@ -29,10 +29,10 @@ def emit(content: str, output: Path | None) -> None:
     # to stdout or to a file never fails on such a name.
     content = report.valid_unicode(content)
     if output is None:
-        click.echo(content, nl=False)
+        click.echo(content, nl=False)  # styles dropped unless colour is wanted on a terminal
     else:
         try:
-            output.write_text(content, encoding="utf-8")
+            output.write_text(click.unstyle(content), encoding="utf-8")  # a file: no styles
         except OSError as e:  # checked before the work; this is a race, still the user's path
             raise UsageError(f"{output}: cannot write ({e.strerror or type(e).__name__})") \
                 from None

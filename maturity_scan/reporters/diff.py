@@ -6,12 +6,17 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from maturity_scan.report import visible
+from maturity_scan.report import for_display, map_strings, visible
 from maturity_scan.reporters import markdown
-from maturity_scan.reporters.text import where
+from maturity_scan.reporters.text import Page, where
+
+# words of the verdict, styled wherever they stand in a line
+STYLES = {"REGRESSED": "bold red", "FAILED": "bold red", "improved": "green", "passed": "green"}
 
 
-def _text(diff: dict[str, Any], failures: Sequence[str]) -> str:
+def _text(diff: dict[str, Any], failures: Sequence[str], width: int | None = None) -> str:
+    diff = for_display(diff)  # a repository's paths and names cannot drive the terminal
+    failures = map_strings(list(failures), visible)
     out = [f"{diff['pack_title']}: {(diff['base'].get('revision') or '')[:12]} -> "
            f"{(diff['head'].get('revision') or 'working tree')[:12]}"]
     for d in diff["dimensions"]:
@@ -43,14 +48,18 @@ def _text(diff: dict[str, Any], failures: Sequence[str]) -> str:
     for s in diff["signals_gained"]:
         out.append(f"  evidence added: {s['kind']}")
     out.append("gate: " + ("FAILED\n  " + "\n  ".join(failures) if failures else "passed"))
-    return "\n".join(out) + "\n"
+    page = Page()
+    page.styled("\n".join(out), STYLES)
+    return page.render(width)
 
 
-def render(diff: dict[str, Any], *, failures: Sequence[str] = (), fmt: str = "text") -> str:
-    """`fmt`: text, json (the comparison with the gate's verdict) or markdown."""
+def render(diff: dict[str, Any], *, failures: Sequence[str] = (), fmt: str = "text",
+           width: int | None = None) -> str:
+    """`fmt`: text, json (the comparison with the gate's verdict) or markdown; `width`: the
+    terminal's columns to fit text to."""
     if fmt == "json":
         return json.dumps({**diff, "gate": {"passed": not failures, "failures": list(failures)}},
                           indent=2, sort_keys=True) + "\n"
     if fmt == "markdown":
         return markdown.render_diff(diff, list(failures))
-    return _text(diff, failures)
+    return _text(diff, failures, width)

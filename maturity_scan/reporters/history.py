@@ -9,11 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from maturity_scan.errors import UsageError
+from maturity_scan.report import map_strings, visible
+from maturity_scan.reporters.text import Page, table
 
 
-def render(hist: dict[str, Any], *, fmt: str = "text") -> str:
-    """`fmt`: text, csv or json."""
-    return {"text": as_text, "csv": as_csv, "json": as_json}[fmt](hist)
+def render(hist: dict[str, Any], *, fmt: str = "text", width: int | None = None) -> str:
+    """`fmt`: text, csv or json; `width`: the terminal's columns to fit a text table to."""
+    if fmt == "text":
+        return as_text(hist, width)
+    return {"csv": as_csv, "json": as_json}[fmt](hist)
 
 
 def _level(row: dict[str, Any], dim: str) -> str:
@@ -21,14 +25,17 @@ def _level(row: dict[str, Any], dim: str) -> str:
     return f"{row['levels'][dim]:g}" if dim in row["levels"] else "n/a"
 
 
-def as_text(hist: dict[str, Any]) -> str:
+def as_text(hist: dict[str, Any], width: int | None = None) -> str:
+    """A table (rich): revision, date, then a level column per dimension."""
+    from rich.text import Text
+
     ids = [d["id"] for d in hist["dimensions"]]
-    width = max([len(r["label"]) for r in hist["rows"]] + [8])
-    out = [f"{'revision':<{width}}  {'date':<10}  " + "  ".join(f"{i:>{max(len(i), 3)}}" for i in ids)]
-    for r in hist["rows"]:
-        out.append(f"{r['label']:<{width}}  {r['date'][:10]:<10}  " +
-                   "  ".join(f"{_level(r, i):>{max(len(i), 3)}}" for i in ids))
-    return "\n".join(out) + "\n"
+    levels = table("revision", "date", *ids, right=tuple(range(2, 2 + len(ids))))
+    for r in map_strings(hist["rows"], visible):  # a tag name is shown, never obeyed
+        levels.add_row(Text(r["label"]), r["date"][:10], *(_level(r, i) for i in ids))
+    page = Page()
+    page.add(levels, fit=False)  # figures: one row per revision, never wrapped
+    return page.render(width)
 
 
 def as_csv(hist: dict[str, Any]) -> str:

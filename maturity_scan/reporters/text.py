@@ -1,15 +1,26 @@
 """The default report for a person at a terminal: a table of dimensions and levels, then per
-dimension the evidence behind its level and the next steps. Styles are dropped by click when
-the output is not a terminal."""
+dimension the evidence behind its level and the next steps.
+
+Laid out by rich (`Page`): the table, lines wrapped to the terminal's columns by display cells
+with a hanging indent, styles. rich is imported when a text is rendered, not when the CLI
+starts. The result carries ANSI styles; click drops them where colour is not wanted (output
+that is not a terminal, `--no-color`, `NO_COLOR`, `TERM=dumb`) and a file never gets them
+(`cli.options.emit`). Every string from the report is shown as text: rich reads no markup,
+emoji codes or highlighting in it, and controls are escaped before (`report.for_display`)."""
 from __future__ import annotations
 
-import textwrap
-from typing import Any
-
-import click
+import io
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Union
 
 from maturity_scan.report import for_display
 from maturity_scan.reporters import components
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+    from rich.text import Text
 
 BAR_WIDTH = 10
 
@@ -36,129 +47,200 @@ ERRORS_SHOWN = 20
 ASIDE = {"test": "test data", "vendored": "vendored copies"}
 
 
-def _more(total: int, shown: int, indent: str) -> list[str]:
-    """The line saying what a cut list left out ("+N more"), or nothing."""
-    return [click.style(f"{indent}… +{total - shown} more (--format json lists all)", dim=True)] \
-        if total > shown else []
+# A piece of a line: text, or (text, rich style) such as ("✓", "green"), or a rich Text.
+Part = Union[str, tuple[str, str], "Text"]
+HANG = 4  # a wrapped line's continuation is indented this much more than its start
+WIDE = 1 << 15  # columns when the output is not a terminal: lines stay as they are
+# a line's trailing blanks (a table pads its cells), amid style codes: one reset is kept
+_TRAILING = re.compile(r"(?:[ ]|\x1b\[[0-9;]*m)+$", re.MULTILINE)
 
 
-def fit(text: str, width: int | None) -> str:
-    """Lines longer than `width` columns wrapped, continuation lines indented under their
-    start (+4); None: as they are."""
-    if not width:
-        return text
-    out = []
-    for line in text.split("\n"):
-        if len(click.unstyle(line)) <= width:
-            out.append(line)
-            continue
-        lead = len(line) - len(line.lstrip(" "))
-        out.extend(textwrap.wrap(line, width=max(width, 20), subsequent_indent=" " * (lead + 4),
-                                 break_long_words=True, break_on_hyphens=False,
-                                 drop_whitespace=True) or [line])
-    return "\n".join(out)
+@dataclass
+class _Line:
+    parts: tuple[Part, ...]
+    indent: int
+
+
+class Page:
+    """A text being built: lines of styled parts, blank lines and rich tables, laid out by rich
+    in `render(width)`. Used by every text reporter (report, explain, diff, history)."""
+
+    def __init__(self) -> None:
+        self.items: list[_Line | RenderableType | tuple[RenderableType]] = []
+
+    def line(self, *parts: Part, indent: int = 0) -> None:
+        self.items.append(_Line(parts, indent))
+
+    def blank(self) -> None:
+        self.items.append(_Line((), 0))
+
+    def add(self, renderable: RenderableType, *, fit: bool = True) -> None:
+        """A rich renderable (a table); `fit=False`: never narrowed to the width (a table of
+        figures is read whole: its lines stay as long as they are)."""
+        self.items.append(renderable if fit else (renderable,))
+
+    def styled(self, text: str, words: Mapping[str, str] | None = None) -> None:
+        """Lines already carrying ANSI styles (or none), re-laid like ours; each of `words`
+        gets its style where it stands."""
+        from rich.text import Text
+        for raw in text.rstrip("\n").split("\n"):
+            lead = len(raw) - len(raw.lstrip(" "))
+            line = Text.from_ansi(raw[lead:])
+            for word, style in (words or {}).items():
+                line.highlight_words([word], style)
+            self.line(line, indent=lead)
+
+    def more(self, total: int, shown: int, indent: int) -> None:
+        """The line saying what a cut list left out ("+N more"), when it left something out."""
+        if total > shown:
+            self.line((f"… +{total - shown} more (--format json lists all)", "dim"),
+                      indent=indent)
+
+    def render(self, width: int | None = None) -> str:
+        """`width`: the columns to fit (a terminal's); None: no wrapping (piped output)."""
+        from rich.text import Text
+        con = console(width)
+        for item in self.items:
+            if isinstance(item, tuple):  # as wide as it is
+                console(None, con.file).print(item[0])
+                continue
+            if not isinstance(item, _Line):
+                con.print(item)
+                continue
+            text = Text.assemble(*item.parts, overflow="fold")
+            room = (width or WIDE) - item.indent
+            pieces = text.wrap(con, max(room - HANG, 10)) if width and text.cell_len > room \
+                else [text]
+            for n, piece in enumerate(pieces):
+                con.print(" " * (item.indent + (HANG if n else 0)), piece, sep="",
+                          soft_wrap=True)
+        return _TRAILING.sub(lambda m: "\x1b[0m" if "\x1b" in m.group() else "",
+                             con.file.getvalue())
+
+
+def console(width: int | None, file: io.StringIO | None = None) -> Any:
+    """A rich console writing ANSI styles to a string, `width` columns wide (None: wide
+    enough for any line). It reads no markup, emoji codes or highlighting in what it prints,
+    and never the environment: whether colour is shown is decided where the text is written."""
+    from rich.console import Console
+    return Console(file=file or io.StringIO(), width=width or WIDE, force_terminal=True,
+                   color_system="standard", no_color=False, markup=False, emoji=False,
+                   highlight=False, legacy_windows=False, force_jupyter=False,
+                   force_interactive=False, tab_size=4)
+
+
+def table(*columns: str, no_wrap: tuple[int, ...] = (), right: tuple[int, ...] = ()) -> Any:
+    """A borderless rich table, two spaces between columns, a bold header; the columns
+    numbered in `no_wrap` are never wrapped, those in `right` are right-aligned."""
+    from rich.table import Table
+    t = Table(box=None, padding=(0, 1), pad_edge=False, show_edge=False, header_style="bold",
+              expand=False)
+    for n, name in enumerate(columns):
+        t.add_column(name, overflow="fold", no_wrap=n in no_wrap,
+                     justify="right" if n in right else "left")
+    return t
 
 
 def render(report: dict[str, Any], *, evidence_per_requirement: int = 3,
            width: int | None = None) -> str:
     """`width`: the terminal's columns (COLUMNS), to wrap long lines to; None: no wrapping."""
-    text = _render(report, evidence_per_requirement)
+    page = _render(report, evidence_per_requirement)
     if "components" in report:  # scan --components
-        text += "\n" + components.render(report)
-    return fit(text, width)
+        page.blank()
+        page.styled(components.render(report))
+    return page.render(width)
 
 
-def _render(report: dict[str, Any], evidence_per_requirement: int) -> str:
+def _render(report: dict[str, Any], evidence_per_requirement: int) -> Page:
+    from rich.text import Text
     report = for_display(report)  # a repository's names cannot drive the terminal
-    out: list[str] = []
+    out = Page()
     t = report["target"]
     commit = t.get("revision") or t.get("commit")  # the revision scanned, else HEAD
     target = t["path"] + (f" @ {commit[:12]}" if commit else "") + \
         (f"  {report['scanned_at'].replace('+00:00', 'Z')}" if report.get("scanned_at") else "")
-    out.append(click.style(f"{report.get('pack_title', report['pack'])} ({report['pack']})",
-                           bold=True) + f"  {target}")
+    out.line((f"{report.get('pack_title', report['pack'])} ({report['pack']})", "bold"),
+             f"  {target}")
     if report.get("note"):
-        out.append(click.style(report["note"], dim=True))
-    out.append("")
-    width = max([len(d["title"]) + len(d["id"]) + 3 for d in report["dimensions"]] + [9])
-    out.append(click.style(f"{'DIMENSION':<{width}}  LEVEL", bold=True))
+        out.line((report["note"], "dim"))
+    out.blank()
+    levels = table("DIMENSION", "LEVEL", "", no_wrap=(1,))
     for d in report["dimensions"]:
-        label = f"{d['title']} ({d['id']})"
+        label = Text(f"{d['title']} ({d['id']})")
         if d["level"] is None:
-            out.append(f"{label:<{width}}  {'n/a':>3} / {d['max_level']:g}  " +
-                       click.style("not applicable", dim=True))
+            levels.add_row(label, f"{'n/a':>3} / {d['max_level']:g}",
+                           Text("not applicable", "dim"))
             continue
         name = f"  {d['level_name']}" if d.get("level_name") else ""
-        out.append(f"{label:<{width}}  {d['level']:>3g} / {d['max_level']:g}  "
-                   + click.style(_bar(d["level"], d["max_level"]), fg="green") + name)
+        levels.add_row(label, f"{d['level']:>3g} / {d['max_level']:g}",
+                       Text.assemble((_bar(d["level"], d["max_level"]), "green"), name))
+    out.add(levels)
     for d in report["dimensions"]:
-        out.append("")
+        out.blank()
         if d["level"] is None:
-            out.append(click.style(f"{d['title']} ({d['id']}): n/a", bold=True))
-            out.append("  " + click.style(f"not applicable: {d.get('reason', '')}", dim=True))
+            out.line((f"{d['title']} ({d['id']}): n/a", "bold"))
+            out.line((f"not applicable: {d.get('reason', '')}", "dim"), indent=2)
             continue
-        out.append(click.style(f"{d['title']} ({d['id']}): level {d['level']:g} of "
-                               f"{d['max_level']:g}", bold=True))
+        out.line((f"{d['title']} ({d['id']}): level {d['level']:g} of {d['max_level']:g}",
+                  "bold"))
         if d.get("note"):
-            out.append("  " + click.style(d["note"], dim=True))
+            out.line((d["note"], "dim"), indent=2)
         for m in d["met"]:
-            mark = click.style("waived", fg="yellow") if m.get("waived") else \
-                click.style("✓", fg="green")
-            out.append(f"  {mark} L{m['level']:g} {m['title']}  " +
-                       click.style(f"[{m['requirement']}]", dim=True))
+            mark = ("waived", "yellow") if m.get("waived") else ("✓", "green")
+            out.line(mark, f" L{m['level']:g} {m['title']}  ", (f"[{m['requirement']}]", "dim"),
+                     indent=2)
             if m.get("waived"):
-                out.append(f"      waived: {m['waived']}")
+                out.line(f"waived: {m['waived']}", indent=6)
             for e in m["evidence"][:evidence_per_requirement]:
-                out.append(f"      {where(e)}")
-            out += _more(len(m["evidence"]), evidence_per_requirement, "      ")
+                out.line(where(e), indent=6)
+            out.more(len(m["evidence"]), evidence_per_requirement, 6)
         rungs = d.get("requirements") or []
         excused = [r for r in rungs if r["status"] == "not_applicable"]
         if excused:
             why = excused[0].get("reason", "").split("; ", 1)[-1]
-            out.append("  " + click.style("n/a: " + ", ".join(r["id"] for r in excused)
-                                          + f" ({why})", dim=True))
+            out.line(("n/a: " + ", ".join(r["id"] for r in excused) + f" ({why})", "dim"),
+                     indent=2)
         above = [r for r in rungs if r["status"] == "met" and r["level"] > d["level"]]
         if above:
-            out.append("  " + click.style("also met above: ", fg="green") +
-                       ", ".join(f"L{r['level']:g} {r['id']}" for r in above))
+            out.line(("also met above: ", "green"),
+                     ", ".join(f"L{r['level']:g} {r['id']}" for r in above), indent=2)
         for r in pending_waivers(d):
-            out.append("  " + click.style("waived, not counted:", fg="yellow") +
-                       f" L{r['level']:g} {r['title']}  " + click.style(f"[{r['id']}]", dim=True))
-            out.append(f"      {r['reason']}")
+            out.line(("waived, not counted:", "yellow"), f" L{r['level']:g} {r['title']}  ",
+                     (f"[{r['id']}]", "dim"), indent=2)
+            out.line(r["reason"], indent=6)
         nxt = d.get("next")
         if nxt:
             name = f" ({nxt['name']})" if nxt.get("name") else ""
-            out.append(f"  next: level {nxt['level']:g}{name}")
+            out.line(f"next: level {nxt['level']:g}{name}", indent=2)
             for miss in nxt["missing"]:
-                out.append(f"  {click.style('✗', fg='red')} {miss['title']}  " +
-                           click.style(f"[{miss['requirement']}]", dim=True))
+                out.line(("✗", "red"), f" {miss['title']}  ", (f"[{miss['requirement']}]", "dim"),
+                         indent=2)
                 if miss.get("reason"):  # what a set fact names (the services lacking it)
-                    out.append(f"      {miss['reason']}")
-                out.append(f"      → {miss['hint']}")
+                    out.line(miss["reason"], indent=6)
+                out.line(f"→ {miss['hint']}", indent=6)
                 for e in miss.get("have", [])[:1]:
-                    out.append(click.style(f"        build on: {where(e)}", dim=True))
+                    out.line((f"build on: {where(e)}", "dim"), indent=8)
         else:
-            out.append("  " + click.style("top level reached", fg="green"))
+            out.line(("top level reached", "green"), indent=2)
     if report["errors"]:
-        out.append("")
-        out.append(click.style(f"Files that could not be analysed ({len(report['errors'])}):",
-                               fg="yellow", bold=True))
+        out.blank()
+        out.line((f"Files that could not be analysed ({len(report['errors'])}):", "bold yellow"))
         for e in report["errors"][:ERRORS_SHOWN]:
-            out.append(f"  {e['path']}: {e['message']}  " +
-                       click.style(f"({e['detector']})", dim=True))
-        out += _more(len(report["errors"]), ERRORS_SHOWN, "  ")
+            out.line(f"{e['path']}: {e['message']}  ", (f"({e['detector']})", "dim"), indent=2)
+        out.more(len(report["errors"]), ERRORS_SHOWN, 2)
     if report.get("unsupported"):  # CI configurations noted but not read
-        out.append("")
-        out.append(click.style("Not read (unsupported CI systems: their jobs count for nothing):",
-                               fg="yellow", bold=True))
-        out += [f"  {u['path']}  {u['system']}" for u in report["unsupported"]]
+        out.blank()
+        out.line(("Not read (unsupported CI systems: their jobs count for nothing):",
+                  "bold yellow"))
+        for u in report["unsupported"]:
+            out.line(f"{u['path']}  {u['system']}", indent=2)
     s = report["stats"]
     timing = f" in {s['seconds']:.2f}s" if "seconds" in s else ""
     skipped = (f", {s['files_skipped_oversize']} skipped as oversized"
                if s.get("files_skipped_oversize") else "")
     aside = s.get("files_set_aside") or {}
     skipped += "".join(f", {n} set aside as {ASIDE.get(k, k)}" for k, n in sorted(aside.items()))
-    out.append("")
-    out.append(click.style(f"{len(report['signals'])} signal kinds from {s['files_read']} files "
-                           f"read of {s['files_indexed']} indexed{skipped}{timing}", dim=True))
-    return "\n".join(out) + "\n"
+    out.blank()
+    out.line((f"{len(report['signals'])} signal kinds from {s['files_read']} files "
+              f"read of {s['files_indexed']} indexed{skipped}{timing}", "dim"))
+    return out
