@@ -12,7 +12,7 @@ from maturity_scan.sdk.globs import compile_globs
 JS = "{js,jsx,ts,tsx,mjs,cjs,mts,cts}"
 # pattern -> language
 LANGUAGES = {
-    "test_*.py": "python", "*_test.py": "python", "**/tests/**/tests.py": "python",
+    "test_*.py": "python", "*_test.py": "python", "tests.py": "python",  # Django's app/tests.py
     f"*.{{test,spec}}.{JS}": "javascript", f"**/__tests__/**/*.{JS}": "javascript",
     "*_test.go": "go",
     "**/src/test/java/**/*.java": "java", "**/src/test/kotlin/**/*.kt": "kotlin",
@@ -59,6 +59,7 @@ _COMPILED = [(lang, re.compile(rx, re.M), fw) for lang, rx, fw in FRAMEWORKS]
 _INPUTS = re.compile(r"(^|/)(testdata|test-data|fixtures|__fixtures__|__snapshots__|"
                      r"examples?/.*/expected)(/|$)")
 HEAD = 4096
+_TEST_DEF = re.compile(r"^\s*(?:async\s+)?def\s+test\w*\s*\(|^\s*class\s+\w*Test\w*\s*[(:]", re.M)
 
 
 class UnitTestsDetector:
@@ -82,6 +83,8 @@ class UnitTestsDetector:
             return
         if language == "rust" and "#[" not in head and "fn " not in head:
             return
+        if doc.name == "tests.py" and not _TEST_DEF.search(doc.text):
+            return  # Django's generated placeholder: "# Create your tests here."
         if language in REGISTERS:
             found = REGISTERS[language].search(doc.text)
             if found:
