@@ -22,7 +22,7 @@ PENDING = "waived (the platform pipeline checks it), but level 3 still needs iac
 
 def scan(capsys: pytest.CaptureFixture[str], root: Path, out: Path) -> dict[str, Path]:
     """One scan of `root` into every format; returns the files by format."""
-    files = {fmt: out / f"r.{fmt}" for fmt in ("json", "text", "markdown", "sarif")}
+    files = {fmt: out / f"r.{fmt}" for fmt in ("json", "text", "markdown", "sarif", "html")}
     args = ["scan", str(root), "-j", "0"]
     for fmt, path in files.items():
         args += ["-o", f"{fmt}={path}"]
@@ -78,6 +78,7 @@ def test_a_waiver_below_an_unreached_level_is_not_waived_anywhere(
     assert "✓ L3" not in block and "waived L3" not in block
 
     assert PENDING.replace("_", "\\_") in files["markdown"].read_text()  # prose escapes `_`
+    assert PENDING in files["html"].read_text()
     results = json.loads(files["sarif"].read_text())["runs"][0]["results"]
     ci_result = next(r for r in results if r["ruleId"] == "iac.checked_in_ci")
     assert ci_result["suppressions"] == [{"kind": "external",
