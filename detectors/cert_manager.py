@@ -1,4 +1,5 @@
-"""cert-manager: `Certificate`, `Issuer` and `ClusterIssuer` resources (cert-manager.io) in
+"""cert-manager: `Certificate`, `Issuer` and `ClusterIssuer` resources (cert-manager.io, and
+certmanager.k8s.io of cert-manager before v0.11) in
 manifests and chart templates, Ingresses that ask an issuer for their certificate (the
 `cert-manager.io/cluster-issuer` / `issuer` annotation), and cert-manager installed through
 GitOps (a Flux HelmRelease or HelmRepository, an Argo CD Application, kustomize helmCharts)."""
@@ -11,8 +12,9 @@ from maturity_scan.detectors._gitops import release_signals
 from maturity_scan.detectors._kube import objects
 from maturity_scan.sdk import Document, Signal, kind, signal
 
-GROUP = "cert-manager.io"
-ANNOTATIONS = ("cert-manager.io/cluster-issuer", "cert-manager.io/issuer")
+GROUPS = ("cert-manager.io", "certmanager.k8s.io")  # the second: cert-manager before v0.11
+ANNOTATIONS = ("cert-manager.io/cluster-issuer", "cert-manager.io/issuer",
+               "certmanager.k8s.io/cluster-issuer", "certmanager.k8s.io/issuer")
 
 
 def _map(value: Any) -> dict[str, Any]:
@@ -28,13 +30,14 @@ class CertManagerDetector:
     patterns = ("**/*.y{a,}ml",)
 
     def analyze(self, doc: Document) -> Iterable[Signal]:
-        if "cert-manager" not in doc.text and "jetstack" not in doc.text:
+        if "cert-manager" not in doc.text and "certmanager" not in doc.text and \
+                "jetstack" not in doc.text:
             return
         for obj in objects(doc):
             detail = f"{obj.kind} {obj.name}".strip()
-            if obj.group == GROUP and obj.kind == "Certificate":
+            if obj.group in GROUPS and obj.kind == "Certificate":
                 yield signal("cert_manager", doc.path, obj.line, detail, certificates=1)
-            elif obj.group == GROUP and obj.kind in ("Issuer", "ClusterIssuer"):
+            elif obj.group in GROUPS and obj.kind in ("Issuer", "ClusterIssuer"):
                 acme = "acme" in _map(obj.body.get("spec"))
                 yield signal("cert_manager", doc.path, obj.line,
                              detail + (" (ACME)" if acme else ""), issuers=1, acme=acme)
