@@ -1,5 +1,6 @@
-"""Coverage configuration and thresholds: Codecov, coverage.py, nyc / c8, Jest thresholds and
-`--cov-fail-under` style gates in CI."""
+"""Coverage configuration and thresholds: Codecov, Coveralls, coverage.py (also pytest-cov's
+`--cov` in tox commands or pytest addopts), nyc / c8, Jest thresholds and `--cov-fail-under`
+style gates in CI."""
 from __future__ import annotations
 
 import re
@@ -7,6 +8,8 @@ from collections.abc import Iterable
 
 from maturity_scan.sdk import Document, ParseError, Signal, ci, kind, shell, signal
 
+# pytest-cov on a pytest command line or in addopts (not in a comment)
+_PYTEST_COV = re.compile(r"^[^#;\n]*\b(?:pytest|py\.test|addopts)\b[^#\n]*\s--cov\b", re.M)
 THRESHOLD = re.compile(r"fail_under\s*=\s*\d|--cov-fail-under[= ]\s*\d+|--fail-under[= ]\s*\d+|"
                        r"coverageThreshold|\"?(lines|branches|statements|functions)\"?\s*:\s*\d+|"
                        r"check-coverage|target:\s*\d+%?|minimum_coverage|jacoco.*minimum")
@@ -17,7 +20,8 @@ class CoverageDetector:
     description = "Coverage configs and thresholds (Codecov, coverage.py, nyc, Jest, CI gates)"
     kinds = {"coverage": kind("Test coverage is measured (and gated)", tools="set",
                               threshold="flag")}
-    patterns = ("codecov.y{a,}ml", ".codecov.y{a,}ml", ".coveragerc", ".nycrc{,.json,.yml,.yaml}",
+    patterns = ("codecov.y{a,}ml", ".codecov.y{a,}ml", ".coveragerc", ".coveralls.y{a,}ml",
+                ".nycrc{,.json,.yml,.yaml}",
                 ".c8rc{,.json}", "jest.config.{js,ts,mjs,cjs,json}", "pyproject.toml", "setup.cfg",
                 "tox.ini", *ci.GITHUB_WORKFLOWS, *ci.GITLAB)
 
@@ -25,6 +29,12 @@ class CoverageDetector:
         name, text = doc.name, doc.text
         if name in ("pyproject.toml", "setup.cfg", "tox.ini"):
             m = re.search(r"^\[(tool\.coverage[.\]]|coverage:)", text, re.M)
+            cov = None if m else _PYTEST_COV.search(text)
+            if cov:  # `pytest --cov=src` in tox commands or pytest addopts: coverage is measured
+                yield signal("coverage", doc.path, text.count("\n", 0, cov.start()) + 1,
+                             "pytest-cov", tools=["pytest-cov"], threshold=bool(
+                                 THRESHOLD.search(text)))
+                return
             if not m:
                 return
             tool = "coverage.py"
@@ -35,6 +45,11 @@ class CoverageDetector:
             tool = "codecov"
         elif name == ".coveragerc":
             tool = "coverage.py"
+        elif name.startswith(".coveralls"):
+            if not re.search(r"^\s*(service_name|repo_token|coverage_clover|parallel)\s*:", text,
+                             re.M):
+                return
+            tool = "coveralls"
         elif name.startswith(".nycrc") or name.startswith(".c8rc"):
             tool = "nyc"
         else:
