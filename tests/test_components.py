@@ -421,3 +421,19 @@ def test_the_catalog_kind_is_read_as_backstage_reads_it_whatever_its_case(tmp_pa
     root = make(tmp_path, {"services/a/catalog-info.yaml": CATALOG.format(name="a").replace(
         "kind: Component", "kind: component")})
     assert [c["name"] for c in components(scan_fixture(root))] == ["a"]
+
+
+def test_explain_one_component(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["explain", str(MONOREPO), "devex", "--pack", "devex", "-j", "0"]
+    assert main([*args, "--component", "services/ledger"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Developer experience (devex): level 2 of 5")
+    assert "component ledger (services/ledger)" in out.splitlines()[0]
+    assert "1. Database schema changes are migrations  [devex.schema_automation]" in out
+    assert "services/orders" not in out  # nothing of another service
+    assert main([*args, "--component", "orders", "--format", "json"]) == 0
+    body = json.loads(capsys.readouterr().out)
+    assert body["level"] == 4.5
+    assert main([*args, "--component", "nope"]) == 2
+    assert "--component nope: no such component (components: ledger, orders, payments, " \
+        "search, web)" in capsys.readouterr().err

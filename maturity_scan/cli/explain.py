@@ -9,9 +9,10 @@ from maturity_scan import api
 from maturity_scan.cli import checks
 from maturity_scan.cli.options import (config_option, emit, load_config, rules_dir_option,
                                        scan_options)
+from maturity_scan.config import Components
 from maturity_scan.engine.source import open_source
 from maturity_scan.errors import UsageError
-from maturity_scan.reporters import explain
+from maturity_scan.reporters import components, explain
 
 
 @click.command("explain")
@@ -21,11 +22,13 @@ from maturity_scan.reporters import explain
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text",
               show_default=True)
 @click.option("-j", "--jobs", type=click.IntRange(min=0), help="Parser worker processes.")
+@click.option("--component", help="Explain one component of a monorepo (its id, name or "
+                                   "folder, as scan --components lists them).")
 @rules_dir_option
 @config_option
 def explain_command(args: tuple[str, ...], rev: str | None, pack: str | None, fmt: str,
                     jobs: int | None, rule_dirs: tuple[Path, ...],
-                    config_file: Path | None) -> None:
+                    config_file: Path | None, component: str | None = None) -> None:
     """Why DIMENSION is at its level (evidence -> requirement -> level), and what to do next,
     in the order that unlocks levels soonest."""
     if len(args) > 2:
@@ -44,7 +47,10 @@ def explain_command(args: tuple[str, ...], rev: str | None, pack: str | None, fm
         known = ", ".join(d.id for d in chosen.dimensions)
         raise UsageError(f"{dim}: no such dimension in pack {chosen.id} (dimensions: {known})")
     rep = api.scan_report(source, chosen.id, scan_options(cfg, checks.jobs(jobs)), rule_dirs=dirs,
-                          waivers=cfg.waivers, archetypes=cfg.archetypes)
+                          waivers=cfg.waivers, archetypes=cfg.archetypes,
+                          components=(cfg.components or Components()) if component else None)
     checks.stamp([rep], source)
+    if component:
+        rep = components.component_report(rep, component)
     from maturity_scan.cli.scan import terminal_width
     emit(explain.render(rep, dimension_id=dim, fmt=fmt, width=terminal_width()), None)

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from maturity_scan.errors import UsageError
 from maturity_scan.report import for_display
 
 NONE_FOUND = ("No components found: no Backstage catalog-info.yaml Component, no kubify.yaml, "
@@ -102,3 +103,17 @@ def markdown(report: dict[str, Any]) -> str:
     out.append("|" + "---|" * len(head))
     out += ["| " + " | ".join(cell(v) for v in r) + " |" for r in rows]
     return "\n".join(out) + "\n"
+
+
+def component_report(report: dict[str, Any], key: str) -> dict[str, Any]:
+    """The report as one component sees it (`explain --component`): its dimensions in place of
+    the repository's, its name beside the pack's title. `key`: the component's id, name or
+    folder."""
+    comps = report.get("components") or []
+    found = next((c for c in comps if key in (c["id"], c["name"], c["path"])), None)
+    if found is None:
+        known = ", ".join(c["id"] for c in comps) or "none found"
+        raise UsageError(f"--component {key}: no such component (components: {known})")
+    title = report.get("pack_title", report["pack"])
+    return {**report, "dimensions": found["dimensions"],
+            "pack_title": f"{title}, component {found['name']} ({found['path']})"}
