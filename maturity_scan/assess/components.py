@@ -148,7 +148,7 @@ class _Coverage:
         for j in wf.get("jobs") or ():
             if e.line is not None and int(j.get("line") or 0) <= e.line:
                 job = j
-        if job is not None and job.get("line") != 1:
+        if job is not None:  # evidence of a job (a step, its environment …), not the workflow
             named = self._named(job.get("matrix") or ())
             if named:
                 covered &= named
