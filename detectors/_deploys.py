@@ -5,6 +5,23 @@ from __future__ import annotations
 
 from maturity_scan.sdk import shell
 
+# Deploy actions and tasks by the tool they drive (the rest are named by their action).
+ACTION_TOOLS = {"azure/k8s-deploy": "kubectl", "kubernetesmanifest": "kubectl",
+                "kubernetes": "kubectl", "helmdeploy": "helm", "aws-actions/amazon-ecs-deploy-"
+                "task-definition": "ecs", "aws-actions/aws-cloudformation-github-deploy":
+                "cloudformation", "pulumi/actions": "pulumi", "serverless/github-action":
+                "serverless", "google-github-actions/deploy-cloudrun": "cloudrun"}
+KUBERNETES_TOOLS = ("helm", "helmfile", "kubectl", "kustomize", "skaffold", "argocd", "flux",
+                    "kubify", "kapp", "werf", "devspace", "timoni")
+
+
+def deploy_tool(what: str) -> str:
+    """The tool a deploy runs: a command's program, or what a deploy action or task drives
+    (`azure/k8s-deploy` -> kubectl, `HelmDeploy@0` -> helm)."""
+    name = what.split(" ")[0].lower()
+    base = name.split("@", 1)[0]
+    return ACTION_TOOLS.get(base, base.rsplit("/", 1)[-1] if "/" not in base else base)
+
 ENV_DEPLOYS: dict[str, tuple[str, ...]] = {
     "gcloud": ("run", "app", "functions", "deploy"),
     "az": ("webapp", "containerapp", "functionapp", "deployment"),

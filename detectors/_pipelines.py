@@ -14,13 +14,14 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from maturity_scan.detectors._deploys import env_deploy
+from maturity_scan.detectors._deploys import deploy_tool, env_deploy
 from maturity_scan.sdk import Document, ParseError, RepoContext, Signal, ci, kind, recipes, \
     shell, signal
 from maturity_scan.sdk.globs import compile_globs
 
 FACTS: dict[str, str] = {"jobs": "count", "runs_tests": "flag", "deploys": "flag",
                          "environments": "set", "e2e_tests": "flag", "tests_before_merge": "flag",
+                         "deploy_tools": "set",
                          "links": "records"}
 # A deploy into a cluster the same script (or recipe) creates is an end-to-end test.
 CLUSTER_COMMANDS = {"kind": ("create",), "k3d": ("cluster",), "minikube": ("start",),
@@ -183,9 +184,9 @@ def signals(p: ci.Pipeline, **facts: Any) -> Iterator[Signal]:
             elif deploy or (step.uses and DEPLOY_STEPS.search(step.uses)) or \
                     env and env_deploy(step.run, step.uses):
                 deployed = True
-                yield signal(p.system, p.path, step.line, f"job {job.id} deploys "
-                             f"({deploy or env_deploy(step.run, step.uses) or step.uses})",
-                             deploys=True)
+                what = deploy or env_deploy(step.run, step.uses) or step.uses
+                yield signal(p.system, p.path, step.line, f"job {job.id} deploys ({what})",
+                             deploys=True, deploy_tools=[deploy_tool(what)])
         if env and deployed:
             yield _env_signal(p.system, p.path, job.line, job.id, env)
 
@@ -276,7 +277,8 @@ class PipelineDetector:
             yield signal(self.id, path, line, f"{where} runs {test}", runs_tests=True)
         deploy = shell.runs(text, shell.DEPLOYS)
         if deploy:
-            yield signal(self.id, path, line, f"{where} deploys ({deploy})", deploys=True)
+            yield signal(self.id, path, line, f"{where} deploys ({deploy})", deploys=True,
+                         deploy_tools=[deploy_tool(deploy)])
         if shell.runs(text, CLUSTER_COMMANDS):  # a marker for `_in_own_cluster`, never reported
             yield signal(self.id, path, line, f"{where} starts a cluster", e2e_tests=False)
 

@@ -1,5 +1,7 @@
 """Argo CD: `Application`, `ApplicationSet` and `AppProject` resources of the `argoproj.io` group.
 
+`cluster_generators` counts ApplicationSets whose generator targets every registered cluster
+(`clusters`, `clusterDecisionResource`, also inside `matrix`/`merge`): fleet management.
 `helm_applications` counts the Application sources that install a Helm chart (`chart:`), at the
 chart line: software deployed from images, containerized with no Dockerfile here.
 
@@ -51,6 +53,25 @@ def _destinations(spec: dict[str, Any], generators: Any = None) -> list[str]:
     return [_USERINFO.sub("//", value)]
 
 
+FLEET_GENERATORS = ("clusters", "clusterDecisionResource")
+
+
+def _cluster_generator(generators: Any, depth: int = 0) -> tuple[str, Any] | None:
+    """The first generator (also inside `matrix`/`merge`) that targets registered clusters
+    rather than a fixed list: `clusters` or `clusterDecisionResource` (Open Cluster
+    Management placement)."""
+    for g in _list(generators) if depth < 6 else ():
+        g = _map(g)
+        for key in FLEET_GENERATORS:
+            if key in g:
+                return key, g
+        for combo in ("matrix", "merge"):
+            found = _cluster_generator(_map(g.get(combo)).get("generators"), depth + 1)
+            if found:
+                return found
+    return None
+
+
 class ArgoCDDetector:
     id = "argocd"
     description = "Argo CD Applications, ApplicationSets and AppProjects (argoproj.io)"
@@ -58,7 +79,7 @@ class ArgoCDDetector:
         "Deployments reconciled from git by Argo CD",
         applications="count", application_sets="count", projects="count",
         automated_sync="flag", self_heal="flag", prune="flag", destinations="set",
-        source_types="set", helm_applications="count",
+        source_types="set", helm_applications="count", cluster_generators="count",
     )}
     patterns = ("**/*.y{a,}ml",)
 
@@ -77,6 +98,11 @@ class ArgoCDDetector:
         generators = spec.get("generators")
         if obj.kind == "ApplicationSet":
             spec = _map(_map(spec.get("template")).get("spec"))
+            fleet = _cluster_generator(generators)
+            if fleet:
+                yield signal("argocd", doc.path, getattr(fleet[1], "line", None) or obj.line,
+                             f"{detail}: {fleet[0]} generator (every registered cluster)",
+                             cluster_generators=1)
         policy = _map(spec.get("syncPolicy"))
         auto = policy.get("automated")
         automated = isinstance(auto, dict) and auto.get("enabled", True) is not False

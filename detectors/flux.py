@@ -5,9 +5,13 @@ HelmRelease. A Kustomize `kustomization.yaml` (`kustomize.config.k8s.io`) is not
 A Kustomization or HelmRelease with an `interval` is synced automatically (`automated_sync`);
 a Kustomization that also has `prune: true` reverts drift and removes what left git
 (`self_heal`), as Argo CD's `selfHeal` does. `suspend: true` is neither.
+
+`clusters`: the cluster folders (`clusters/<name>/`, Flux's bootstrap layout) that hold Flux
+resources, one name each: how many clusters this repository reconciles.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -25,17 +29,18 @@ class FluxDetector:
     kinds = {"flux": kind(
         "Deployments reconciled from git by Flux",
         kinds="set", kustomizations="count", helm_releases="count", image_automation="flag",
-        notifications="flag", automated_sync="flag", self_heal="flag",
+        notifications="flag", automated_sync="flag", self_heal="flag", clusters="set",
     )}
     patterns = ("**/*.y{a,}ml",)
 
     def analyze(self, doc: Document) -> Iterable[Signal]:
+        m = _CLUSTER_DIR.match(doc.path)
         for obj in _objects(doc):
             if not is_flux(obj):
                 continue
             yield signal(
                 "flux", doc.path, obj.line, f"{obj.kind} {obj.name}".strip(),
-                kinds=[obj.kind],
+                kinds=[obj.kind], clusters=[m.group(1)] if m else [],
                 kustomizations=int(obj.kind == "Kustomization"),
                 helm_releases=int(obj.kind == "HelmRelease"),
                 image_automation=obj.kind == "ImageUpdateAutomation",
@@ -44,6 +49,9 @@ class FluxDetector:
             if obj.kind in ("Kustomization", "HelmRelease") and \
                     obj.group.startswith(("kustomize.", "helm.")):
                 yield from _sync(obj, doc)
+
+
+_CLUSTER_DIR = re.compile(r"^(?:.*/)?clusters/([^/]+)/")
 
 
 def _sync(obj: k8s.K8sObject, doc: Document) -> Iterable[Signal]:

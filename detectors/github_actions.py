@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from maturity_scan.detectors._deploys import env_deploy
+from maturity_scan.detectors._deploys import deploy_tool, env_deploy
 from maturity_scan.sdk import Document, Evidence, ParseError, RepoContext, Signal, ci, kind, \
     recipes, shell, signal
 
@@ -70,13 +70,14 @@ CLUSTER_STACKS = {"helm/kind-action": "kind", "container-tools/kind-action": "ki
                   "absaoss/k3d-action": "k3d", "nolar/setup-k3d-k3s": "k3d",
                   "medyagh/setup-minikube": "minikube"}
 # Actions that send a message to people (chat, mail, an issue).
-NOTIFY_ACTIONS = ("slackapi/slack-github-action", "rtcamp/action-slack-notify", "8398a7/action-slack",
-                  "ravsamhq/notify-slack-action", "act10ns/slack", "voxmedia/github-action-slack-notify-build",
-                  "dawidd6/action-send-mail", "aliencube/microsoft-teams-actions",
-                  "jdcargile/ms-teams-notification", "skitionek/notify-microsoft-teams",
-                  "toko-bifrost/ms-teams-deploy-card", "sarisia/actions-status-discord",
-                  "ilshidur/action-discord", "appleboy/discord-action", "appleboy/telegram-action",
-                  "jasonetco/create-an-issue", "rtcamp/action-slack-notify", "mattermost/action-mattermost-notify")
+NOTIFY_ACTIONS = (
+    "slackapi/slack-github-action", "rtcamp/action-slack-notify", "8398a7/action-slack",
+    "ravsamhq/notify-slack-action", "act10ns/slack", "voxmedia/github-action-slack-notify-build",
+    "dawidd6/action-send-mail", "aliencube/microsoft-teams-actions",
+    "jdcargile/ms-teams-notification", "skitionek/notify-microsoft-teams",
+    "toko-bifrost/ms-teams-deploy-card", "sarisia/actions-status-discord",
+    "ilshidur/action-discord", "appleboy/discord-action", "appleboy/telegram-action",
+    "jasonetco/create-an-issue", "mattermost/action-mattermost-notify")
 _WEBHOOK = re.compile(r"hooks\.slack\.com|webhook\.office\.com|discord(app)?\.com/api/webhooks|"
                       r"webhook", re.I)
 _FAILURE = re.compile(r"\bfailure\(\)|job\.status\s*==\s*'failure'|job\.status\s*!=\s*'success'")
@@ -132,7 +133,8 @@ class GitHubActionsDetector:
         scheduled_scans="flag", drift_detection="flag", actions_pinned_sha="count",
         actions_unpinned="count", workflows_without_permissions="count",
         reusable_workflows="flag", scanners="set", e2e_tests="flag", change_pipelines="count",
-        environments="set", full_env_test_triggers="set", full_env_test_stacks="set",
+        deploy_tools="set", environments="set", full_env_test_triggers="set",
+        full_env_test_stacks="set",
         notifies_on_failure="flag", links="records",
         filters="records",  # per workflow: `paths` filters, each job's matrix values and folder
 
@@ -165,14 +167,17 @@ class GitHubActionsDetector:
         done = set()
         for sig in ci.conclude_calls(_with_environments(found), _narrow, "github_actions"):
             if len(sig.evidence) > 1 and (sig.evidence[0].path, sig.evidence[0].line) in \
-                    clustered and {k for k, v in sig.facts.items() if v} == {"deploys"}:
+                    clustered and {k for k, v in sig.facts.items() if v} <= _DEPLOY_ONLY:
                 sig = _own_cluster_test(sig)
             yield sig
             first = sig.evidence[0] if sig.evidence and sig.facts.get("deploys") else None
             env = envs.get((first.path, first.line)) if first else None
-            if env and (first.path, env[1]) not in done:  # type: ignore[union-attr]
-                done.add((first.path, env[1]))  # type: ignore[union-attr]
-                yield _environment_signal(first.path, env[1], env[2], env[0])  # type: ignore[union-attr]
+            if first and env and (first.path, env[1]) not in done:
+                done.add((first.path, env[1]))
+                yield _environment_signal(first.path, env[1], env[2], env[0])
+
+
+_DEPLOY_ONLY = {"deploys", "deploy_tools"}
 
 
 def _own_cluster_test(sig: Signal) -> Signal:
@@ -382,7 +387,8 @@ def _environment_signal(path: str, line: int, job: str, env: str) -> Signal:
 def _env_deploy(path: str, where: str, step: ci.Step) -> list[Signal]:
     """A step of a job with a deployment environment that deploys, by what it runs."""
     what = env_deploy(step.run or (ci.action_command(step) if step.uses else ""), step.action)
-    return [_sig(path, step.line, f"{where} deploys ({what})", {"deploys": True})] if what else []
+    return [_sig(path, step.line, f"{where} deploys ({what})",
+                 {"deploys": True, "deploy_tools": [deploy_tool(what)]})] if what else []
 
 
 def _notifies(step: ci.Step, job_condition: str) -> str:
@@ -448,7 +454,7 @@ def _in_own_cluster(acts: list[Signal]) -> list[Signal]:
     minikube) is an end-to-end test, not a deploy."""
     out, cluster = [], False
     for act in acts:
-        if cluster and act.facts.get("deploys") and set(act.facts) == {"deploys"}:
+        if cluster and act.facts.get("deploys") and set(act.facts) <= {"deploys", "deploy_tools"}:
             e = act.evidence[0]
             detail = e.detail.replace(" deploys (", " tests in its own cluster (", 1)
             act = _sig(e.path, e.line or 1, detail, {"e2e_tests": True})
@@ -514,7 +520,7 @@ def _step(path: str, where: str, step: ci.Step, recipe: bool = False) -> Iterato
     action = step.action
     if deploy or (action and any(action.startswith(a) for a in DEPLOY_ACTIONS)):
         yield _sig(path, step.line, f"{where} deploys ({deploy or step.action})",
-                   {"deploys": True})
+                   {"deploys": True, "deploy_tools": [deploy_tool(deploy or step.action)]})
     builds = step.action == "docker/build-push-action" or any(
         w[0] in ("docker", "podman", "buildah") and ("build" in w[1:3] or "bud" in w[1:2])
         or w[0] == "ko" and w[1:2] in (["build"], ["publish"]) for w in words)

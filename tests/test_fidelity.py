@@ -219,3 +219,16 @@ def test_flux_kustomizations_that_prune_are_automated_sync(case: str, met: bool)
     held = {r.id: r.status for d in evaluate(api.get_pack("gitops"), signals).dimensions
             for lv in d.levels for r in lv.requirements}
     assert held["gitops.automated_sync"] == ("met" if met else "missing")
+
+
+def test_cnmm_quotes_sit_at_the_level_the_seed_describes() -> None:
+    """Seed 002 describes level 4 (Improve) only: a cnmm requirement quoting it is a level-4
+    rung (drift, feedback to non-functional requirements, mesh policy were judged at 5 before),
+    and every other rung says `ours`."""
+    pack = api.get_pack("cnmm")
+    level_of = {rid: lv.level for d in pack.dimensions for lv in d.levels for rid in lv.requires}
+    quoted = {rid: level_of[rid] for rid, req in pack.requirements.items()
+              if rid in level_of and (req.ref or "").startswith("002")}
+    assert quoted and all(level == 4 for level in quoted.values()), quoted
+    assert {"infrastructure.drift_reduced", "runtime.tracing_and_objectives",
+            "security.mesh_policy"} <= set(quoted)

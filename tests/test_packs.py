@@ -188,3 +188,31 @@ def test_tests_before_merge_in_every_ci(case: str, met: bool) -> None:
     default branch, tags or schedules does not test a change before it merges."""
     got = {(pack, rid): rungs(case, pack)[rid] for pack, rid in ON_CHANGE}
     assert got == {w: "met" if met else "missing" for w in ON_CHANGE}
+
+
+@pytest.mark.parametrize("case, wanted", [
+    # ApplicationSets over every registered cluster: the seed's fleet
+    ("argocd/positive_cluster_generators", {"gitops.fleet": "met"}),
+    # three clusters bootstrapped from clusters/<name>/: several environments, not yet a fleet
+    ("flux/positive_fleet_clusters", {"gitops.fleet": "missing",
+                                      "gitops.per_environment_state": "met"}),
+    # two Kustomize overlays that no controller reconciles
+    ("two_overlays", {"gitops.per_environment_state": "missing", "gitops.fleet": "missing"}),
+])
+def test_gitops_fleets_and_environments(case: str, wanted: dict[str, str]) -> None:
+    """003: "managing large scale deployments of hundreds or even thousands of clusters" is
+    judged (gitops.fleet, level 5), and per-environment state needs a controller."""
+    got = rungs(case, "gitops", "gitops")
+    assert {rid: got[rid] for rid in wanted} == wanted
+
+
+@pytest.mark.parametrize("case, kubernetes", [("terraform_apply_deploy", False),
+                                              ("github_actions/positive_environment_deploys", True),
+                                              ("gitlab_ci/positive_environment_script", True)])
+def test_full_ci_cd_with_kubernetes_needs_a_kubernetes_deploy(case: str, kubernetes: bool) -> None:
+    """004 "Full integration of CI/CD with Kubernetes": `terraform apply` and `serverless
+    deploy` are automated deploys (devops 3) but not to Kubernetes (kmm automation 3 reads
+    the CI's deploy_tools)."""
+    assert rungs(case, "devops")["delivery.automated_deploy"] == "met"
+    assert rungs(case, "kmm")["automation.kubernetes_deploys"] == ("met" if kubernetes
+                                                                   else "missing")
