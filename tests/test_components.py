@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from maturity_scan import api, report
-from maturity_scan.assess.components import Component, _Coverage, discover, divide
+from maturity_scan.assess.components import (Component, _Coverage, archetypes_for, discover,
+                                             divide)
 from maturity_scan.cli import main
 from maturity_scan.config import Components
 from maturity_scan.engine.scan import ScanOptions, ScanResult, scan_source
@@ -437,3 +438,13 @@ def test_explain_one_component(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([*args, "--component", "nope"]) == 2
     assert "--component nope: no such component (components: ledger, orders, payments, " \
         "search, web)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("type_, configured, want", [
+    (None, (), ("service",)), ("service", (), ("service",)), ("website", (), ("service",)),
+    ("library", (), ("library",)), ("Documentation", (), ("docs",)), ("tool", (), ("cli",)),
+    ("ml-model", (), ("service",)), ("library", ("operator",), ("operator",)),
+])
+def test_a_component_is_judged_as_its_catalog_type_says(
+        type_: str | None, configured: tuple[str, ...], want: tuple[str, ...]) -> None:
+    assert archetypes_for(Component("x", "x", "x", type=type_), configured) == want

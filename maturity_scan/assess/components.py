@@ -30,6 +30,10 @@ from maturity_scan.model import Evidence, Signal
 
 ARCHETYPES = ("library", "cli", "service", "operator", "infrastructure", "gitops", "examples",
               "docs")
+# Backstage `spec.type` values (well-known and common ones) as archetypes; others are services.
+CATALOG_TYPES = {"documentation": "docs", "docs": "docs", "tool": "cli", "tooling": "cli",
+                 "infra": "infrastructure", "infrastructure": "infrastructure",
+                 "terraform": "infrastructure", "website": "service", "api": "service"}
 
 
 @dataclass(frozen=True)
@@ -266,8 +270,10 @@ def own_signal(c: Component) -> Signal:
 
 def archetypes_for(c: Component, configured: Sequence[str] = ()) -> tuple[str, ...]:
     """What a component is judged as: the configured archetypes, else its catalog type when
-    it is one (`library`, `service` …; a Backstage `website` is a service), else a service
-    (it was found because it deploys)."""
+    it names one (`library`, `service`, `documentation` a docs site, `tool` a CLI …; a Backstage
+    `website` is a service), else a service (it was found because it deploys)."""
     if configured:
         return tuple(configured)
-    return (c.type,) if c.type in ARCHETYPES else ("service",)
+    kind = (c.type or "").lower()
+    kind = CATALOG_TYPES.get(kind, kind)
+    return (kind,) if kind in ARCHETYPES else ("service",)
