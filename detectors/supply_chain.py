@@ -1,7 +1,12 @@
 """Supply-chain security in CI and release configs: artifact signing (cosign, sigstore,
 notation), SBOMs (syft, CycloneDX, anchore/sbom-action, trivy/docker SBOM output), build
 provenance (SLSA generator, attest-build-provenance, buildx/npm provenance) and the OpenSSF
-Scorecard action. GoReleaser configs count for the `signs`/`sboms` they declare."""
+Scorecard action. GoReleaser configs count for the `signs`/`sboms` they declare.
+
+PyPI trusted publishing (`pypa/gh-action-pypi-publish` without a `password`, v1.11 or later,
+`attestations` not turned off) uploads PEP 740 attestations, Sigstore-signed provenance of the
+distributions: provenance. A version is read from the ref (`v1.12.4`, `release/v1`) or, for a
+commit SHA, from its `# v1.12.4` comment; a SHA without one is taken as current."""
 from __future__ import annotations
 
 import re
@@ -22,7 +27,10 @@ ACTIONS = {
     "ossf/scorecard-action": ("scorecard", "scorecard"),
     "aquasecurity/trivy-action": ("sbom", "trivy"),  # only with an SBOM format
     "docker/build-push-action": ("provenance", "buildx"),  # only with sbom/provenance inputs
+    "pypa/gh-action-pypi-publish": ("provenance", "pypi-attestations"),  # trusted publishing
 }
+_VERSION = re.compile(r"^v?(\d+)(?:\.(\d+))?")
+_SHA = re.compile(r"^[0-9a-f]{40}$")
 SBOM_FORMATS = {"cyclonedx", "spdx", "spdx-json", "github"}
 PROGRAMS = ("cosign", "notation", "syft", "cyclonedx-py", "cyclonedx-npm", "cyclonedx-bom",
             "cyclonedx", "cyclonedx-gomod", "trivy", "docker", "npm", "pnpm", "yarn", "scorecard")
@@ -100,7 +108,7 @@ class SupplyChainDetector:
                                      f"goreleaser {key}", tools=["goreleaser"], **_flags(fact))
             return
         for hit in find(doc, actions=tuple(ACTIONS), programs=PROGRAMS):
-            for fact, tool, what in self._judge(hit):
+            for fact, tool, what in self._judge(hit, doc):
                 yield signal("supply_chain", doc.path, hit.line, f"job {hit.job.id} {what}",
                              tools=[tool], **_flags(fact))
         p = lenient_pipeline(doc)
@@ -113,7 +121,7 @@ class SupplyChainDetector:
                              **_flags("scorecard"))
 
     @staticmethod
-    def _judge(hit: Hit) -> Iterator[tuple[str, str, str]]:
+    def _judge(hit: Hit, doc: Document) -> Iterator[tuple[str, str, str]]:
         if hit.via == "run":
             for fact, tool in _run(hit.words):
                 yield fact, tool, f"runs {' '.join(hit.words[:2])}"
@@ -132,7 +140,33 @@ class SupplyChainDetector:
             if _truthy(inputs.get("provenance", "")) or "type=provenance" in attests:
                 yield "provenance", "buildx", f"uses {action} (provenance)"
             return
+        if tool == "pypi-attestations":
+            if _attests(hit, doc):
+                yield fact, tool, f"uses {action} (trusted publishing with attestations)"
+            return
         yield fact, tool, f"uses {action}"
+
+
+def _attests(hit: Hit, doc: Document) -> bool:
+    """Whether a PyPI publish step uploads attestations: trusted publishing (no `password`),
+    `attestations` not false, and an action version that makes them (v1.11 or later)."""
+    inputs = hit.inputs
+    if "password" in inputs or not _truthy(inputs.get("attestations", "true")):
+        return False
+    ref = hit.step.ref.lower()
+    if ref.startswith("release/"):
+        ref = ref.split("/", 1)[1]
+    elif _SHA.match(ref):
+        line = doc.lines[hit.line - 1] if 0 < hit.line <= len(doc.lines) else ""
+        comment = line.partition("#")[2].strip()
+        if not _VERSION.match(comment):
+            return True  # a pinned commit, version unknown: taken as current
+        ref = comment
+    m = _VERSION.match(ref)
+    if not m:
+        return False
+    major, minor = int(m.group(1)), int(m.group(2) or 99)  # `v1` follows the latest 1.x
+    return (major, minor) >= (1, 11)
 
 
 DETECTOR = SupplyChainDetector()

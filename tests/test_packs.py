@@ -216,3 +216,13 @@ def test_full_ci_cd_with_kubernetes_needs_a_kubernetes_deploy(case: str, kuberne
     assert rungs(case, "devops")["delivery.automated_deploy"] == "met"
     assert rungs(case, "kmm")["automation.kubernetes_deploys"] == ("met" if kubernetes
                                                                    else "missing")
+
+
+@pytest.mark.parametrize("case, met", [("supply_chain/positive_pypi_attestations", True),
+                                       ("supply_chain/negative_pypi_token", False)])
+def test_pypi_trusted_publishing_attestations_are_provenance(case: str, met: bool) -> None:
+    """PEP 740 attestations that pypa/gh-action-pypi-publish uploads with trusted publishing
+    (default since v1.11) are build provenance in devops and cnmm (found on pypa/pip-audit)."""
+    want = "met" if met else "missing"
+    assert rungs(case, "devops")["security.supply_chain"] == want
+    assert rungs(case, "cnmm")["security.supply_chain"] == want
