@@ -100,20 +100,28 @@ class Page:
         """`width`: the columns to fit (a terminal's); None: no wrapping (piped output)."""
         from rich.text import Text
         con = console(width)
+        lines: list[Text] = []  # laid out here, printed in one call (a call per line is slow)
+
+        def flush() -> None:
+            if lines:
+                con.print(Text("\n").join(lines), soft_wrap=True)
+                lines.clear()
+
         for item in self.items:
-            if isinstance(item, tuple):  # as wide as it is
-                console(None, con.file).print(item[0])
-                continue
             if not isinstance(item, _Line):
-                con.print(item)
+                flush()
+                if isinstance(item, tuple):  # as wide as it is
+                    console(None, con.file).print(item[0])
+                else:
+                    con.print(item)
                 continue
             text = Text.assemble(*item.parts, overflow="fold")
             room = (width or WIDE) - item.indent
             pieces = text.wrap(con, max(room - HANG, 10)) if width and text.cell_len > room \
                 else [text]
             for n, piece in enumerate(pieces):
-                con.print(" " * (item.indent + (HANG if n else 0)), piece, sep="",
-                          soft_wrap=True)
+                lines.append(Text(" " * (item.indent + (HANG if n else 0))) + piece)
+        flush()
         return _TRAILING.sub(lambda m: "\x1b[0m" if "\x1b" in m.group() else "",
                              con.file.getvalue())
 
