@@ -22,6 +22,7 @@ run `if: always()` with the job's status) sets `notifies_on_failure`.
 """
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -262,7 +263,7 @@ def _workflow(doc: Document, wf: ci.Pipeline, links: list[dict[str, Any]]) -> It
                  actions_unpinned=unpinned,
                  workflows_without_permissions=0 if permissions else 1,
                  change_pipelines=int(bool(triggers & {"push", "pull_request", "merge_group"})),
-                 **_filters(doc.path, wf))
+                 **_filters(doc, wf))
     unit = f"workflow:{doc.path}"
     callable_ = "workflow_call" in triggers
     for job in wf.jobs:
@@ -321,11 +322,27 @@ _act = ci.act_record
 _CHANGE_EVENTS = ("push", "pull_request", "pull_request_target", "merge_group")
 
 
-def _filters(path: str, wf: ci.Pipeline) -> dict[str, Any]:
+def _named_dirs(doc: Document, run: str) -> list[str]:
+    """The repository's folders a step's commands name (`cd services/a`, `docker build
+    services/a`, `-f services/a/Dockerfile`: a file names its folder); at most 10."""
+    found: list[str] = []
+    for words in shell.commands(run) if run else ():
+        for word in words[1:]:
+            word = word.rpartition("=")[2].strip("'\"").removeprefix("./").rstrip("/")
+            if not word or word.startswith((".", "-", "/")) or any(c in word for c in "$*{"):
+                continue
+            folder = word if doc.repo.has_dir(word) else \
+                posixpath.dirname(word) if "/" in word and doc.repo.exists(word) else ""
+            if folder and folder not in found:
+                found.append(folder)
+    return found[:10]
+
+
+def _filters(doc: Document, wf: ci.Pipeline) -> dict[str, Any]:
     """`{"filters": [record]}` when the workflow says which part of a monorepo it is for: the
     `paths` / `paths-ignore` of its change events (an event without them runs on any change),
     each job's `strategy.matrix` values (expressions left out) and `working-directory` (and
-    the steps' own); {} otherwise. `scan --components` reads them to give each service only its
+    the steps' own, and the repository folders a step's commands name); {} otherwise. `scan --components` reads them to give each service only its
     own CI."""
     raw = wf.raw if isinstance(wf.raw, dict) else {}
     on = raw.get("on", raw.get(True))
@@ -356,15 +373,22 @@ def _filters(path: str, wf: ci.Pipeline) -> dict[str, Any]:
                                                                     str):
                 workdir = run["working-directory"]
         entry: dict[str, Any] = {"id": job.id, "line": job.line, "matrix": values, "dir": workdir}
-        steps = [{"line": st.line, "dir": st.workdir} for st in job.steps
-                 if st.workdir and st.workdir != workdir]  # a step's own working-directory
+        steps = []
+        for st in job.steps:  # a step's own working-directory, the folders its commands name
+            step: dict[str, Any] = {"line": st.line, "dir": st.workdir} \
+                if st.workdir and st.workdir != workdir else {"line": st.line}
+            names = _named_dirs(doc, st.run) if not st.workdir else []
+            if names:
+                step["names"] = names
+            if len(step) > 1:
+                steps.append(step)
         if steps:
             entry["steps"] = steps
         jobs.append(entry)
     if not any(f["paths"] or f["paths_ignore"] for f in events.values()) and \
             not any(j["matrix"] or j["dir"] or j.get("steps") for j in jobs):
         return {}
-    return {"filters": [{"workflow": path, "events": events, "jobs": jobs}]}
+    return {"filters": [{"workflow": doc.path, "events": events, "jobs": jobs}]}
 
 
 def _step_calls(step: ci.Step) -> Iterator[tuple[str, str]]:

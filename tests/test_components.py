@@ -448,3 +448,19 @@ def test_explain_one_component(capsys: pytest.CaptureFixture[str]) -> None:
 def test_a_component_is_judged_as_its_catalog_type_says(
         type_: str | None, configured: tuple[str, ...], want: tuple[str, ...]) -> None:
     assert archetypes_for(Component("x", "x", "x", type=type_), configured) == want
+
+
+@pytest.mark.parametrize("names, covered", [
+    (["services/web"], {"web"}),
+    (["services/web/src", "services/a"], {"a", "web"}),
+    (["services"], {"a", "web"}),  # a folder above them: `pytest services`
+    (["docs"], {"a", "web"}),  # no component's: the step stays the repository's
+])
+def test_a_step_naming_a_service_folder_covers_that_service(names: list[str],
+                                                            covered: set[str]) -> None:
+    comps = [Component("a", "a", "services/a"), Component("web", "web", "services/web")]
+    wf = Signal("github_actions", (Evidence(".github/workflows/x.yml", 1),), {"filters": [
+        {"workflow": ".github/workflows/x.yml", "events": {}, "jobs": [
+            {"id": "build", "line": 6, "matrix": [], "dir": "",
+             "steps": [{"line": 9, "names": names}]}]}]})
+    assert _Coverage(comps, [wf])(Evidence(".github/workflows/x.yml", 9)) == covered

@@ -9,9 +9,10 @@ applies to every component it covers:
   reach (an event without filters runs on any change, so covers every component; filters that
   reach no component, a shared chart's folder, leave it the repository's); `paths-ignore` that
   takes a component's whole folder away leaves it out;
-- a job whose `strategy.matrix` names components (by name, id or folder) covers those only, and
-  a job (or a step) whose `working-directory` lies in a component's folder covers that one
-  only;
+- a job whose `strategy.matrix` names components (by name, id or folder) covers those only, a
+  job (or a step) whose `working-directory` lies in a component's folder covers that one only,
+  and a step whose commands name folders of components (`docker build services/ledger`,
+  `cd services/web`) covers those only;
 - anything else (root pre-commit, CODEOWNERS, shared Terraform, git history) covers them all.
 Evidence of another component's folder never counts for this one.
 
@@ -156,13 +157,17 @@ class _Coverage:
             named = self._named(job.get("matrix") or ())
             if named:
                 covered &= named
-            step = next((s for s in job.get("steps") or () if s.get("line") == e.line), None)
-            folder = str((step or job).get("dir") or ".")
+            step = next((s for s in job.get("steps") or () if s.get("line") == e.line), {})
+            folder = str(step.get("dir") or job.get("dir") or ".")
             folder = posixpath.normpath(folder).removeprefix("./").lstrip("/") or "."
             inside = frozenset(c.id for c in self.components
                                if c.path != "." and c.holds(folder))
             if inside:
                 covered &= inside
+            named = frozenset(c.id for c in self.components if c.path != "." and any(
+                c.holds(n) or c.path.startswith(n + "/") for n in step.get("names") or ()))
+            if named:  # the folders its commands name: in (or above) those components
+                covered &= named
         return covered
 
     def _by_events(self, events: Mapping[str, Any]) -> frozenset[str]:
