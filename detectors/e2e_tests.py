@@ -1,13 +1,15 @@
 """End-to-end, browser and load tests: Cypress, Playwright, WebdriverIO, Nightwatch, k6,
-Locust, Robot Framework, Gatling and JMeter; and end-to-end tests a CI pipeline runs: a deploy
-into a throwaway cluster the same job creates (kind, k3d, minikube), a Cypress or Playwright
-run (`maturity_scan.sdk.ci.e2e_steps`)."""
+Locust, Robot Framework, Gatling and JMeter; test code in a folder named for end-to-end tests
+(`test/e2e/**/*_test.go`, `tests/e2e/test_*.py`, `e2e/**/*.spec.ts` …); and end-to-end tests
+a CI pipeline runs: a deploy into a throwaway cluster the same job creates (kind, k3d,
+minikube), a Cypress or Playwright run (`maturity_scan.sdk.ci.e2e_steps`)."""
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
 
 from maturity_scan.sdk import Document, Signal, ci, kind, signal
+from maturity_scan.sdk.globs import compile_globs
 
 BY_NAME = {"cypress.config": "cypress", "cypress.json": "cypress",
            "playwright.config": "playwright", "wdio.conf": "webdriverio",
@@ -15,6 +17,18 @@ BY_NAME = {"cypress.config": "cypress", "cypress.json": "cypress",
 K6 = re.compile(r"""from\s+['"]k6(/[\w-]+)?['"]""")
 LOCUST = re.compile(r"^\s*from locust import|^\s*import locust", re.M)
 ROBOT = re.compile(r"^\*{3}\s*(Test Cases|Tasks|Settings)\s*\*{3}", re.M | re.I)
+# test code (by the unit-test conventions of its language) in a folder named for end-to-end
+# tests: `test/e2e/core/workloads_test.go`, `tests/e2e/test_login.py`, `e2e/app.spec.ts`
+E2E_DIRS = "{e2e,e2e-tests,e2e_tests,end-to-end,endtoend}"
+SUITES = (f"**/{E2E_DIRS}/**/*_test.go", f"**/{E2E_DIRS}/**/test_*.py",
+          f"**/{E2E_DIRS}/**/*_test.py", f"**/{E2E_DIRS}/**/*.{{spec,test}}.{{js,ts,mjs,jsx,tsx}}",
+          f"**/{E2E_DIRS}/**/*{{Test,IT}}.{{java,kt}}", f"**/{E2E_DIRS}/**/*_spec.rb")
+_SUITES = compile_globs(SUITES)
+_TEST_CODE = re.compile(r"^[ \t]*func\s+Test\w*\s*\(|\bginkgo\b|"
+                        r"^[ \t]*(?:async\s+)?def\s+test\w*\s*\(|"
+                        r"\b(?:describe|it|test)\s*\(\s*['\"`]|@Test\b|"
+                        r"^[ \t]*(?:describe|it)\s+['\"]", re.M)
+_INPUTS = re.compile(r"(^|/)(testdata|test-data|fixtures|__fixtures__)/")  # test inputs
 
 
 class E2eTestsDetector:
@@ -25,7 +39,7 @@ class E2eTestsDetector:
                 "wdio.conf.{js,ts}", "nightwatch.conf.{js,cjs}", "locustfile*.py",
                 "**/{k6,load,loadtest,load-test,load-tests,perf,performance}/**/*.{js,ts}",
                 "*.k6.{js,ts}", "*.robot", "**/gatling/**/*.{scala,java,kt}", "*.jmx",
-                *ci.CI_PATTERNS)
+                *SUITES, *ci.CI_PATTERNS)
 
     def analyze(self, doc: Document) -> Iterable[Signal]:
         if doc.name.endswith((".yml", ".yaml")) or "jenkinsfile" in doc.name.lower():
@@ -36,6 +50,12 @@ class E2eTestsDetector:
                              tools=[tool])
             if p is not None or doc.path.startswith((".github/", ".gitlab-ci", ".circleci/")):
                 return
+        if _SUITES.match(doc.path):
+            found = None if _INPUTS.search(doc.path) else _TEST_CODE.search(doc.text)
+            if found:  # an end-to-end suite; its language's unit-test conventions name the file
+                yield signal("e2e_tests", doc.path, doc.text.count("\n", 0, found.start()) + 1,
+                             "end-to-end test suite", tools=["suite"])
+            return
         stem = doc.name.split(".", 1)[0] if not doc.name.startswith("cypress.json") else "cypress.json"
         stem = next((k for k in BY_NAME if doc.name.startswith(k)), stem)
         text = doc.text
