@@ -464,3 +464,13 @@ def test_a_step_naming_a_service_folder_covers_that_service(names: list[str],
             {"id": "build", "line": 6, "matrix": [], "dir": "",
              "steps": [{"line": 9, "names": names}]}]}]})
     assert _Coverage(comps, [wf])(Evidence(".github/workflows/x.yml", 9)) == covered
+
+
+def test_two_services_of_one_name_are_told_apart(tmp_path: Path) -> None:
+    """Ids stay unique, and whether each has its kubify.yaml is read from its own folder."""
+    root = make(tmp_path, {"a/services/api/kubify.yaml": KUBIFY.format(name="api", deps=""),
+                           "services/api/Dockerfile": "FROM scratch\n"})
+    result = scan_source(WorkTreeSource(root), ScanOptions(jobs=0, cache=False, components=True))
+    found = discover(result.signals, result.dirs)
+    assert [(c.id, c.path, c.kubify) for c in found] == [
+        ("api", "a/services/api", True), ("api-2", "services/api", False)]

@@ -90,11 +90,9 @@ def discover(signals: Iterable[Signal], dirs: Collection[str] = (),
     folders of `dirs` that `include` names (found there already: kept as found)."""
     signals = list(signals)
     records: list[Mapping[str, Any]] = []
-    lacking: set[str] = set()  # names of components without their kubify.yaml
     for sig in signals:
         if sig.kind == "component":
             records += sig.facts.get("components") or []
-            lacking.update(sig.facts.get("without_kubify") or ())
     configs = {posixpath.dirname(e.path) or "." for s in signals if s.kind == "kubify"
                for e in s.evidence if not e.scope and posixpath.basename(e.path) in
                ("kubify.yaml", "kubify.yml")}
@@ -107,7 +105,7 @@ def discover(signals: Iterable[Signal], dirs: Collection[str] = (),
                                 path, r.get("owner"), r.get("type"), str(r.get("source")),
                                 str(r.get("file") or ""), int(r.get("line") or 1),
                                 tuple(r.get("depends_on") or ()),
-                                kubify=str(r.get("name")) not in lacking)
+                                kubify=path in configs or r.get("source") == "kubify")
     for folder in sorted(dirs):
         if folder in found or not _matches(include, folder) or _matches(exclude, folder):
             continue
