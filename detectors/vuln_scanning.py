@@ -1,6 +1,6 @@
 """Dependency / image vulnerability scanners and SAST tools that have no detector of their own:
-pip-audit, grype, osv-scanner, govulncheck and FOSSA (`dependency_scanning`); zizmor, bandit and
-gosec (`sast`). Found where they run: a CI step (their action, or a script line that runs the
+pip-audit, grype, osv-scanner, govulncheck and FOSSA (`dependency_scanning`); zizmor, bandit,
+gosec and Brakeman (`sast`). Found where they run: a CI step (their action, or a script line that runs the
 command with a scan, as `sdk.ci.find` reads pipelines), or a root pre-commit hook. Trivy, Snyk,
 Semgrep, CodeQL and SonarQube have detectors of their own.
 """
@@ -20,7 +20,7 @@ DEP_PROGRAMS = {"pip-audit": "pip-audit", "grype": "grype", "osv-scanner": "osv-
 DEP_IMAGES = ("anchore/grype",)
 SAST_ACTIONS = {"zizmorcore/zizmor-action": "zizmor", "woodruffw/zizmor-action": "zizmor",
                 "securego/gosec": "gosec", "pycqa/bandit-action": "bandit"}
-SAST_PROGRAMS = {"zizmor": "zizmor", "bandit": "bandit", "gosec": "gosec"}
+SAST_PROGRAMS = {"zizmor": "zizmor", "bandit": "bandit", "gosec": "gosec", "brakeman": "brakeman"}
 HOOKS = {"pip-audit": "pip-audit", "osv-scanner": "osv-scanner", "zizmor": "zizmor",
          "bandit": "bandit", "gosec": "gosec", "golang-gosec": "gosec"}
 NOT_SCANS = {"--version", "-V", "version", "--help", "-h", "help", "db", "completion",
@@ -45,7 +45,7 @@ def _grype_image(words: list[str]) -> bool:
 
 class VulnScanningDetector:
     id = "vuln_scanning"
-    description = "pip-audit, grype, osv-scanner, govulncheck, FOSSA; zizmor, bandit, gosec"
+    description = "pip-audit, grype, osv-scanner, govulncheck, FOSSA; zizmor, bandit, gosec, Brakeman"
     kinds = {
         "dependency_scanning": kind(
             "Dependencies (or images) are scanned for known vulnerabilities",
