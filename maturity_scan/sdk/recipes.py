@@ -24,7 +24,8 @@ TOX = ("/tox.ini",)
 NOX = ("/noxfile.py",)
 # Shell scripts a CI step may run (`./scripts/test.sh`): at the root and in the usual folders.
 SCRIPTS = ("/*.{sh,bash}", "{scripts,script,bin,ci,.ci,hack,tools,build,dev,.github,.gitlab,"
-           "deploy,test,tests,e2e,infra,docker,.circleci,.buildkite}/**/*.{sh,bash}")
+           "deploy,test,tests,e2e,infra,docker,.circleci,.buildkite}/**/*.{sh,bash}",
+           "/{script,scripts}/[!.]*")  # extensionless, read when its shebang names a shell
 PATTERNS: tuple[str, ...] = (*MAKEFILES, *JUSTFILES, *TASKFILES, *PACKAGE_JSON, *TOX, *NOX,
                              *SCRIPTS)
 MAX_LINES = 20_000  # a recipe file longer than this is not followed
@@ -220,6 +221,9 @@ def _script(doc: Document) -> Iterator[Recipe]:
     yield Recipe("script", doc.path, 1, body)
 
 
+_SHELL_SHEBANG = re.compile(r"#!\s*\S*(?:/env\s+(?:-\S+\s+)*)?\S*?\b(?:ba|z|da|k)?sh\b")
+
+
 def read(doc: Document) -> list[Recipe]:
     """The recipes of a task-runner file or script, [] when `doc` is none (or is unreadable,
     binary or too long: following recipes is best effort, never an error of its own)."""
@@ -240,7 +244,8 @@ def read(doc: Document) -> list[Recipe]:
                 return list(_tox(doc))
             if doc.path == "noxfile.py":
                 return list(_nox(doc))
-            if name.endswith((".sh", ".bash")):
+            if name.endswith((".sh", ".bash")) or doc.dir in ("script", "scripts") and \
+                    "." not in name and _SHELL_SHEBANG.match(doc.lines[0] if doc.lines else ""):
                 return list(_script(doc))
         except (ParseError, TypeError, AttributeError, ValueError):
             return []

@@ -16,7 +16,7 @@ _WRAPPERS = {"sudo", "env", "time", "exec", "npx", "pnpx", "bunx", "uvx", "nohup
 _RUNNERS = {"poetry": {"run"}, "pdm": {"run"}, "hatch": {"run"}, "pipenv": {"run"},
             "uv": {"run"}, "rye": {"run"}, "pipx": {"run"}, "bundle": {"exec"},
             "npm": {"exec", "x"}, "yarn": {"dlx", "exec"}, "pnpm": {"dlx", "exec"},
-            "bun": {"x"}}
+            "bun": {"x"}, "coverage": {"run"}}  # `coverage run -m pytest`: pytest, measured
 
 
 _BLANKS = " \t\r\n"
@@ -128,6 +128,8 @@ def _line_commands(line: str) -> tuple[tuple[str, ...], ...]:
 
 
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+# A variable the program's path starts with (`${PREFIX}pytest` with PREFIX="venv/bin/").
+_VAR_PREFIX = re.compile(r"\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*(?=/))")
 _PYTHON = re.compile(r"^python[\d.]*$")
 
 
@@ -161,12 +163,17 @@ def _commands(script: str) -> tuple[tuple[str, ...], ...]:
     for line in script.splitlines():
         for words in map(list, _line_commands(line)):
             words = words[_program_start(words):]
+            prefix = _VAR_PREFIX.match(words[0]) if words else None
+            if prefix and prefix.end() < len(words[0]):  # `${PREFIX}pytest`, `$VENV/bin/pytest`
+                words = [words[0][prefix.end():], *words[1:]]
+                words = words[_program_start(words):]
             inner = _compose_command(words)
             if inner is not None:  # `docker compose run --rm app pytest`: pytest, in compose
                 out.append(tuple(words))
                 words = inner[_program_start(inner):]
             if len(words) >= 3 and _PYTHON.match(words[0]) and words[1] == "-m":
                 words = words[2:]
+                words = words[_program_start(words):]  # `python -m coverage run -m pytest`
             if inner is None and words and words[0] in ("docker", "podman") and \
                     "run" in words[1:3]:
                 words = _container_command(words[words.index("run") + 1:])
@@ -183,7 +190,8 @@ def _commands(script: str) -> tuple[tuple[str, ...], ...]:
 _RUNNER_VALUE_OPTIONS = {"--group", "--only-group", "--with", "--python", "-p", "--extra",
                          "--env-file", "--package", "--directory", "--project", "--from",
                          "--index", "--index-url", "-e", "--env", "-u", "--user", "-C",
-                         "--workspace", "--filter", "-w", "--prefix", "-c", "--config"}
+                         "--workspace", "--filter", "-w", "--prefix", "-c", "--config",
+                         "--source", "--omit", "--include", "--rcfile", "--data-file"}
 # `docker run` / `podman run` options that take a value as the next word (`-v a:b IMAGE`: a:b is
 # not the image). The one table for every reading of a container run.
 DOCKER_RUN_VALUE_OPTIONS = frozenset({
@@ -322,7 +330,8 @@ _PM_BUILTINS = frozenset({
     "ls", "import", "rebuild", "prune", "dedupe", "fetch", "store", "workspaces", "workspace",
     "global", "bin", "env", "node", "npm", "patch", "licenses", "plugin", "setup", "ci"})
 _SCRIPT_SHELLS = frozenset({"bash", "sh", "zsh", "dash", "ksh", "source", "."})
-_SCRIPT_NAME = re.compile(r"^[\w.-]+(/[\w.-]+)*\.(sh|bash)$|^\./[\w./-]+$")
+# `scripts/test`, `script/cibuild`: "scripts to rule them all", extensionless, run without `./`
+_SCRIPT_NAME = re.compile(r"^[\w.-]+(/[\w.-]+)*\.(sh|bash)$|^\./[\w./-]+$|^scripts?/[\w-]+$")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,73 @@
+"""Verdicts checked against real repositories by reading them (docs/truth-review.md): each
+finding's general cause, fixed, on hand-written fixtures under fixtures/truth_review/."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from maturity_scan import api, report
+from maturity_scan.testing import scan_fixture
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "truth_review"
+
+
+def _assess(case: str, pack: str = api.DEFAULT_PACK) -> tuple[object, dict]:
+    result = scan_fixture(FIXTURES / case)
+    rep = report.build(result, api.assess(result, api.get_pack(pack)), timings=False)
+    report.validate(rep)
+    return result, rep
+
+
+def _status(rep: dict, requirement: str) -> str:
+    for dim in rep["dimensions"]:
+        for req in dim.get("requirements") or ():
+            if req["id"] == requirement:
+                return req["status"]
+    raise AssertionError(f"{requirement} not in the report")
+
+
+def _level(rep: dict, dimension: str) -> object:
+    return next(d["level"] for d in rep["dimensions"] if d["id"] == dimension)
+
+
+def _evidence(result, kind: str, fact: str) -> set[tuple[str, int]]:
+    sig = result.signal(kind)
+    return {(e.path, e.line) for e in sig.evidence if fact in e.supports} if sig else set()
+
+
+# --- "scripts to rule them all": `scripts/test` run by CI (found on encode/httpx) ------------
+
+def test_extensionless_scripts_run_by_ci_are_followed() -> None:
+    """encode/httpx runs `scripts/test` (a `#!/bin/sh` file without extension, called without
+    `./`) whose `${PREFIX}coverage run -m pytest` is the test run: "tests run in CI" was missing
+    in every pack. GitHub's `script/cibuild` convention is the same shape."""
+    result, rep = _assess("positive_scripts_to_rule_them_all")
+    gha = result.signal("github_actions")
+    assert gha.facts["runs_tests"] is True
+    assert _evidence(result, "github_actions", "runs_tests") >= {
+        (".github/workflows/test-suite.yml", 16), ("scripts/test", 9),
+        (".github/workflows/test-suite.yml", 22), ("script/cibuild", 4)}
+    assert _status(rep, "quality.tests_in_ci") == "met"
+    assert _status(rep, "delivery.tests_on_pull_requests") == "met"
+    assert _level(rep, "quality") == 3
+
+
+def test_scripts_that_run_no_tests_or_are_not_shell_do_not_count() -> None:
+    """Near miss: a shell script that only mentions pytest in a comment and an echo, and
+    Python scripts (`scripts/test.py`, `scripts/unit` with a python shebang) are not followed."""
+    result, rep = _assess("negative_scripts_without_tests")
+    gha = result.signal("github_actions")
+    assert gha.facts["runs_tests"] is False
+    assert not any(e.path.startswith("scripts/") for e in gha.evidence)
+    assert _status(rep, "quality.tests_in_ci") == "missing"
+    assert _status(rep, "delivery.tests_on_pull_requests") == "missing"
+
+
+def test_malformed_scripts_are_read_best_effort() -> None:
+    """A script with unbalanced quotes is read word by word; a binary file and a file with no
+    shebang are not read as scripts; nothing is an error."""
+    result, _ = _assess("malformed_scripts")
+    gha = result.signal("github_actions")
+    assert _evidence(result, "github_actions", "runs_tests") == {
+        (".github/workflows/ci.yml", 8), ("scripts/test", 2)}
+    assert not any(e.path in ("scripts/blob", "scripts/noshebang") for e in gha.evidence)
+    assert not result.errors
