@@ -103,10 +103,10 @@ class ComponentsDetector:
             return  # the kubify detector (or the manifest's own) reports a file that is broken
 
     def _catalog(self, doc: Document) -> Iterator[Signal]:
-        for d in doc.yaml_documents:
-            if not isinstance(d, dict) or str(d.get("kind")).lower() != "component" or \
-                    not str(d.get("apiVersion", "")).startswith("backstage.io/"):
-                continue
+        entries = [d for d in doc.yaml_documents if isinstance(d, dict) and
+                   str(d.get("kind")).lower() == "component" and
+                   str(d.get("apiVersion", "")).startswith("backstage.io/")]
+        for d in entries:
             meta = d.get("metadata") if isinstance(d.get("metadata"), dict) else {}
             spec = d.get("spec") if isinstance(d.get("spec"), dict) else {}
             name = meta.get("name") if isinstance(meta.get("name"), str) else ""
@@ -115,6 +115,8 @@ class ComponentsDetector:
             line = meta.line_of("name") if hasattr(meta, "line_of") else 1
             notes = meta.get("annotations") if isinstance(meta.get("annotations"), dict) else {}
             folder = _source_location(doc.dir, notes.get("backstage.io/source-location"))
+            if folder == doc.dir and len(entries) > 1:  # one catalog of several, unlocated
+                folder = _folder_named(doc, name)
             yield signal("component", doc.path, line, f"catalog component {name}",
                          components=[_record(name, folder, "backstage", doc.path, line,
                                              owner=spec.get("owner"),
@@ -163,6 +165,17 @@ def _signals(records: list[dict[str, Any]]) -> Iterator[Signal]:
                      f"component {rec['name']} ({rec['source']}) at {rec['path']}",
                      components=[rec], names=[rec["name"]], count=1,
                      without_kubify=[] if kubify else [rec["name"]])
+
+
+def _folder_named(doc: Document, name: str) -> str:
+    """The folder of a component listed with others in one catalog and no source location:
+    `<root>/<name>` under a services root beside the catalog, else `<name>` itself, else the
+    catalog's own folder."""
+    for rel in (*(f"{r}/{name}" for r in (*ROOTS, *IMAGE_ROOTS)), name):
+        folder = posixpath.normpath(posixpath.join(doc.dir, rel))
+        if not folder.startswith("..") and doc.repo.has_dir(folder):
+            return folder
+    return doc.dir
 
 
 def _source_location(folder: str, value: Any) -> str:

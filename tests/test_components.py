@@ -474,3 +474,12 @@ def test_two_services_of_one_name_are_told_apart(tmp_path: Path) -> None:
     found = discover(result.signals, result.dirs)
     assert [(c.id, c.path, c.kubify) for c in found] == [
         ("api", "a/services/api", True), ("api-2", "services/api", False)]
+
+
+def test_one_catalog_of_several_components_finds_their_folders_by_name(tmp_path: Path) -> None:
+    several = "---\n".join(CATALOG.format(name=n) for n in ("orders", "web", "ghost"))
+    root = make(tmp_path, {"catalog-info.yaml": several,
+                           "services/orders/main.py": "print(1)\n",
+                           "web/index.html": "<p>web</p>\n"})
+    assert sorted((c["name"], c["path"]) for c in components(scan_fixture(root))) == [
+        ("ghost", "."), ("orders", "services/orders"), ("web", "web")]
