@@ -1,6 +1,6 @@
-"""Coverage configuration and thresholds: Codecov, Coveralls, SimpleCov, coverage.py (also
-pytest-cov's `--cov` in tox commands or pytest addopts), nyc / c8, Jest thresholds and
-`--cov-fail-under` style gates in CI."""
+"""Coverage configuration and thresholds: Codecov, Coveralls, SimpleCov, .NET `.runsettings`
+with a coverage collector, coverage.py (also pytest-cov's `--cov` in tox commands or pytest
+addopts), nyc / c8, Jest thresholds and `--cov-fail-under` style gates in CI."""
 from __future__ import annotations
 
 import re
@@ -21,7 +21,7 @@ class CoverageDetector:
     kinds = {"coverage": kind("Test coverage is measured (and gated)", tools="set",
                               threshold="flag")}
     patterns = ("codecov.y{a,}ml", ".codecov.y{a,}ml", ".coveragerc", ".coveralls.y{a,}ml",
-                ".simplecov",
+                ".simplecov", "*.runsettings",
                 ".nycrc{,.json,.yml,.yaml}",
                 ".c8rc{,.json}", "jest.config.{js,ts,mjs,cjs,json}", "pyproject.toml", "setup.cfg",
                 "tox.ini", *ci.GITHUB_WORKFLOWS, *ci.GITLAB)
@@ -46,6 +46,10 @@ class CoverageDetector:
             tool = "codecov"
         elif name == ".coveragerc":
             tool = "coverage.py"
+        elif name.endswith(".runsettings"):  # .NET test settings with a coverage collector
+            if not re.search(r'<DataCollector\b[^>]*friendlyName="(XPlat )?Code Coverage"', text):
+                return
+            tool = "dotnet-coverage"
         elif name == ".simplecov":
             if not re.search(r"^[ \t]*SimpleCov\.\w+", text, re.M):
                 return
