@@ -71,3 +71,36 @@ def test_malformed_scripts_are_read_best_effort() -> None:
         (".github/workflows/ci.yml", 8), ("scripts/test", 2)}
     assert not any(e.path in ("scripts/blob", "scripts/noshebang") for e in gha.evidence)
     assert not result.errors
+
+
+# --- `kubectl rollout status` and `--dry-run` are no deployment (found on stakater/Reloader) --
+
+def test_a_deploy_counts_on_its_apply_not_on_the_wait_after_it() -> None:
+    """A job that applies then waits: the deploy is the `kubectl apply` line (11), never the
+    `kubectl rollout status` line (13)."""
+    result, rep = _assess("positive_deploy_then_wait")
+    gha = result.signal("github_actions")
+    assert gha.facts["deploys"] is True and gha.facts["deploy_tools"] == ["kubectl"]
+    assert _evidence(result, "github_actions", "deploys") == {
+        (".github/workflows/deploy.yml", 11)}
+    assert _status(rep, "delivery.automated_deploy") == "met"
+
+
+def test_waiting_for_a_rollout_or_a_dry_run_deploys_nothing() -> None:
+    """stakater/Reloader's e2e setup script `kubectl rollout status`-es what it installed: that
+    line was "deploys (kubectl rollout)". A `--dry-run` apply or helm upgrade validates. A job
+    doing only these (even with an `environment:`) deploys nothing."""
+    result, rep = _assess("negative_validate_and_wait")
+    gha = result.signal("github_actions")
+    assert not gha.facts.get("deploys")
+    assert not gha.facts.get("deploy_environments")
+    assert _evidence(result, "github_actions", "deploys") == set()
+    assert _status(rep, "delivery.automated_deploy") == "missing"
+
+
+def test_malformed_rollout_commands() -> None:
+    """`kubectl rollout` with no verb and an unterminated quote deploy nothing; `rollout undo`
+    changes the cluster and counts."""
+    result, _ = _assess("malformed_rollout")
+    assert _evidence(result, "github_actions", "deploys") == {(".github/workflows/ci.yml", 10)}
+    assert not result.errors

@@ -317,8 +317,22 @@ def runs(script: str, table: dict[str, tuple[str, ...]]) -> str:
         if hit is not None:
             if "-DskipTests" in words or "-x" in words and "test" in words:
                 continue
+            if table is DEPLOYS and _changes_nothing(words, hit):
+                continue
             return f"{words[0]} {hit}".strip()
     return ""
+
+
+def _changes_nothing(words: list[str], hit: str) -> bool:
+    """A deploy command that only reads or rehearses: `kubectl rollout status|history` (waits
+    for or lists a rollout; only restart, undo and resume change one), `--dry-run` (client or
+    server: validation, not a deploy)."""
+    if any(w.startswith("--dry-run") and w != "--dry-run=none" for w in words):
+        return True
+    if words[0] == "kubectl" and hit == "rollout":
+        verb = [w for w in words[words.index("rollout") + 1:] if not w.startswith("-")][:1]
+        return verb not in (["restart"], ["undo"], ["resume"])
+    return False
 
 
 # --- what a script hands over to: task runners and scripts ------------------------------------
