@@ -14,9 +14,11 @@ import os
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import IO
@@ -70,6 +72,7 @@ class _Worker:
         self.conn = Connection(ours.detach())
         self.booted = time.monotonic()
         self.loaded = False  # detectors imported, file list sent
+        self.paths: frozenset[str] | None = None  # the file list it holds (its RepoView)
         self.batch: deque[Task] = deque()  # sent, not answered yet; the first one is parsing
         self.started = self.deadline = 0.0
 
@@ -146,19 +149,47 @@ class Pool:
         self.workers[i].kill()
         self.workers[i] = _Worker(self.limits)
 
-    def run(self, tasks: Iterable[Task], paths: frozenset[str], count: int) -> Iterator[FileResult]:
-        """Analyze `count` files, yielding results in completion order."""
+    def run(self, tasks: Iterable[Task], paths: frozenset[str], count: int,
+            seconds_total: float | None = None) -> Iterator[FileResult]:
+        """Analyze `count` files, yielding results in completion order, within
+        `seconds_total` (default: the limits'). A pool can run one scan after another (see
+        `Pools`): its workers are kept, and get each scan's file list."""
         if count <= 0:
             return
+        self._keep_sound()
+        try:
+            yield from self._run(tasks, paths, count, seconds_total)
+        finally:
+            self._keep_sound()
+
+    def _keep_sound(self) -> None:
+        """Only idle, living workers stay for the next scan: one with files still in hand (a
+        scan given up midway, its budget spent) or dead is ended."""
+        keep = []
+        for w in self.workers:
+            if w.batch or w.proc.poll() is not None:
+                w.kill()
+            else:
+                keep.append(w)
+        self.workers[:] = keep
+
+    def _run(self, tasks: Iterable[Task], paths: frozenset[str], count: int,
+             seconds_total: float | None) -> Iterator[FileResult]:
         limits, workers = self.limits, self.workers
         most = min(self.jobs, count)
         queue: deque[Task] = deque()
         source = iter(tasks)
-        budget_end = time.monotonic() + limits.seconds_total
+        budget_end = time.monotonic() + (limits.seconds_total if seconds_total is None
+                                         else seconds_total)
         hard = limits.seconds_per_file + limits.grace_seconds
 
         def refill() -> None:
             while True:
+                if not workers and not queue:  # a first worker only once there is work for it
+                    first = next(source, None)
+                    if first is None:
+                        return
+                    queue.append(first)
                 while len(queue) < 2 * BATCH_FILES * len(workers):
                     nxt = next(source, None)
                     if nxt is None:
@@ -197,6 +228,9 @@ class Pool:
                 return
             for w in workers:
                 if w.loaded and not w.batch and queue:
+                    if w.paths is not paths:  # a worker kept from the previous scan
+                        w.conn.send(paths)
+                        w.paths = paths
                     give(w, now)
             busy = [w for w in workers if w.batch]
             booting = [w for w in workers if not w.loaded]
@@ -247,6 +281,7 @@ class Pool:
         if status != "loaded":
             raise UsageError(f"the detectors could not be loaded: {message}")
         w.conn.send(paths)
+        w.paths = paths
         w.loaded = True
 
     def _crash_reason(self, w: _Worker, now: float) -> str:
@@ -272,6 +307,45 @@ class Pool:
                 w.batch.clear()
         for path, _, ids in [*queue, *rest]:
             yield failed(path, ids, why)
+
+
+class Pools:
+    """Pools lent to one scan at a time and kept between scans: an org run's threads each
+    borrow one for a repository, so a worker interpreter (and its loaded detectors) serves
+    repository after repository instead of starting for each. Every file keeps its own time
+    budget, every worker its memory cap, every scan its own overall budget
+    (`Pool.run(seconds_total=)`); a worker that fails is replaced as in any scan."""
+
+    def __init__(self, limits: Limits = Limits()) -> None:
+        self.limits = limits
+        self._idle: list[Pool] = []
+        self._every: list[Pool] = []
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def lend(self) -> Iterator[Pool]:
+        with self._lock:
+            lent = self._idle.pop() if self._idle else None
+            if lent is None:
+                lent = Pool(1, self.limits, eager=False)
+                self._every.append(lent)
+        try:
+            yield lent
+        finally:
+            with self._lock:
+                self._idle.append(lent)
+
+    def close(self) -> None:
+        with self._lock:
+            for p in self._every:
+                p.close()
+            self._every, self._idle = [], []
+
+    def __enter__(self) -> Pools:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def run_inline(tasks: Iterable[Task], paths: frozenset[str]) -> Iterator[FileResult]:

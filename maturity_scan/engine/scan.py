@@ -39,6 +39,10 @@ class ScanOptions:
     cache_dir: Path | None = None  # default: $XDG_CACHE_HOME/maturity-scan
     progress: bool = False  # files parsed / total on stderr (the CLI: a terminal, no --quiet)
     components: bool = False  # keep the signals before merging, and the folders (ScanResult)
+    # A pool kept by the caller (one of `pool.Pools`, lent for this scan), used and left open;
+    # None: a pool of the scan's own. Its workers' limits are its own; `limits.seconds_total`
+    # still bounds this scan.
+    workers: pool.Pool | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -207,6 +211,8 @@ def scan_source(source: Source, options: ScanOptions | None = None,
     # The first worker loads the detectors while the tree is listed; not for a revision with the
     # cache on (history, diff: its unchanged blobs are answered unread, often all of them).
     eager = not (options.cache and hasattr(source, "blob_id"))
+    if options.jobs > 0 and options.workers is not None:
+        return _scan(source, options, detectors, options.workers)
     with pool.Pool(options.jobs, options.limits, eager) if options.jobs > 0 \
             else nullcontext() as workers:
         return _scan(source, options, detectors, workers)
@@ -222,7 +228,7 @@ def _scan(source: Source, options: ScanOptions, detectors: Sequence[Detector] | 
     paths = frozenset(e.path for e in entries)
     claims = Claims(dets)  # which detectors claim a path, without every pattern on every path
 
-    errors: list[FileError] = list(getattr(source, "errors", ()))
+    errors: list[FileError] = list(source.errors)
     claimed: list[tuple[FileEntry, tuple[str, ...]]] = []
     oversize = 0
     counted = set(options.include_scopes)
@@ -321,7 +327,7 @@ def _scan(source: Source, options: ScanOptions, detectors: Sequence[Detector] | 
     else:
         if len(claimed) < SMALL_SCAN:
             workers.jobs = 1
-        fresh = workers.run(tasks(), paths, len(claimed))
+        fresh = workers.run(tasks(), paths, len(claimed), options.limits.seconds_total)
     try:
         results = []
         for r in fresh:

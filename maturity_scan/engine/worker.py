@@ -75,6 +75,9 @@ def main(argv: list[str]) -> None:
             batch = conn.recv()  # a list of files, answered one by one as each is done
             if batch is None:
                 return
+            if isinstance(batch, frozenset):  # the next repository's file list (a lent pool)
+                view = RepoView(batch)
+                continue
             for task in batch:
                 result, recycle = _run_one(task, view, seconds)
                 conn.send((result, recycle))

@@ -32,6 +32,7 @@ from git import Repo
 from maturity_scan import gitsafe
 from maturity_scan.engine import registry
 from maturity_scan.engine.source import FileEntry, FileTooLarge, is_dependency_path
+from maturity_scan.model import FileError
 from maturity_scan.org.github import TOKEN_VARIABLES, Origin, printable
 from maturity_scan.sdk.globs import compile_globs
 
@@ -204,6 +205,7 @@ class Checkout:
     listed: list[str]  # every path of the tree (for the index and RepoView)
     sizes: dict[str, int] = field(default_factory=dict)  # path -> size, claimed files
     history: bool = False  # the commit graph and tags are present (history facts can be read)
+    oids: dict[str, str] = field(default_factory=dict)  # path -> blob id, claimed files
 
 
 # The repository's own configuration (read and applied like a local scan's `config.discover`)
@@ -264,7 +266,7 @@ def fetch(url: str, branch: str, dest: Path, git: Git, *, full: bool = False,
                 present[oid] <= max_file_bytes}
     data = _contents(dest, git, readable, max_file_bytes)
     blobs = {p: data[oid] for p, oid in wanted.items() if oid in data}
-    return Checkout(dest, revision, blobs, listed, known, history)
+    return Checkout(dest, revision, blobs, listed, known, history, dict(wanted))
 
 
 RULE_SUFFIXES = (".yaml", ".yml")
@@ -394,6 +396,14 @@ class CheckoutSource:
         self.checkout = checkout
         self.description = description
         self.revision = checkout.revision
+        self.errors: list[FileError] = []  # the tree is listed whole: nothing unlistable
+
+    def blob_id(self, path: str) -> str | None:
+        """The claimed file's git object id (the parse cache's key): a repository scanned
+        again (an org re-run after a push) parses only the blobs that changed, and starts no
+        parser at all when none did."""
+        oid = self.checkout.oids.get(path)
+        return oid if oid is not None and len(oid) == 40 else None
 
     def repo(self) -> Repo | None:
         """The clone, when it holds the history (read through gitsafe: hardened, no transport,

@@ -70,14 +70,18 @@ class OrgSettings:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     teams: bool = False  # levels per GitHub team (else per CODEOWNERS owner)
     components: bool = False  # each component assessed too (`scan --components`)
+    # each file's time budget and each parser worker's memory cap, as a local scan's
+    limits: pool.Limits = pool.Limits()
 
 
 def scan_repository(spec: dict[str, Any], token: str | None = None,
-                    page: Render | None = None) -> dict[str, Any]:
+                    page: Render | None = None,
+                    pools: pool.Pools | None = None) -> dict[str, Any]:
     """Clone, scan and write one repository's report within its time budget; never raises
     (failures are results). The scan is the one `maturity-scan scan` makes of a clone: tags and
     the commit graph for history facts, the repository's own config (exclude, waivers, rule
-    folders, its pack when the run names none)."""
+    folders, its pack when the run names none). `pools`: parser workers kept between
+    repositories (the run's own threads; a Dask task starts its own)."""
     name, out = spec["full_name"], Path(spec["out"])
     budget = clone.Budget(spec["repo_timeout"])
     result: dict[str, Any] = {"repository": name}
@@ -101,14 +105,18 @@ def scan_repository(spec: dict[str, Any], token: str | None = None,
                                sizes=_tree_sizes(spec, token, budget),
                                history=spec.get("history", True))
         source = clone.CheckoutSource(checkout, name)
-        # One isolated parser process per scan (subprocess workers: fine in a daemonic Dask
-        # worker too), with the time and memory limits of a local scan.
-        limits = replace(pool.Limits(), seconds_total=max(1.0, budget.remaining()))
-        with tempfile.TemporaryDirectory(prefix="maturity-scan-rules-") as tmp:
+        # One isolated parser process (subprocess workers: fine in a daemonic Dask worker
+        # too), lent by `pools` or the scan's own, with the time and memory limits of a local
+        # scan; this repository's budget bounds its scan.
+        limits = replace(pool.Limits(), seconds_total=max(1.0, budget.remaining()),
+                         seconds_per_file=spec.get("file_timeout", pool.Limits.seconds_per_file),
+                         memory_bytes=spec.get("worker_memory", pool.Limits.memory_bytes))
+        with tempfile.TemporaryDirectory(prefix="maturity-scan-rules-") as tmp, \
+                (pools.lend() if pools is not None else contextlib.nullcontext()) as lent:
             cfg = _repository_config(checkout, git, Path(tmp))
             pack = spec["pack"] or cfg.pack or api.DEFAULT_PACK
             report = api.scan_report(source, pack, ScanOptions(
-                jobs=1, max_file_bytes=spec["max_file_bytes"], limits=limits,
+                jobs=1, max_file_bytes=spec["max_file_bytes"], limits=limits, workers=lent,
                 exclude=cfg.exclude, include_scopes=cfg.include_set_aside),
                 rule_dirs=cfg.rule_dirs, waivers=cfg.waivers, archetypes=cfg.archetypes,
                 # per component as a local scan: `--components`, or the repository's config
@@ -321,6 +329,8 @@ def _summary(report: dict[str, Any]) -> dict[str, Any]:
            "missing": [m["requirement"] for d in report["dimensions"]
                        for m in (d.get("next") or {}).get("missing", [])],
            "errors": len(report["errors"])}
+    if isinstance(report.get("scanned_at"), str):  # when its report was made (an earlier run's)
+        out["scanned_at"] = report["scanned_at"]
     if report.get("components"):  # `--components`: each with its owner and own levels
         out["components"] = [{"id": c["id"], "name": c["name"], "path": c["path"],
                               "owner": c.get("owner"), **_levels(c["dimensions"])}
@@ -391,7 +401,9 @@ def _run(settings: OrgSettings, client: Client, filters: Filters, executor: Exec
               "max_file_bytes": settings.max_file_bytes, "api_url": client.api_url,
               "clone_origin": str(origin), "allow_http": origin.scheme == "http",
               "rules_digest": digest, "token_from_env": executor is not None,
-              "components": settings.components}
+              "components": settings.components,
+              "file_timeout": settings.limits.seconds_per_file,
+              "worker_memory": settings.limits.memory_bytes}
              for r in repos]
     results: list[dict[str, Any]] = []
     todo = []
@@ -407,11 +419,12 @@ def _run(settings: OrgSettings, client: Client, filters: Filters, executor: Exec
                         "owners": _stored_owners(settings.out, s["full_name"]), **_summary(prev)})
     own = executor is None
     pool_ = executor or ThreadPoolExecutor(max_workers=settings.workers)
+    pools = pool.Pools(settings.limits) if own else None  # parser workers kept for the run
     try:
         # Threads here get the token as an argument; tasks for another executor (a Dask
         # cluster) carry no secret: its workers read the token from their own environment.
-        futures = [pool_.submit(scan_repository, s, token if own else None, outputs.page)
-                   for s in todo]
+        futures = [pool_.submit(scan_repository, s, token if own else None, outputs.page,
+                                pools) for s in todo]
         for n, fut in enumerate(as_completed(futures), len(results) + 1):
             r = fut.result()
             results.append(r)
@@ -421,6 +434,8 @@ def _run(settings: OrgSettings, client: Client, filters: Filters, executor: Exec
     finally:
         if own:
             pool_.shutdown(wait=True, cancel_futures=True)
+        if pools is not None:
+            pools.close()
     results.sort(key=lambda r: r["repository"].lower())
     summary = aggregate(settings, results, client.waited)
     if settings.teams:
