@@ -57,7 +57,8 @@ EXPECTED = {
                          "cnmm": (set(), {"infrastructure", "runtime"})},
     "positive_operator": {"devops": ({"iac", "data"}, {"architecture", "observability"}),
                           "kmm": (set(), {"architecture", "scalability"})},
-    "positive_gitops": {"devops": ({"data"}, {"iac", "architecture", "observability"}),
+    "positive_gitops": {"devops": ({"data", "iac"}, {"architecture", "observability",
+                                                     "quality"}),
                         "gitops": (set(), {"gitops"})},
     "positive_examples": {"devops": ({"iac", "architecture", "observability", "data"},
                                      {"quality"}),
@@ -105,7 +106,7 @@ def test_text_shows_na_and_why() -> None:
     shown = click.unstyle(text.render(build("positive_library")))
     assert "Infrastructure as code (iac)        n/a / 5  not applicable" in shown
     assert "Infrastructure as code (iac): n/a\n  not applicable: applies to service, " \
-           "infrastructure, gitops; this repository is a library (inferred from its files)" in shown
+           "infrastructure; this repository is a library (inferred from its files)" in shown
     assert "n/a: delivery.automated_deploy" in shown
 
 

@@ -226,3 +226,22 @@ def test_pypi_trusted_publishing_attestations_are_provenance(case: str, met: boo
     want = "met" if met else "missing"
     assert rungs(case, "devops")["security.supply_chain"] == want
     assert rungs(case, "cnmm")["security.supply_chain"] == want
+
+
+def test_a_gitops_configuration_repository_is_judged_on_what_it_can_have() -> None:
+    """A pure GitOps configuration repository (found on fluxcd/flux2-multi-tenancy) has no code
+    to unit-test and no cloud IaC: its manifests validated in CI (kubeconform) stand for unit
+    tests, its fleet reconciled in a throwaway cluster in CI for tests in CI; devops iac does
+    not apply."""
+    result = scanned(ROOT / "fixtures" / "packs" / "gitops_config_repo")
+    dims = {d.id: d for d in api.assess(result, api.get_pack("devops")).dimensions}
+    assert not dims["iac"].applicable
+    assert dims["quality"].level == 3
+    got = rungs("gitops_config_repo", "devops", "gitops")
+    assert got["quality.unit_tests"] == got["quality.tests_in_ci"] == "met"
+    # a GitOps repository with neither stays at 1; a service with the same validation does
+    # not pass for unit tests
+    bare = api.assess(scanned(ROOT / "fixtures" / "archetype" / "positive_gitops"),
+                      api.get_pack("devops"))
+    assert next(d for d in bare.dimensions if d.id == "quality").level == 1
+    assert rungs("iac_scanned_in_ci", "devops")["quality.unit_tests"] == "missing"
