@@ -46,6 +46,7 @@ class E2eTestsDetector:
             p = ci.lenient_pipeline(doc)  # the CI system's detector owns the file's errors
             for job, step, what in ci.e2e_steps(p) if p is not None else ():
                 tool = "cluster" if " cluster" in what else what.split(" ")[0]
+                tool = {"kubectl": "kuttl", "kubectl-kuttl": "kuttl"}.get(tool, tool)
                 yield signal("e2e_tests", doc.path, step.line, f"CI job {job.id} runs {what}",
                              tools=[tool])
             if p is not None or doc.path.startswith((".github/", ".gitlab-ci", ".circleci/")):

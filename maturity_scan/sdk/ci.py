@@ -873,14 +873,20 @@ CLUSTER_DEPLOYS: dict[str, tuple[str, ...]] = {
     # GitOps and package tools that install into the cluster: `flux install` / `flux create
     # kustomization …` (a Flux fleet reconciled in kind), `timoni apply` / `timoni bundle apply`
     "flux": ("install", "bootstrap", "create"), "timoni": ("apply",)}
-E2E_RUNNERS: dict[str, tuple[str, ...]] = {"cypress": ("run",), "playwright": ("test",)}
+E2E_RUNNERS: dict[str, tuple[str, ...]] = {
+    "cypress": ("run",), "playwright": ("test",),
+    # Kubernetes end-to-end test runners: Kyverno Chainsaw, KUTTL (`kubectl kuttl test`)
+    "chainsaw": ("test",), "kubectl-kuttl": ("test",), "kubectl": ("kuttl",)}
+# runners whose end-to-end mode is a flag: `up test run tests/* --e2e` (Upbound; without the
+# flag it runs composition unit tests)
+E2E_FLAGGED: dict[str, tuple[tuple[str, ...], str]] = {"up": (("test",), "--e2e")}
 
 
 def e2e_steps(p: Pipeline) -> Iterator[tuple[Job, Step, str]]:
     """Steps of a pipeline that run end-to-end tests, with what they run: a deploy into a
     cluster an earlier step (or the same script) of the job created (kind, k3d, minikube), or
     a browser test runner (Cypress, Playwright, also through their actions)."""
-    from maturity_scan.sdk.shell import runs
+    from maturity_scan.sdk.shell import commands, runs
 
     for job in p.jobs:
         cluster = ""
@@ -894,6 +900,10 @@ def e2e_steps(p: Pipeline) -> Iterator[tuple[Job, Step, str]]:
                 made = cluster or runs(run, CLUSTER_COMMANDS).split(" ")[0]
                 yield job, step, f"{deploy} into a {made} cluster"
             runner = runs(run, E2E_RUNNERS) if run else ""
+            if not runner and run:
+                runner = next((f"{w[0]} {w[1]} {E2E_FLAGGED[w[0]][1]}" for w in commands(run)
+                               if w[0] in E2E_FLAGGED and w[1:2] and
+                               w[1] in E2E_FLAGGED[w[0]][0] and E2E_FLAGGED[w[0]][1] in w), "")
             if runner:
                 yield job, step, runner
             if created:
