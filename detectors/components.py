@@ -27,6 +27,8 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+import re2
+
 from maturity_scan.detectors._kubify import depends_on, is_config, service_configs
 from maturity_scan.sdk import Document, ParseError, RepoContext, Signal, globs, kind, signal
 
@@ -40,6 +42,7 @@ ANCHORS = ("**/{Dockerfile,Containerfile,*.Dockerfile,Dockerfile.*,Chart.yaml}",
            "{,src/}{server,main}.{js,ts,mjs}", "src/main.rs",
            "{Procfile,serverless.yml,serverless.yaml}")
 START_SCRIPT = "package.json"  # an anchor when its `scripts.start` is set
+MAX_MEMBERS = 200  # workspace entries read per manifest (each is matched against every folder)
 WORKSPACE_FILES = ("package.json", "pnpm-workspace.yaml", "go.work", "Cargo.toml",
                    "pyproject.toml")
 CATALOG = "catalog-info.y{a,}ml"
@@ -47,6 +50,8 @@ SOURCES = ("backstage", "kubify", "workspace", "services_root")  # most explicit
 _ROOTS = "{" + ",".join(ROOTS) + "}/*/"
 _ANCHORED = (*("/" + _ROOTS + a for a in ANCHORS),
              *(f"/{r}/*/{ANCHORS[0]}" for r in IMAGE_ROOTS))
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_DOUBLE_STARS = re.compile(r"(?:\*\*/)+")
 _TREE = re.compile(r"/(?:tree|blob|src)/[^/]+/(.*)$")  # GitHub, GitLab (-/tree), Bitbucket
 
 
@@ -232,12 +237,23 @@ def _workspace(doc: Document) -> Iterator[tuple[str, int]]:
     elif doc.name == "go.work":
         yield from _go_work(doc)
         return
-    for m in members if isinstance(members, list) else []:
+    for m in members[:MAX_MEMBERS] if isinstance(members, list) else []:
         if isinstance(m, str) and m.strip():
             yield m.strip(), _lines(doc, m.strip())
 
 
 def _go_work(doc: Document) -> Iterator[tuple[str, int]]:
+    yield from _first(_go_use(doc), MAX_MEMBERS)
+
+
+def _first(items: Iterable[tuple[str, int]], n: int) -> Iterator[tuple[str, int]]:
+    for i, item in enumerate(items):
+        if i == n:
+            return
+        yield item
+
+
+def _go_use(doc: Document) -> Iterator[tuple[str, int]]:
     block = False
     for i, raw in enumerate(doc.lines, 1):
         line = raw.split("//", 1)[0].strip()
@@ -259,14 +275,19 @@ def _members(workspaces: list[dict[str, Any]], view: Any) -> Iterator[dict[str, 
     include = [w for w in workspaces if not w["glob"].startswith("!")]
     exclude = tuple("/" + _clean(w["glob"][1:]) for w in workspaces if w["glob"].startswith("!"))
     wanted: dict[str, dict[str, Any]] = {}  # member folder -> the manifest entry naming it
-    for w in include:
-        pattern = _clean(w["glob"])
-        if not pattern or pattern == ".":
-            continue
-        rx = globs.compile_globs(("/" + pattern,))
-        for folder in sorted(d for d in view.dirs if rx.match(d)):
-            if not (exclude and globs.matches(folder, exclude)):
-                wanted.setdefault(folder, w)
+    entries: list[tuple[dict[str, Any], str]] = []  # (the first entry of each glob, the glob)
+    for w in include[:MAX_MEMBERS]:
+        pattern = "/" + _clean(w["glob"])
+        if pattern not in ("/", "/.") and all(pattern != p for _, p in entries):
+            entries.append((w, pattern))
+    which, skip = _untrusted([p for _, p in entries]), _untrusted(exclude[:MAX_MEMBERS])
+    if which is None:
+        return
+    for folder in sorted(view.dirs):  # one pass: the group that matched names the entry
+        text = folder if folder.isascii() else _SURROGATE.sub("\ufffd", folder)  # RE2: UTF-8
+        m = which.fullmatch(text)
+        if m and m.lastindex and not (skip is not None and skip.fullmatch(text)):
+            wanted[folder] = entries[m.lastindex - 1][0]
     if not wanted:
         return
     anchor = _anchor_rx()
@@ -282,11 +303,24 @@ def _members(workspaces: list[dict[str, Any]], view: Any) -> Iterator[dict[str, 
         yield _record(folder.rsplit("/", 1)[-1], folder, "workspace", w["file"], w["line"])
 
 
+def _untrusted(patterns: Sequence[str]) -> Any:
+    """The repository's globs as one RE2 over a whole path (linear time, whatever they are),
+    a group per glob; None when there are none or RE2 refuses them."""
+    if not patterns:
+        return None
+    try:
+        return re2.compile("(?:" + "|".join(f"({globs.glob_to_regex(p)})" for p in patterns)
+                           + ")")
+    except re2.error:
+        return None
+
+
 def _clean(pattern: str) -> str:
+    """A member glob as written, without `./` and a trailing `/`; `**/**/` is `**/`."""
     pattern = pattern.strip().strip('"')
     while pattern.startswith("./"):
         pattern = pattern[2:]
-    return pattern.rstrip("/")
+    return _DOUBLE_STARS.sub("**/", pattern.rstrip("/"))
 
 
 DETECTOR = ComponentsDetector()

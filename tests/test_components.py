@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -483,3 +484,21 @@ def test_one_catalog_of_several_components_finds_their_folders_by_name(tmp_path:
                            "web/index.html": "<p>web</p>\n"})
     assert sorted((c["name"], c["path"]) for c in components(scan_fixture(root))) == [
         ("ghost", "."), ("orders", "services/orders"), ("web", "web")]
+
+
+def test_hostile_globs_and_names_stay_linear(tmp_path: Path) -> None:
+    """Workspace and config globs come from the repository: RE2, whatever their shape, and a
+    folder name that is not UTF-8 is matched, not a crash."""
+    evil = "/".join(["**"] * 40) + "/x"
+    files = {f"packages/{'a/' * 30}b{i}/Dockerfile": "FROM scratch\n" for i in range(50)}
+    files["package.json"] = json.dumps({"workspaces": ["packages/*"] + [evil] * 300})
+    files[".maturity-scan.yaml"] = f"components:\n  include: [\"{evil}\"]\n" \
+                                   f"  exclude: [\"{'**' * 50}y\"]\n"
+    root = make(tmp_path, files)
+    (root / "packages" / "caf\udcff").mkdir()  # a byte that is not UTF-8 in a folder name
+    (root / "packages" / "caf\udcff" / "Dockerfile").write_text("FROM scratch\n")
+    start = time.monotonic()
+    code, rep = _scan_json(root)
+    assert code == 0 and time.monotonic() - start < 30
+    report.validate(rep)
+    assert "packages/caf\ufffd" in {c["path"] for c in rep["components"]}

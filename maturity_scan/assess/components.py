@@ -25,7 +25,10 @@ import posixpath
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
+
+import re2
 
 from maturity_scan.model import Evidence, Signal
 
@@ -64,8 +67,10 @@ def slug(name: str) -> str:
     return out or "component"
 
 
-def _glob_rx(pattern: str) -> re.Pattern[str]:
-    """A folder glob (`*` within a segment, `**` across) as a regex over a whole folder path."""
+@lru_cache(maxsize=256)
+def _glob_rx(pattern: str) -> Any:
+    """A folder glob (`*` within a segment, `**` across) as RE2 over a whole folder path: the
+    configuration is the repository's, so matching stays linear whatever the glob."""
     out, i = [], 0
     while i < len(pattern):
         if pattern.startswith("**", i):
@@ -75,11 +80,19 @@ def _glob_rx(pattern: str) -> re.Pattern[str]:
             out.append("[^/]*" if pattern[i] == "*" else "[^/]" if pattern[i] == "?"
                        else re.escape(pattern[i]))
             i += 1
-    return re.compile("".join(out) + r"\Z")
+    return re2.compile("".join(out))
 
 
 def _matches(patterns: Sequence[str], *values: str) -> bool:
-    return any(_glob_rx(p).match(v) for p in patterns for v in values)
+    return any(_glob_rx(p).fullmatch(_utf8(v)) for p in patterns for v in values)
+
+
+def _utf8(text: str) -> str:
+    """`text` as RE2 takes it: a lone surrogate (a path byte that is not UTF-8) as U+FFFD."""
+    return text if text.isascii() else _SURROGATE.sub("\ufffd", text)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def discover(signals: Iterable[Signal], dirs: Collection[str] = (),
