@@ -245,3 +245,13 @@ def test_a_gitops_configuration_repository_is_judged_on_what_it_can_have() -> No
                       api.get_pack("devops"))
     assert next(d for d in bare.dimensions if d.id == "quality").level == 1
     assert rungs("iac_scanned_in_ci", "devops")["quality.unit_tests"] == "missing"
+
+
+@pytest.mark.parametrize("case, met", [("bots_only", False), ("remediation_scanner_in_ci", True)])
+def test_a_ci_pipeline_runs_on_changes(case: str, met: bool) -> None:
+    """"A CI pipeline runs on every change": workflows on push / pull_request count (their
+    headers are the evidence), an issue-labelling bot and a nightly stale-issue job do not."""
+    got = {pack: rungs(case, pack)[rid] for pack, rid in (
+        ("devops", "delivery.ci_pipeline"), ("devex", "devex.ci_pipeline"),
+        ("cnmm", "release.ci_pipeline"))}
+    assert set(got.values()) == {"met" if met else "missing"}
