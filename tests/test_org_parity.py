@@ -118,7 +118,15 @@ def test_each_org_report_says_when_and_which_commit(scanned: Any) -> None:
         when = datetime.datetime.fromisoformat(rep["scanned_at"])
         assert when.utcoffset() == datetime.timedelta(0)
         assert abs(datetime.datetime.now(datetime.timezone.utc) - when).total_seconds() < 3600
+        assert r["scanned_at"] == rep["scanned_at"]  # org.json says it per repository too
     assert summary["scanned_at"].endswith("Z")  # org.json
+    # a rerun keeps each unchanged repository's report, and says when that was made
+    again = org.run(org.OrgSettings("acme", out, tmp / "cache", workers=2),
+                    github.Client(f"{server.url}/api", None, sleep=lambda s: None),
+                    github.Filters(), log=lambda s: None)
+    before = {r["repository"]: r for r in summary["repositories"]}
+    kept = [r for r in again["repositories"] if r["status"] == "unchanged"]
+    assert kept and all(r["scanned_at"] == before[r["repository"]]["scanned_at"] for r in kept)
 
 
 def test_history_config_and_packs_took_effect(scanned: Any) -> None:
