@@ -30,6 +30,9 @@ HOOKS = {"checkov": "checkov", "checkov_diff": "checkov", "checkov_secrets": "ch
          "terrascan": "terrascan", "terraform_terrascan": "terrascan", "kics": "kics",
          "terraform_tflint": "tflint", "tflint": "tflint", "cfn-lint": "cfn-lint",
          "cfn-python-lint": "cfn-lint", "ansible-lint": "ansible-lint"}
+# The scanners that check infrastructure code against security and compliance policies (the
+# rest are linters and dry runs: tflint, cfn-lint, ansible-lint find errors, not policy breaches).
+POLICY_SCANNERS = frozenset({"checkov", "tfsec", "kics", "terrascan"})
 CONFIGS = {".checkov.yml": "checkov", ".checkov.yaml": "checkov", "kics.config": "kics",
            ".tfsec/config.yml": "tfsec", ".tfsec/config.yaml": "tfsec", ".tfsec/config.json": "tfsec"}
 
@@ -38,11 +41,20 @@ class IacScanningDetector:
     id = "iac_scanning"
     description = "IaC checks (checkov, tfsec, KICS, terrascan, tflint, cfn-lint, ansible-lint …)"
     kinds = {"iac_scanning": kind("Infrastructure code is scanned for misconfigurations",
-                                  tools="set", in_ci="flag", pre_commit="flag")}
+                                  tools="set", in_ci="flag", pre_commit="flag",
+                                  policy_scanners="set")}
     patterns = (*CI_FILES, PRE_COMMIT, ".checkov.y{a,}ml", "kics.config",
                 ".tfsec/config.{yml,yaml,json}")
 
     def analyze(self, doc: Document) -> Iterable[Signal]:
+        for sig in self._analyze(doc):
+            tools = [t for t in sig.facts.get("tools") or () if t in POLICY_SCANNERS]
+            if tools and (sig.facts.get("in_ci") or sig.facts.get("pre_commit")):
+                sig = signal("iac_scanning", sig.evidence[0].path, sig.evidence[0].line,
+                             sig.evidence[0].detail, **sig.facts, policy_scanners=tools)
+            yield sig
+
+    def _analyze(self, doc: Document) -> Iterable[Signal]:
         key = ".tfsec/" + doc.name if doc.path.endswith(f".tfsec/{doc.name}") else doc.name
         if key in CONFIGS:
             if doc.name == "kics.config":  # JSON, YAML, TOML or HCL: found by name

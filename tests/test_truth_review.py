@@ -104,3 +104,32 @@ def test_malformed_rollout_commands() -> None:
     result, _ = _assess("malformed_rollout")
     assert _evidence(result, "github_actions", "deploys") == {(".github/workflows/ci.yml", 10)}
     assert not result.errors
+
+
+# --- a linter is no policy scanner (found on terraform-aws-modules/terraform-aws-eks) --------
+
+def test_policy_scanners_that_run_are_told_apart_from_linters() -> None:
+    """`iac_scanning.policy_scanners`: checkov / tfsec / KICS / terrascan that run (a CI step or
+    a pre-commit hook), with the lines that run them; tflint alongside is a linter."""
+    result, _ = _assess("positive_policy_scanner_runs")
+    sig = result.signal("iac_scanning")
+    assert sig.facts["policy_scanners"] == ["checkov", "tfsec"]
+    assert _evidence(result, "iac_scanning", "policy_scanners") == {
+        (".github/workflows/iac.yml", 9), (".pre-commit-config.yaml", 7)}
+
+
+def test_a_linter_run_and_an_unused_scanner_config_are_no_policy_scanning() -> None:
+    """terraform-aws-eks: only `terraform_tflint` runs, yet kmm said "Compliance checks run as
+    code in CI" (security 4) and devops "scanned against policies". tflint and cfn-lint run, a
+    `.checkov.yml` nothing runs, checkov in an echo: no policy scanner runs."""
+    result, _ = _assess("negative_linter_only")
+    sig = result.signal("iac_scanning")
+    assert sig.facts["in_ci"] and sig.facts["pre_commit"]  # the linters still check IaC
+    assert not sig.facts.get("policy_scanners")
+    assert _evidence(result, "iac_scanning", "policy_scanners") == set()
+
+
+def test_malformed_pre_commit_config_names_no_policy_scanner() -> None:
+    result, _ = _assess("malformed_iac_hooks")
+    assert result.signal("iac_scanning") is None
+    assert [e.path for e in result.errors] == [".pre-commit-config.yaml"]
