@@ -502,3 +502,23 @@ def test_hostile_globs_and_names_stay_linear(tmp_path: Path) -> None:
     assert code == 0 and time.monotonic() - start < 30
     report.validate(rep)
     assert "packages/caf\ufffd" in {c["path"] for c in rep["components"]}
+
+
+def test_a_call_chain_goes_where_it_runs() -> None:
+    """A workflow line calling a shared reusable workflow runs only where the caller does; a
+    root CI step running a service's Makefile target is that service's."""
+    comps = [Component("orders", "orders", "services/orders"),
+             Component("web", "web", "services/web")]
+    filters = Signal("github_actions", (Evidence(".github/workflows/orders.yml", 1),), {
+        "filters": [{"workflow": ".github/workflows/orders.yml", "jobs": [],
+                     "events": {"push": {"paths": ["services/orders/**"], "paths_ignore": []}}}]})
+    via_reusable = Signal("github_actions", (
+        Evidence(".github/workflows/orders.yml", 9, "job build -> ./.github/workflows/_b.yml"),
+        Evidence(".github/workflows/_b.yml", 12, "job b runs pytest")), {"runs_tests": True})
+    via_make = Signal("github_actions", (
+        Evidence(".github/workflows/ci.yml", 14, "job test -> make -C services/web test"),
+        Evidence("services/web/Makefile", 3, "make test runs npm test")), {"runs_tests": True})
+    shares = divide(comps, [filters, via_reusable, via_make])
+    assert via_reusable in shares["orders"] and via_reusable not in shares["web"]
+    assert via_make in shares["web"] and via_make not in shares["orders"]
+    assert [s.evidence for s in shares["web"] if s.facts.get("runs_tests")] == [via_make.evidence]

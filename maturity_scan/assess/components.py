@@ -233,9 +233,12 @@ def _takes_whole(pattern: str, folder: str) -> bool:
 
 def divide(components: Sequence[Component],
            parts: Iterable[Signal]) -> dict[str, list[Signal]]:
-    """Each component's share of the signals (as detectors gave them): the evidence it owns
-    and the repository's evidence that covers it, each signal with only those pieces (its
-    facts kept as they are). `component` signals are left out: `own_signal` stands for them."""
+    """Each component's share of the signals (as detectors gave them). A signal with evidence
+    in components' folders goes to those components, each with its own pieces and the
+    repository's (a CI call that runs a service's Makefile is that service's); a signal whose
+    evidence is all the repository's goes to the components every piece covers (a call chain
+    runs only where its first workflow does). Facts are kept as they are. `component` signals
+    are left out: `own_signal` stands for them."""
     parts = list(parts)
     by_folder = {c.path: c for c in components}
     root = by_folder.get(".")
@@ -258,17 +261,18 @@ def divide(components: Sequence[Component],
     for sig in parts:
         if sig.kind == "component":
             continue
-        share: dict[str, list[Evidence]] = {}
+        owners: list[str | None] = []  # per piece: the component whose folder holds it
         for e in sig.evidence:
             own = owner(e.path) if e.path not in by_folder else by_folder[e.path]
-            if own is not None and own is not root:
-                share.setdefault(own.id, []).append(e)
-                continue
-            for cid in cover(e):
-                share.setdefault(cid, []).append(e)
-        for cid, evidence in share.items():
-            out[cid].append(sig if len(evidence) == len(sig.evidence)
-                            else replace(sig, evidence=tuple(evidence)))
+            owners.append(own.id if own is not None and own is not root else None)
+        owned = set(owners) - {None}
+        if owned:
+            for cid in sorted(owned):  # its own pieces and the repository's, in their order
+                out[cid].append(sig if len(owned) == 1 else replace(sig, evidence=tuple(
+                    e for e, o in zip(sig.evidence, owners) if o in (cid, None))))
+        elif sig.evidence:
+            for cid in frozenset.intersection(*(cover(e) for e in sig.evidence)):
+                out[cid].append(sig)
     return out
 
 
