@@ -1,9 +1,13 @@
 """`maturity-scan scan URL`: a remote repository scanned from the org scan's frugal partial clone
 (blobless, depth 1, the claimed blobs fetched in one batch, the commit graph for history
 facts), as repolinter `--git` and Scorecard `--repo` do. Only https URLs (plain http on the
-loopback interface, for tests); git runs hardened (`org.clone`); no token is sent."""
+loopback interface, for tests); git runs hardened (`org.clone`). The token (`GITHUB_TOKEN` /
+`GH_TOKEN`) is sent only to the clone host of the GitHub API (`GITHUB_API_URL`, as GitHub
+Actions sets it, else api.github.com: github.com), as the org scan sends it: an HTTP header in
+git's environment, no redirect followed."""
 from __future__ import annotations
 
+import os
 import re
 import tempfile
 from pathlib import Path
@@ -25,6 +29,21 @@ CLONE_SECONDS = 600.0
 
 def is_url(target: str) -> bool:
     return bool(_URL.match(target))
+
+
+def token_for(url: str) -> str | None:
+    """The token from the environment when `url` is on the clone host of the GitHub API
+    (`GITHUB_API_URL`, else the default), over https (plain http on loopback only); else None."""
+    from maturity_scan.org import github
+
+    api = os.environ.get("GITHUB_API_URL") or github.DEFAULT_API
+    try:
+        if github.Origin.of(url) != github.clone_origin(api) or \
+                not github.plain_http_allowed(api):
+            return None
+    except github.GitHubError:  # GITHUB_API_URL is no http(s) URL: nothing is sent
+        return None
+    return github.token_from_env()
 
 
 def default_branch(url: str, git: clone.Git) -> str:
@@ -60,7 +79,8 @@ def open_remote(url: str, rev: str | None, max_file_bytes: int
         raise UsageError(f"{url}: {e}") from None
     tmp = Path(click.get_current_context().with_resource(
         tempfile.TemporaryDirectory(prefix="maturity-scan-")))
-    git = clone.Git(clone.Budget(CLONE_SECONDS), timeout=300.0, token=None, allow_http=loopback)
+    git = clone.Git(clone.Budget(CLONE_SECONDS), timeout=300.0, token=token_for(url),
+                    allow_http=loopback)
     try:
         branch = default_branch(url, git)
         checkout = clone.fetch(url, branch, tmp / "repo.git", git, max_file_bytes=max_file_bytes,
