@@ -1,16 +1,18 @@
 """Dependency / image vulnerability scanners and SAST tools that have no detector of their own:
 pip-audit, grype, osv-scanner, govulncheck and FOSSA (`dependency_scanning`); zizmor, bandit,
-gosec and Brakeman (`sast`). Found where they run: a CI step (their action, or a script line that runs the
+gosec and Brakeman (`sast`); GitLab's SAST, Dependency-Scanning and Container-Scanning templates
+or components. Found where they run: a CI step (their action, or a script line that runs the
 command with a scan, as `sdk.ci.find` reads pipelines), or a root pre-commit hook. Trivy, Snyk,
 Semgrep, CodeQL and SonarQube have detectors of their own.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from maturity_scan.detectors._citools import PRE_COMMIT, hook_tool, pre_commit_hooks
 from maturity_scan.sdk import Document, Signal, kind, signal
-from maturity_scan.sdk.ci import CI_FILES, find
+from maturity_scan.sdk.ci import CI_FILES, find, gitlab_includes, include_detail
 
 DEP_ACTIONS = {"pypa/gh-action-pip-audit": "pip-audit", "anchore/scan-action": "grype",
                "google/osv-scanner-action": "osv-scanner",
@@ -25,6 +27,16 @@ HOOKS = {"pip-audit": "pip-audit", "osv-scanner": "osv-scanner", "zizmor": "zizm
          "bandit": "bandit", "gosec": "gosec", "golang-gosec": "gosec"}
 NOT_SCANS = {"--version", "-V", "version", "--help", "-h", "help", "db", "completion",
              "login", "init", "update"}
+# GitLab's own scanners, included as templates (`Security/SAST.gitlab-ci.yml`) or CI/CD
+# components (`…/components/sast/sast@2`): name -> (kind, tool, scans images). SAST-IaC is an
+# IaC check, Secret-Detection the secret_scanning detector's.
+GITLAB_SCANNERS = {"sast": ("sast", "gitlab-sast", False),
+                   "dependency-scanning": ("dependency_scanning", "gitlab-dependency-scanning",
+                                           False),
+                   "container-scanning": ("dependency_scanning", "gitlab-container-scanning",
+                                          True)}
+_GITLAB_NAME = re.compile(r"(?:^|/)(sast|dependency-scanning|container-scanning)"
+                          r"(?:\.latest)?(?:\.gitlab-ci\.yml|@|$)", re.I)
 # FOSSA's CLI scans with `analyze` / `test`; the others scan with any other arguments
 SCAN_VERBS = {"fossa": {"analyze", "test"}}
 
@@ -81,6 +93,14 @@ class VulnScanningDetector:
                 if kind_name == "dependency_scanning":
                     facts["images"] = image
                 yield signal(kind_name, doc.path, hit.line, detail, **facts)
+        for template, line in gitlab_includes(doc):
+            m = _GITLAB_NAME.search(template)
+            if m:
+                kind_name, tool, images = GITLAB_SCANNERS[m.group(1).lower()]
+                facts = {"tools": [tool], "in_ci": True}
+                if kind_name == "dependency_scanning":
+                    facts["images"] = images
+                yield signal(kind_name, doc.path, line, include_detail(template), **facts)
 
     @staticmethod
     def _hooks(doc: Document) -> Iterable[Signal]:
