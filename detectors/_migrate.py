@@ -6,6 +6,7 @@ migrate`, `liquibase update`, `prisma migrate deploy`, `migrate … up`, `knex m
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from maturity_scan.sdk import shell
@@ -79,6 +80,18 @@ def command_text(value: Any) -> str:
             return " ".join(shell_quote(p) for p in parts)
         return "\n".join(command_text(v) for v in value)
     return value if isinstance(value, str) else ""
+
+
+def containers(node: Any, init_only: bool, depth: int = 0) -> Iterator[dict[str, Any]]:
+    """Containers (or only initContainers) anywhere in a workload's pod template."""
+    if depth > 12 or not isinstance(node, dict):
+        return
+    keys = ("initContainers",) if init_only else ("initContainers", "containers")
+    for k, v in node.items():
+        if k in keys and isinstance(v, list):
+            yield from (c for c in v if isinstance(c, dict))
+        elif isinstance(v, dict):
+            yield from containers(v, init_only, depth + 1)
 
 
 def shell_quote(word: str) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 
 from maturity_scan.detectors._dockerfile import (NOT_DOCKERFILE, PATTERNS as DOCKERFILES,
                                                  instructions)
+from maturity_scan.detectors._migrate import containers as _containers
 from maturity_scan.sdk import Document, ParseError, RepoContext, Signal, ci, kind, shell, signal
 from maturity_scan.sdk.k8s import objects
 
@@ -173,18 +174,6 @@ class AlembicDetector:
         # `alembic init`, a .gitkeep) has no migration yet.
         if any(s.facts.get("revisions") for s in found):
             yield from found
-
-
-def _containers(node: Any, init_only: bool, depth: int = 0) -> Iterator[dict[str, Any]]:
-    """Containers (or only initContainers) anywhere in a workload's pod template."""
-    if depth > 12 or not isinstance(node, dict):
-        return
-    keys = ("initContainers",) if init_only else ("initContainers", "containers")
-    for k, v in node.items():
-        if k in keys and isinstance(v, list):
-            yield from (c for c in v if isinstance(c, dict))
-        elif isinstance(v, dict):
-            yield from _containers(v, init_only, depth + 1)
 
 
 DETECTOR = AlembicDetector()

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
 
 from maturity_scan.detectors._dockerfile import (NOT_DOCKERFILE, PATTERNS as DOCKERFILES,
                                                  instructions)
 from maturity_scan.detectors._kube import objects
-from maturity_scan.detectors._migrate import command_text, migration
+from maturity_scan.detectors._migrate import command_text, containers, migration
 from maturity_scan.sdk import Document, ParseError, RepoContext, Signal, ci, globs, kind, signal
 
 _FLYWAY_SQL = re.compile(r"^[VRU]\d+(?:[._]\d+)*__\w[\w.-]*\.sql$")
@@ -163,25 +162,13 @@ def _runs(doc: Document) -> Iterator[Signal]:
     for obj in objects(doc):
         if obj.kind not in _CONTAINER_KINDS:
             continue
-        for c in _containers(obj.body, init_only=obj.kind not in ("Job", "CronJob")):
+        for c in containers(obj.body, init_only=obj.kind not in ("Job", "CronJob")):
             script = "\n".join(command_text(c.get(k)) for k in ("command", "args"))
             script += "\n" + " ".join(command_text(c.get(k)) for k in ("command", "args"))
             found = list(_ran(path, obj.line, f"{obj.kind} {obj.name}".strip(), script, "job"))
             if found:
                 yield found[0]
                 break
-
-
-def _containers(node: Any, init_only: bool, depth: int = 0) -> Iterator[dict[str, Any]]:
-    """Containers (or only initContainers) anywhere in a workload's pod template."""
-    if depth > 12 or not isinstance(node, dict):
-        return
-    keys = ("initContainers",) if init_only else ("initContainers", "containers")
-    for k, v in node.items():
-        if k in keys and isinstance(v, list):
-            yield from (c for c in v if isinstance(c, dict))
-        elif isinstance(v, dict):
-            yield from _containers(v, init_only, depth + 1)
 
 
 DETECTOR = DbMigrationsDetector()

@@ -583,7 +583,7 @@ def _compose(words: list[str]) -> str:
 
 
 def _environment(path: str, where: str, step: ci.Step,
-                 words: list[str]) -> tuple[Signal, int] | None:
+                 words: list[list[str]]) -> tuple[Signal, int] | None:
     """The act of a step that starts an environment (a cluster, the compose stack, Kubify), and
     0 when it comes before the step's first test command (tests in the same script run after
     it), else 1; None when the step starts none."""
