@@ -9,9 +9,10 @@ Where a component comes from, most explicit first:
 - a Kubify service config (`kubify.yaml` / `kubify.yml`, read as the kubify detector reads it):
   `metadata.name` and the services its `depends_on` names;
 - where neither exists, a folder under a services root (`services/*`, `apps/*`, `cmd/*`; under
-  `src/*` only with a Dockerfile or a chart) or a workspace member (`package.json` `workspaces`, `pnpm-workspace.yaml`, `go.work`, Cargo
-  `[workspace] members`, uv `[tool.uv.workspace] members`) that holds a Dockerfile, a Helm
-  chart or a deployable entry point (`main.py`, `app.py`, `manage.py`, `main.go`, `server.js`,
+  `src/*` only with a Dockerfile or a chart) or a workspace member (`detectors/_workspaces.py`:
+  `package.json` `workspaces`, `pnpm-workspace.yaml`, `go.work`, Cargo `[workspace] members`,
+  uv `[tool.uv.workspace] members`) that holds a Dockerfile, a Helm chart or a deployable
+  entry point (`main.py`, `app.py`, `manage.py`, `main.go`, `server.js`,
   `src/main.rs`, a `Procfile`, `serverless.yml`, a `package.json` with a `start` script).
 
 Nothing is run; paths are only listed. Files under test data or vendored folders are set aside
@@ -27,8 +28,8 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-import re2
-
+from maturity_scan.detectors._workspaces import FILES as WORKSPACE_FILES
+from maturity_scan.detectors._workspaces import deploying, members
 from maturity_scan.detectors._kubify import depends_on, is_config, service_configs
 from maturity_scan.sdk import Document, ParseError, RepoContext, Signal, globs, kind, signal
 
@@ -42,16 +43,11 @@ ANCHORS = ("**/{Dockerfile,Containerfile,*.Dockerfile,Dockerfile.*,Chart.yaml}",
            "{,src/}{server,main}.{js,ts,mjs}", "src/main.rs",
            "{Procfile,serverless.yml,serverless.yaml}")
 START_SCRIPT = "package.json"  # an anchor when its `scripts.start` is set
-MAX_MEMBERS = 200  # workspace entries read per manifest (each is matched against every folder)
-WORKSPACE_FILES = ("package.json", "pnpm-workspace.yaml", "go.work", "Cargo.toml",
-                   "pyproject.toml")
 CATALOG = "catalog-info.y{a,}ml"
 SOURCES = ("backstage", "kubify", "workspace", "services_root")  # most explicit first
 _ROOTS = "{" + ",".join(ROOTS) + "}/*/"
 _ANCHORED = (*("/" + _ROOTS + a for a in ANCHORS),
              *(f"/{r}/*/{ANCHORS[0]}" for r in IMAGE_ROOTS))
-_SURROGATE = re.compile("[\ud800-\udfff]")
-_DOUBLE_STARS = re.compile(r"(?:\*\*/)+")
 _TREE = re.compile(r"/(?:tree|blob|src)/[^/]+/(.*)$")  # GitHub, GitLab (-/tree), Bitbucket
 
 
@@ -95,10 +91,10 @@ class ComponentsDetector:
                                                      doc.dir, "kubify", doc.path, line,
                                                      deps=depends_on(d))])
             if "/" not in doc.path and doc.name in WORKSPACE_FILES:
-                members = list(_workspace(doc))
-                if members:  # evidence on the file, so that the scan scopes it like the file
+                entries = list(members(doc))
+                if entries:  # evidence on the file, so that the scan scopes it like the file
                     yield signal("component", doc.path, None, "", workspaces=[
-                        {"glob": g, "file": doc.path, "line": ln} for g, ln in members])
+                        {"glob": g, "file": doc.path, "line": ln} for g, ln in entries])
             if "/" in doc.path and (globs.matches(doc.path, _ANCHORED) or
                                     (doc.name == START_SCRIPT and _has_start(doc))):
                 top = "/".join(doc.path.split("/")[:2])
@@ -141,7 +137,9 @@ class ComponentsDetector:
             if r["path"] != "." and not repo.view.has_dir(r["path"]):
                 r["path"] = posixpath.dirname(r["file"]) or "."
         explicit = {r["path"] for r in records}
-        records += [r for r in _members(workspaces, repo.view) if r["path"] not in explicit]
+        records += [_record(folder.rsplit("/", 1)[-1], folder, "workspace", w["file"], w["line"])
+                    for folder, w in deploying(workspaces, repo.view, _anchor_rx())
+                    if folder not in explicit]
         taken = {r["path"] for r in records}
         for folder in sorted(anchors):
             if folder not in taken:
@@ -210,117 +208,6 @@ def _has_start(doc: Document) -> bool:
     data = doc.json
     scripts = data.get("scripts") if isinstance(data, dict) else None
     return isinstance(scripts, dict) and isinstance(scripts.get("start"), str)
-
-
-def _lines(doc: Document, needle: str) -> int:
-    return doc.line_of(re.escape(needle)) or 1
-
-
-def _workspace(doc: Document) -> Iterator[tuple[str, int]]:
-    """(member glob, line) of a root workspace manifest; `!glob` excludes."""
-    members: Any = None
-    if doc.name == "package.json":
-        data = doc.json
-        ws = data.get("workspaces") if isinstance(data, dict) else None
-        members = ws.get("packages") if isinstance(ws, dict) else ws
-    elif doc.name == "pnpm-workspace.yaml":
-        data = doc.yaml
-        members = data.get("packages") if isinstance(data, dict) else None
-    elif doc.name == "Cargo.toml":
-        ws = doc.toml.get("workspace")
-        members = ws.get("members") if isinstance(ws, dict) else None
-    elif doc.name == "pyproject.toml":
-        tool = doc.toml.get("tool")
-        uv = tool.get("uv") if isinstance(tool, dict) else None
-        ws = uv.get("workspace") if isinstance(uv, dict) else None
-        members = ws.get("members") if isinstance(ws, dict) else None
-    elif doc.name == "go.work":
-        yield from _go_work(doc)
-        return
-    for m in members[:MAX_MEMBERS] if isinstance(members, list) else []:
-        if isinstance(m, str) and m.strip():
-            yield m.strip(), _lines(doc, m.strip())
-
-
-def _go_work(doc: Document) -> Iterator[tuple[str, int]]:
-    yield from _first(_go_use(doc), MAX_MEMBERS)
-
-
-def _first(items: Iterable[tuple[str, int]], n: int) -> Iterator[tuple[str, int]]:
-    for i, item in enumerate(items):
-        if i == n:
-            return
-        yield item
-
-
-def _go_use(doc: Document) -> Iterator[tuple[str, int]]:
-    block = False
-    for i, raw in enumerate(doc.lines, 1):
-        line = raw.split("//", 1)[0].strip()
-        if block:
-            if line.startswith(")"):
-                block = False
-            elif line:
-                yield line.strip('"'), i
-        elif line.startswith("use"):
-            rest = line[3:].strip()
-            if rest.startswith("("):
-                block = True
-            elif rest:
-                yield rest.strip('"'), i
-
-
-def _members(workspaces: list[dict[str, Any]], view: Any) -> Iterator[dict[str, Any]]:
-    """Workspace members that deploy (an anchor in the folder), one record each."""
-    include = [w for w in workspaces if not w["glob"].startswith("!")]
-    exclude = tuple("/" + _clean(w["glob"][1:]) for w in workspaces if w["glob"].startswith("!"))
-    wanted: dict[str, dict[str, Any]] = {}  # member folder -> the manifest entry naming it
-    entries: list[tuple[dict[str, Any], str]] = []  # (the first entry of each glob, the glob)
-    for w in include[:MAX_MEMBERS]:
-        pattern = "/" + _clean(w["glob"])
-        if pattern not in ("/", "/.") and all(pattern != p for _, p in entries):
-            entries.append((w, pattern))
-    which, skip = _untrusted([p for _, p in entries]), _untrusted(exclude[:MAX_MEMBERS])
-    if which is None:
-        return
-    for folder in sorted(view.dirs):  # one pass: the group that matched names the entry
-        text = folder if folder.isascii() else _SURROGATE.sub("\ufffd", folder)  # RE2: UTF-8
-        m = which.fullmatch(text)
-        if m and m.lastindex and not (skip is not None and skip.fullmatch(text)):
-            wanted[folder] = entries[m.lastindex - 1][0]
-    if not wanted:
-        return
-    anchor = _anchor_rx()
-    deploys: set[str] = set()
-    for p in view.paths:  # one pass: each path against the members above it
-        d = posixpath.dirname(p)
-        while d:
-            if d in wanted and d not in deploys and anchor.match(p[len(d) + 1:]):
-                deploys.add(d)
-            d = posixpath.dirname(d)
-    for folder in sorted(deploys):
-        w = wanted[folder]
-        yield _record(folder.rsplit("/", 1)[-1], folder, "workspace", w["file"], w["line"])
-
-
-def _untrusted(patterns: Sequence[str]) -> Any:
-    """The repository's globs as one RE2 over a whole path (linear time, whatever they are),
-    a group per glob; None when there are none or RE2 refuses them."""
-    if not patterns:
-        return None
-    try:
-        return re2.compile("(?:" + "|".join(f"({globs.glob_to_regex(p)})" for p in patterns)
-                           + ")")
-    except re2.error:
-        return None
-
-
-def _clean(pattern: str) -> str:
-    """A member glob as written, without `./` and a trailing `/`; `**/**/` is `**/`."""
-    pattern = pattern.strip().strip('"')
-    while pattern.startswith("./"):
-        pattern = pattern[2:]
-    return _DOUBLE_STARS.sub("**/", pattern.rstrip("/"))
 
 
 DETECTOR = ComponentsDetector()
