@@ -122,3 +122,12 @@ def test_diff_text_escapes_names_styles_the_verdict_and_fits(
     shown = on_a_terminal("diff", str(repo), "--base", "HEAD~1", "--head", "HEAD", "-j", "0",
                           env={"COLUMNS": "200"})
     assert b"\x1b[1;31mREGRESSED" in shown and b"\x1b[1A" not in shown
+
+
+def test_pack_all_text_fits_the_columns_too(infra: Path, capsys: pytest.CaptureFixture[str],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "50")
+    assert main(["scan", str(infra), "-j", "0", "--pack", "all"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("DIMENSION") >= 5
+    assert max(cells(line) for line in out.splitlines()) <= 50

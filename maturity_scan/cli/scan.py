@@ -120,7 +120,8 @@ def scan_command(target: str, rev: str | None, pack: str | None, fmt: str,
         _nothing_to_scan(reps[0], source.description)
         checks.stamp(reps, source)
         for kind, target in targets:
-            emit(reporters.render_all(reps, kind, every), target)
+            emit(reporters.render_all(reps, kind, every,
+                                      width=terminal_width() if target is None else None), target)
         return
     chosen = checks.pack(pack, cfg, dirs)
     bars = checks.gate_floors(cfg, fail_under, chosen)

@@ -35,11 +35,12 @@ def render(report: dict[str, Any], fmt: str, **opts: Any) -> str:
     return fn(report, **taken)  # type: ignore[no-any-return]
 
 
-def render_all(reports: Sequence[dict[str, Any]], fmt: str, packs: Mapping[str, Any]) -> str:
+def render_all(reports: Sequence[dict[str, Any]], fmt: str, packs: Mapping[str, Any],
+               width: int | None = None) -> str:
     """Several reports of one scan (`--pack all`) as one valid document: JSON an object
     `{"schema_version": 1, "reports": [...]}` (each report valid on its own), SARIF one log with
     one run per pack, HTML one page with a section per pack; text and markdown one after
-    another."""
+    another (text fitted to `width` columns)."""
     if fmt == "json":
         body = {"schema_version": 1, "reports": list(reports)}
         return _json.dumps(body, indent=2, sort_keys=True) + "\n"
@@ -51,4 +52,4 @@ def render_all(reports: Sequence[dict[str, Any]], fmt: str, packs: Mapping[str, 
         return html.render_many(reports)
     if fmt in ("backstage", "portal"):  # one document, one export per pack
         return FORMATS[fmt].render_many(reports)  # type: ignore[no-any-return]
-    return "\n".join(render(r, fmt, pack=packs[r["pack"]]) for r in reports)
+    return "\n".join(render(r, fmt, pack=packs[r["pack"]], width=width) for r in reports)
