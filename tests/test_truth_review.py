@@ -133,3 +133,32 @@ def test_malformed_pre_commit_config_names_no_policy_scanner() -> None:
     result, _ = _assess("malformed_iac_hooks")
     assert result.signal("iac_scanning") is None
     assert [e.path for e in result.errors] == [".pre-commit-config.yaml"]
+
+
+# --- `uses: ./`: the repository's own root action (found on getsentry/self-hosted) -----------
+
+def test_a_job_using_the_root_action_runs_what_the_action_runs() -> None:
+    """getsentry/self-hosted's test workflow runs its integration suite through `uses: './'`
+    (the root `action.yaml`, whose step runs pytest): "tests run in CI" was missing."""
+    result, rep = _assess("positive_root_action")
+    gha = result.signal("github_actions")
+    assert gha.facts["runs_tests"] and gha.facts["tests_on_pull_request"]
+    assert _evidence(result, "github_actions", "runs_tests") == {
+        (".github/workflows/test.yml", 12), ("action.yml", 13)}
+    assert _status(rep, "quality.tests_in_ci") == "met"
+    assert _status(rep, "delivery.tests_on_pull_requests") == "met"
+
+
+def test_a_root_action_that_runs_no_tests_adds_none() -> None:
+    result, rep = _assess("negative_root_action_no_tests")
+    assert not result.signal("github_actions").facts["runs_tests"]
+    assert _status(rep, "quality.tests_in_ci") == "missing"
+
+
+def test_malformed_root_action_and_odd_local_paths() -> None:
+    """A root action.yml that is not YAML, `./@v1` and `./../elsewhere`: nothing followed,
+    nothing raised."""
+    result, _ = _assess("malformed_root_action")
+    gha = result.signal("github_actions")
+    assert not gha.facts["runs_tests"]
+    assert [(e.path, e.line) for e in gha.evidence] == [(".github/workflows/ci.yml", 1)]

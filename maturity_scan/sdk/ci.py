@@ -715,13 +715,14 @@ def action_command(step: Step) -> str:
 
 def local_target(uses: str, base: str = "") -> str:
     """The repository path a local `uses: ./path` names (an action's folder or a reusable
-    workflow's file), "" when it is not local or leaves the root."""
+    workflow's file; "." for `uses: ./`, the repository's own root `action.yml`), "" when it
+    is not local or leaves the root."""
     if not uses.startswith("./"):
         return ""
     parts = [p for p in uses[2:].split("@", 1)[0].split("/") if p not in ("", ".")]
     if ".." in parts:
         return ""
-    return "/".join(parts)
+    return "/".join(parts) or "."
 
 
 # --- following calls -----------------------------------------------------------------------
@@ -833,6 +834,8 @@ def follow(links: Iterable[dict[str, Any]], narrow: Narrow = _supported,
             return
         if target not in acts and target not in graph and target.startswith("tox:"):
             target = "tox:"  # an environment of the base [testenv]
+        if target.startswith("action:.") and target[8:9] in ("", "@"):
+            target = "action:" + target[8:]  # `uses: ./`: the root action's unit is "action:"
         for act in acts.get(target, ()):
             ev = narrow_events(events, act.get("c") or "") if events else events
             evidence = tuple(Evidence(c["p"], c["l"], c["d"], frozenset()) for c in chain) + \
