@@ -522,3 +522,20 @@ def test_a_call_chain_goes_where_it_runs() -> None:
     assert via_reusable in shares["orders"] and via_reusable not in shares["web"]
     assert via_make in shares["web"] and via_make not in shares["orders"]
     assert [s.evidence for s in shares["web"] if s.facts.get("runs_tests")] == [via_make.evidence]
+
+
+@pytest.mark.parametrize("manifest, text", [
+    ("Cargo.toml", '[workspace]\nmembers = [\n  "crates/*",\n]\n'),
+    ("pyproject.toml", '[tool.uv.workspace]\nmembers = ["crates/*"]\n'),
+    ("pnpm-workspace.yaml", 'packages:\n  - "crates/*"\n  - "!crates/lib"\n'),
+    ("go.work", "go 1.22\n\nuse ./crates/api // the API\nuse ./crates/lib\n"),
+])
+def test_workspace_members_that_deploy_are_components(tmp_path: Path, manifest: str,
+                                                      text: str) -> None:
+    root = make(tmp_path, {manifest: text, "crates/api/Dockerfile": "FROM scratch\n",
+                           "crates/lib/src/lib.rs": "pub fn x() {}\n"})
+    (comp,) = components(scan_fixture(root))
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if "crates" in t)
+    assert comp == {"name": "api", "path": "crates/api", "source": "workspace",
+                    "file": manifest, "line": line, "owner": None, "type": None,
+                    "depends_on": [], **({"namespace": None} if "namespace" in comp else {})}
