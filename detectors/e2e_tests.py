@@ -1,8 +1,9 @@
 """End-to-end, browser and load tests: Cypress, Playwright, WebdriverIO, Nightwatch, k6,
-Locust, Robot Framework, Gatling and JMeter; test code in a folder named for end-to-end tests
-(`test/e2e/**/*_test.go`, `tests/e2e/test_*.py`, `e2e/**/*.spec.ts` …); and end-to-end tests
-a CI pipeline runs: a deploy into a throwaway cluster the same job creates (kind, k3d,
-minikube), a Cypress or Playwright run (`maturity_scan.sdk.ci.e2e_steps`)."""
+Locust, Robot Framework, Gatling and JMeter; test code in a folder (`test/e2e/**/*_test.go`,
+`tests/e2e/test_*.py`, `e2e/**/*.spec.ts` …) or a file (`e2e_kms_test.go`, `app.e2e-spec.ts`)
+named for end-to-end tests; and end-to-end tests a CI pipeline runs: a deploy into a throwaway
+cluster the same job creates (kind, k3d, minikube), a Cypress or Playwright run, a Kubernetes
+test runner (`maturity_scan.sdk.ci.e2e_steps`)."""
 from __future__ import annotations
 
 import re
@@ -22,7 +23,10 @@ ROBOT = re.compile(r"^\*{3}\s*(Test Cases|Tasks|Settings)\s*\*{3}", re.M | re.I)
 E2E_DIRS = "{e2e,e2e-tests,e2e_tests,end-to-end,endtoend}"
 SUITES = (f"**/{E2E_DIRS}/**/*_test.go", f"**/{E2E_DIRS}/**/test_*.py",
           f"**/{E2E_DIRS}/**/*_test.py", f"**/{E2E_DIRS}/**/*.{{spec,test}}.{{js,ts,mjs,jsx,tsx}}",
-          f"**/{E2E_DIRS}/**/*{{Test,IT}}.{{java,kt}}", f"**/{E2E_DIRS}/**/*_spec.rb")
+          f"**/{E2E_DIRS}/**/*{{Test,IT}}.{{java,kt}}", f"**/{E2E_DIRS}/**/*_spec.rb",
+          # … or named for them: test/e2e_kms_test.go, test_e2e_login.py, app.e2e-spec.ts (Nest)
+          "e2e_*_test.go", "*_e2e_test.go", "test_e2e*.py", "*_e2e_test.py",
+          "*.e2e-spec.{js,ts}", "*.e2e.{spec,test}.{js,ts,mjs,jsx,tsx}")
 _SUITES = compile_globs(SUITES)
 _TEST_CODE = re.compile(r"^[ \t]*func\s+Test\w*\s*\(|\bginkgo\b|"
                         r"^[ \t]*(?:async\s+)?def\s+test\w*\s*\(|"
