@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -181,3 +182,20 @@ def test_parsing_on_a_dask_worker_is_in_capped_child_processes(server: GitHubSer
     assert capped == {"huge.tf.json": "exceeded the parser memory cap (skipped)"}
     assert timed == {"slow.tf.json": "took longer than 0.05s (skipped)"}
     assert before == after and os.getpid() not in after  # the Dask worker never went down
+
+
+def test_org_progress_on_a_terminal_with_the_rate(server: GitHubServer, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.test_progress import run_on_pty
+
+    monkeypatch.delenv("CI", raising=False)
+    for i in range(3):
+        server.add_repo("acme", f"svc-{i}", files_for(i))
+    args = ("org", "acme", "--api-url", f"{server.url}/api", "--workers", "2")
+    status, out, shown = run_on_pty(*args, "--out", str(tmp_path / "one"))
+    assert status == 0, shown
+    assert re.search(r"\r\x1b\[K\[3/3, \d+/min\] acme/svc-\d: scanned", shown), shown
+    assert "/min]" not in out  # stderr only
+    status, out, shown = run_on_pty(*args, "--out", str(tmp_path / "two"), "--quiet")
+    assert status == 0, shown
+    assert "/min]" not in shown and "done: 3 scanned" in shown

@@ -10,6 +10,7 @@ import click
 
 from maturity_scan import api, reporters
 from maturity_scan.cli import checks
+from maturity_scan.cli.options import quiet_option
 from maturity_scan.engine.scan import DEFAULT_MAX_FILE_BYTES
 from maturity_scan.errors import GateFailed, UsageError
 from maturity_scan.org import github, run as org
@@ -59,6 +60,7 @@ _OWNER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 @click.option("--components", is_flag=True, help="Also assess each component (service) of "
               "every repository, as `scan --components` does: org.csv gets a row per "
               "component with its owner.")
+@quiet_option
 def org_command(owner: str, api_url: str, out: Path, cache: Path | None, workers: int,
                 pack: str | None, include_archived: bool, include_forks: bool, visibility: str,
                 topics: tuple[str, ...], match: str | None, resume: bool, full_clone: bool,
@@ -93,11 +95,16 @@ def org_command(owner: str, api_url: str, out: Path, cache: Path | None, workers
             raise UsageError("--dask-scheduler needs the dask extra: "
                              "pip install 'maturity-scan[dask]'") from None
         executor = DaskClient(dask_scheduler).get_executor()
-    progress = sys.stderr.isatty() and not os.environ.get("CI")
+    # `[done/total, rate] repository: status`: one line redrawn on a terminal, a line each
+    # when piped, none with --quiet
+    quiet = bool(click.get_current_context().meta.get("maturity_scan.quiet"))
+    progress = sys.stderr.isatty() and not os.environ.get("CI") and not quiet
 
     def log(line: str) -> None:
         if progress and line.startswith("["):
             click.echo(f"\r\x1b[K{line}", nl=False, err=True)
+        elif quiet and line.startswith("["):
+            return
         else:
             click.echo(("\n" if progress and line.startswith("done") else "") + line, err=True)
 

@@ -425,12 +425,16 @@ def _run(settings: OrgSettings, client: Client, filters: Filters, executor: Exec
         # cluster) carry no secret: its workers read the token from their own environment.
         futures = [pool_.submit(scan_repository, s, token if own else None, outputs.page,
                                 pools) for s in todo]
-        for n, fut in enumerate(as_completed(futures), len(results) + 1):
+        began, resumed = time.monotonic(), len(results)
+        for n, fut in enumerate(as_completed(futures), resumed + 1):
             r = fut.result()
             results.append(r)
             extra = r.get("reason") or (f"{r.get('seconds', 0):.1f}s" if r["status"] == "scanned"
                                         else "")
-            log(f"[{n}/{len(specs)}] {r['repository']}: {r['status']} {extra}".rstrip())
+            # repositories done / total and the rate of this run, for the progress line
+            rate = (n - resumed) * 60 / max(time.monotonic() - began, 1e-3)
+            log(f"[{n}/{len(specs)}, {rate:.0f}/min] {r['repository']}: {r['status']} "
+                f"{extra}".rstrip())
     finally:
         if own:
             pool_.shutdown(wait=True, cancel_futures=True)
