@@ -61,7 +61,8 @@ SCANNERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {  # name -> (act
 }
 IAC_CHECKS = {"terraform": ("fmt", "validate", "plan"), "tofu": ("fmt", "validate", "plan"),
               "terragrunt": ("plan", "validate", "hclfmt"), "tflint": (), "helm": ("lint",),
-              "kubeconform": (), "kubeval": (), "conftest": ("test",)}
+              "kubeconform": (), "kubeval": (), "conftest": ("test",), "kustomize": ("build",),
+              "flux": ("build",)}
 CLUSTER_ACTIONS = ("helm/kind-action", "absaoss/k3d-action", "medyagh/setup-minikube",
                    "nolar/setup-k3d-k3s", "container-tools/kind-action")
 CLUSTER_COMMANDS = {"kind": ("create",), "k3d": ("cluster",), "minikube": ("start",),
