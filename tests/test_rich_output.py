@@ -85,21 +85,23 @@ def test_rich_is_imported_for_text_only(infra: Path) -> None:
         assert done.stdout.strip().splitlines()[-1:] == [loaded], (fmt, done.stderr)
 
 
-def test_progress_honours_no_color(tmp_path: Path) -> None:
+def test_progress_honours_no_color_and_dumb_terminals(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     root = history_repo(tmp_path)
     status, _, shown = run_on_pty("history", "--tags", str(root), "--format", "json")
     assert status == 0 and "revisions scanned 2/2" in shown
     assert re.search(r"\x1b\[3[0-9]m", shown)  # coloured on a terminal
     for flags, env in ((["--no-color"], {}), ([], {"NO_COLOR": "1"})):
-        os.environ.update(env)
-        try:
+        with monkeypatch.context() as mp:
+            for k, v in env.items():
+                mp.setenv(k, v)
             status, _, shown = run_on_pty(*flags, "history", "--tags", str(root), "--format",
                                           "json")
-        finally:
-            for k in env:
-                os.environ.pop(k)
         assert status == 0 and "revisions scanned 2/2" in shown
         assert not re.search(r"\x1b\[[0-9;]*m", shown), shown  # no colour, cursor moves only
+    monkeypatch.setenv("TERM", "dumb")  # a terminal that cannot redraw a line: no progress
+    status, _, shown = run_on_pty("history", "--tags", str(root), "--format", "json")
+    assert status == 0 and shown == ""
 
 
 def test_diff_text_escapes_names_styles_the_verdict_and_fits(

@@ -3,7 +3,7 @@
 the command was not given `--quiet`, and the work has lasted a moment (`after` seconds); the
 line is cleared at the end. Nothing ever goes to stdout, so reports stay clean. rich is
 imported when the line is first drawn (a short or piped command never loads it); it honours
-`NO_COLOR` (which `--no-color` sets for the command) and draws nothing on `TERM=dumb`."""
+`NO_COLOR` (which `--no-color` sets for the command); none on `TERM=dumb`."""
 from __future__ import annotations
 
 import os
@@ -17,9 +17,11 @@ SCAN_AFTER = 1.0
 
 
 def wanted(quiet: bool = False, stream: TextIO | None = None) -> bool:
+    """Progress on `stream` (stderr): a terminal that can redraw a line (not TERM=dumb), and
+    not --quiet."""
     stream = stream or sys.stderr
     try:
-        return not quiet and stream.isatty()
+        return not quiet and stream.isatty() and os.environ.get("TERM") != "dumb"
     except (AttributeError, ValueError):
         return False
 
