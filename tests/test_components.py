@@ -336,6 +336,13 @@ def test_diff_fails_when_one_service_regresses_and_names_it(
     assert "component orders (services/orders) devex: 4.5 -> 4  REGRESSED" in captured.out
     assert "component orders (services/orders): devex: level dropped from 4.5 to 4" in \
         captured.out + captured.err
+    md = tmp_path / "diff.md"
+    assert main(["diff", str(repo), "--base", base, "--head", "HEAD", "--pack", "devex",
+                 "--components", "--no-cache", "-j", "0", "--format", "markdown",
+                 "-o", str(md)]) == 1
+    text = md.read_text()
+    assert "| orders (services/orders) | devex | 4.5 | 4 | 🔻 lost devex.backup\\_restore |" in text
+    assert "- component orders (services/orders): devex: level dropped from 4.5 to 4" in text
 
 
 def test_diff_lists_components_added_and_removed_without_failing(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ evidence of the level reached and the next steps). Text for the terminal, and th
 Markdown."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -87,22 +88,40 @@ def _detail(c: dict[str, Any]) -> list[str]:
     return out
 
 
-def markdown(report: dict[str, Any]) -> str:
-    """Markdown: the table only."""
+def markdown(report: dict[str, Any], md: Callable[[str], str]) -> str:
+    """Markdown: the table only; `md` makes repository text literal Markdown."""
     report = for_display(report)
     comps = report.get("components") or []
     out = ["## Components", ""]
     if not comps:
-        return "\n".join([*out, NONE_FOUND, ""])
+        return "\n".join([*out, md(NONE_FOUND), ""])
     head, rows = table_rows(report)
-
-    def cell(v: str) -> str:
-        return v.replace("|", "\\|")
-
     out.append("| " + " | ".join(head) + " |")
     out.append("|" + "---|" * len(head))
-    out += ["| " + " | ".join(cell(v) for v in r) + " |" for r in rows]
+    out += ["| " + " | ".join(md(v) for v in r) + " |" for r in rows]
     return "\n".join(out) + "\n"
+
+
+def markdown_diff(diff: dict[str, Any], md: Callable[[str], str]) -> list[str]:
+    """Lines for a Markdown diff: each component whose level changed (a table), and those
+    added or removed; none without components. `diff` is already shown safe (for_display);
+    `md` makes repository text literal Markdown."""
+    rows = [(c, d) for c in diff.get("components") or [] for d in c["dimensions"]
+            if d["change"] != "same"]
+    out: list[str] = []
+    if rows:
+        out += ["", "| component | dimension | before | after | |", "|---|---|---|---|---|"]
+        for c, d in rows:
+            mark = {"down": "🔻", "up": "🔺"}[d["change"]]
+            lost = ", ".join(md(r["requirement"]) for r in d["requirements_lost"][:3])
+            out.append(f"| {md(c['name'])} ({md(c['path'])}) | {d['id']} | "
+                       f"{d['before']:g} | {d['after']:g} | {mark}" +
+                       (f" lost {lost}" if lost else "") + " |")
+    for key, what in (("components_added", "added"), ("components_removed", "removed")):
+        if diff.get(key):
+            out += ["", f"**Components {what}**: " + ", ".join(
+                f"{md(c['name'])} ({md(c['path'])})" for c in diff[key])]
+    return out
 
 
 def component_report(report: dict[str, Any], key: str) -> dict[str, Any]:

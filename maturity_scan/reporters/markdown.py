@@ -64,7 +64,7 @@ def render(report: dict[str, Any]) -> str:
         out += ["", f"⚠️ {len(report['errors'])} file(s) could not be analysed: " +
                 ", ".join(_code(e["path"]) for e in report["errors"][:10])]
     if "components" in report:  # scan --components
-        out += ["", components.markdown(report).rstrip("\n")]
+        out += ["", components.markdown(report, _md).rstrip("\n")]
     return "\n".join(out) + "\n"
 
 
@@ -97,6 +97,7 @@ def render_diff(diff: dict[str, Any], failures: list[str] | None = None) -> str:
     if gained:
         out += ["", "**Gained**: " + ", ".join(f"{_md(r['title'])} ({_code(r['requirement'])})"
                                                for _, r in gained)]
+    out += components.markdown_diff(diff, _md)  # diff --components
     if failures:
         out += ["", "**Gate**", ""] + [f"- {_md(f)}" for f in failures]
         for d in diff["dimensions"]:
