@@ -149,8 +149,10 @@ class ArchetypeDetector:
             claim("operator", controllers[0], "controller code with its CRDs")
 
         tf = view.glob("**/*.tf")
+        root_module = view.glob("/*.tf")
         if tf and not root_manifests and not code_outside(code, ("examples/", "test/", "tests/")):
-            claim("infrastructure", tf[0], f"{len(tf)} Terraform files and no application code")
+            claim("infrastructure", (root_module or tf)[0],
+                  f"{len(tf)} Terraform files and no application code")
 
         gitops = view.glob(*GITOPS)
         if gitops and not code and not root_manifests and (
@@ -159,7 +161,8 @@ class ArchetypeDetector:
 
         examples = sorted({p.split("/")[1] for p in view.glob("examples/*/**")
                            if p.count("/") >= 2})
-        if len(examples) >= MIN_EXAMPLES and not root_manifests:
+        # a Terraform module at the root with examples/ of its use is the module, not a collection
+        if len(examples) >= MIN_EXAMPLES and not root_manifests and not root_module:
             claim("examples", "examples/", f"{len(examples)} example projects")
         else:
             tops = sorted({p.split("/", 1)[0] for p in view.glob(
@@ -170,7 +173,9 @@ class ArchetypeDetector:
                       "side")
 
         docs = view.glob(*DOCS)
-        if docs and len(code) <= 3 and set(root_manifests) <= {"package.json"}:
+        # a docs site is little else: a Terraform module with an mkdocs site is infrastructure
+        if docs and len(code) <= 3 and set(root_manifests) <= {"package.json"} and \
+                "infrastructure" not in types and not root_module:
             claim("docs", docs[0], "a documentation site and little code")
 
         settled = {"operator", "gitops", "examples", "docs", "infrastructure"} & set(types)

@@ -162,3 +162,41 @@ def test_malformed_root_action_and_odd_local_paths() -> None:
     gha = result.signal("github_actions")
     assert not gha.facts["runs_tests"]
     assert [(e.path, e.line) for e in gha.evidence] == [(".github/workflows/ci.yml", 1)]
+
+
+# --- a Terraform module with examples and docs is infrastructure (terraform-aws-eks) ---------
+
+def _archetype(result) -> tuple[list[str], set[tuple[str, object]]]:
+    sig = result.signal("archetype")
+    return sig.facts["types"], {(e.path, e.line) for e in sig.evidence}
+
+
+def test_a_module_with_examples_and_a_docs_site_is_infrastructure() -> None:
+    """terraform-aws-eks (root module, 19 `examples/*`, mkdocs) was "a documentation site and an
+    examples collection and an infrastructure (IaC) repository" in every n/a reason; the
+    evidence named an example's main.tf."""
+    result, rep = _assess("positive_module_with_examples_and_docs")
+    types, evidence = _archetype(result)
+    assert types == ["infrastructure"]
+    assert evidence == {("main.tf", None)}
+    arch = next(d for d in rep["dimensions"] if d["id"] == "architecture")
+    assert arch["status"] == "not_applicable"
+    assert arch["reason"].endswith("this repository is an infrastructure (IaC) repository "
+                                   "(inferred from its files)")
+    assert _level(rep, "iac") == 2
+
+
+def test_examples_without_a_root_module_stay_an_examples_collection() -> None:
+    result, _ = _assess("negative_examples_without_root_module")
+    types, evidence = _archetype(result)
+    assert types == ["examples", "infrastructure"]
+    assert ("examples/", None) in evidence
+
+
+def test_malformed_module_files_still_say_what_the_repository_is() -> None:
+    """Unparsable .tf files and mkdocs.yml: the archetype is read from paths; the Terraform
+    detector reports the files."""
+    result, _ = _assess("malformed_module_with_examples")
+    types, evidence = _archetype(result)
+    assert types == ["infrastructure"] and evidence == {("main.tf", None)}
+    assert {e.path for e in result.errors} >= {"main.tf", "examples/a/main.tf"}
