@@ -7,6 +7,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from maturity_scan.sdk import Document, ParseError, Signal, signal
+from maturity_scan.sdk.ci import gitlab_includes
+from maturity_scan.sdk.globs import compile_globs
 from maturity_scan.sdk.shell import commands
 
 PRE_COMMIT = "/.pre-commit-config.yaml"
@@ -63,3 +65,28 @@ def hook_signals(doc: Document, kind_name: str, hooks: Mapping[str, str],
         if (tool := hook_tool(hooks, programs, hook.id, hook.entry)) is not None:
             yield signal(kind_name, doc.path, hook.line, f"pre-commit hook {hook.id}",
                          tools=[tool], pre_commit=True)
+
+
+# Files a root .gitlab-ci.yml includes locally, by GitLab's conventions (as gitlab_ci reads them)
+GITLAB_FRAGMENTS = (".gitlab/**/*.y{a,}ml", "**/*.gitlab-ci.y{a,}ml")
+_FRAGMENT = compile_globs(GITLAB_FRAGMENTS)
+
+
+def gitlab_security_includes(doc: Document) -> Iterator[tuple[str, int]]:
+    """`include: template:` / `component:` names with their lines, of the root .gitlab-ci.yml or
+    of a fragment it includes (`.gitlab/ci/test.gitlab-ci.yml`; only when a root pipeline
+    exists, and a broken fragment is the gitlab_ci detector's to report)."""
+    if doc.path == ".gitlab-ci.yml":
+        yield from gitlab_includes(doc)
+        return
+    if not _FRAGMENT.match(doc.path) or not doc.repo.exists(".gitlab-ci.yml"):
+        return
+    try:
+        data = doc.yaml
+    except ParseError:
+        return
+    inc = data.get("include") if isinstance(data, dict) else None
+    for item in inc if isinstance(inc, list) else [inc]:
+        for key in ("template", "component"):
+            if isinstance(item, dict) and isinstance(item.get(key), str):
+                yield item[key], getattr(item, "line", 0) or doc.line_of(r"^include:") or 1

@@ -1,14 +1,16 @@
 """Secret scanning: gitleaks, detect-secrets, trufflehog, ggshield and talisman, by their
 configs (`.gitleaks.toml`, `.secrets.baseline`, `.gitguardian.yaml`, `.talismanrc` …), CI
-steps, root pre-commit hooks and GitLab's Secret-Detection template."""
+steps, root pre-commit hooks and GitLab's Secret-Detection template (in the root pipeline or a
+fragment it includes)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from maturity_scan.detectors._citools import PRE_COMMIT, hook_signals
+from maturity_scan.detectors._citools import (GITLAB_FRAGMENTS, PRE_COMMIT,
+                                              gitlab_security_includes, hook_signals)
 from maturity_scan.detectors._secrets import HOOKS, PROGRAMS
 from maturity_scan.sdk import Document, Signal, kind, signal
-from maturity_scan.sdk.ci import CI_FILES, find, gitlab_includes, include_detail
+from maturity_scan.sdk.ci import CI_FILES, find, include_detail
 
 ACTIONS = {"gitleaks/gitleaks-action": "gitleaks", "zricethezav/gitleaks-action": "gitleaks",
            "trufflesecurity/trufflehog": "trufflehog", "gitguardian/ggshield-action": "ggshield",
@@ -26,13 +28,15 @@ class SecretScanningDetector:
     description = "Secret scanners (gitleaks, detect-secrets, trufflehog, ggshield, talisman)"
     kinds = {"secret_scanning": kind("Secrets are scanned for before or after commit",
                                      tools="set", in_ci="flag", pre_commit="flag")}
-    patterns = (*CI_FILES, PRE_COMMIT, *CONFIGS)
+    patterns = (*CI_FILES, PRE_COMMIT, *CONFIGS, *GITLAB_FRAGMENTS)
 
     def analyze(self, doc: Document) -> Iterable[Signal]:
         if doc.name in CONFIGS and not doc.path.startswith(".github/workflows/"):
             yield from self._config(doc)
         elif doc.path == PRE_COMMIT.lstrip("/"):
             yield from hook_signals(doc, "secret_scanning", HOOKS, PROGRAMS)
+        elif doc.path != ".gitlab-ci.yml" and not doc.path.startswith(".github/"):
+            yield from _secret_detection(doc)  # a fragment the root pipeline includes
         else:
             for hit in find(doc, actions=tuple(ACTIONS), programs=tuple(PROGRAMS), images=IMAGES):
                 if hit.via == "run":
@@ -47,10 +51,7 @@ class SecretScanningDetector:
                     detail = f"job {hit.job.id} uses {hit.step.action}"
                 yield signal("secret_scanning", doc.path, hit.line, detail, tools=[tool],
                              in_ci=True)
-            for template, line in gitlab_includes(doc):
-                if "secret-detection" in template.lower():
-                    yield signal("secret_scanning", doc.path, line, include_detail(template),
-                                 tools=["gitlab-secret-detection"], in_ci=True)
+            yield from _secret_detection(doc)
 
     def _config(self, doc: Document) -> Iterable[Signal]:
         tool = CONFIGS[doc.name]
@@ -68,6 +69,13 @@ class SecretScanningDetector:
         else:
             doc.text
         yield signal("secret_scanning", doc.path, 1, f"{tool} configuration", tools=[tool])
+
+
+def _secret_detection(doc: Document) -> Iterable[Signal]:
+    for template, line in gitlab_security_includes(doc):
+        if "secret-detection" in template.lower():
+            yield signal("secret_scanning", doc.path, line, include_detail(template),
+                         tools=["gitlab-secret-detection"], in_ci=True)
 
 
 DETECTOR = SecretScanningDetector()

@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from maturity_scan.detectors._citools import PRE_COMMIT, hook_tool, pre_commit_hooks
-from maturity_scan.sdk import Document, ParseError, Signal, kind, signal
-from maturity_scan.sdk.globs import compile_globs
-from maturity_scan.sdk.ci import CI_FILES, find, gitlab_includes, include_detail
+from maturity_scan.detectors._citools import (GITLAB_FRAGMENTS, PRE_COMMIT,
+                                              gitlab_security_includes, hook_tool,
+                                              pre_commit_hooks)
+from maturity_scan.sdk import Document, Signal, kind, signal
+from maturity_scan.sdk.ci import CI_FILES, find, include_detail
 
 DEP_ACTIONS = {"pypa/gh-action-pip-audit": "pip-audit", "anchore/scan-action": "grype",
                "google/osv-scanner-action": "osv-scanner",
@@ -38,9 +39,7 @@ GITLAB_SCANNERS = {"sast": ("sast", "gitlab-sast", False),
                                           True)}
 _GITLAB_NAME = re.compile(r"(?:^|/)(sast|dependency-scanning|container-scanning)"
                           r"(?:\.latest)?(?:\.gitlab-ci\.yml|@|/|$)", re.I)
-# files the root .gitlab-ci.yml includes locally, by GitLab's conventions (as gitlab_ci reads them)
-GITLAB_FRAGMENTS = (".gitlab/**/*.y{a,}ml", "**/*.gitlab-ci.y{a,}ml")
-_FRAGMENT = compile_globs(GITLAB_FRAGMENTS)
+
 # FOSSA's CLI scans with `analyze` / `test`; the others scan with any other arguments
 SCAN_VERBS = {"fossa": {"analyze", "test"}}
 
@@ -75,9 +74,8 @@ class VulnScanningDetector:
         if doc.path == PRE_COMMIT.lstrip("/"):
             yield from self._hooks(doc)
             return
-        if doc.path != ".gitlab-ci.yml" and _FRAGMENT.match(doc.path):
-            if doc.repo.exists(".gitlab-ci.yml"):  # a fragment matters only to a GitLab pipeline
-                yield from _gitlab_scanners(doc, _fragment_includes(doc))
+        if doc.path != ".gitlab-ci.yml" and not doc.path.startswith(".github/"):
+            yield from _gitlab_scanners(doc, gitlab_security_includes(doc))  # a fragment
             return
         for kind_name, actions, programs, images in (
                 ("dependency_scanning", DEP_ACTIONS, DEP_PROGRAMS, DEP_IMAGES),
@@ -101,7 +99,7 @@ class VulnScanningDetector:
                 if kind_name == "dependency_scanning":
                     facts["images"] = image
                 yield signal(kind_name, doc.path, hit.line, detail, **facts)
-        yield from _gitlab_scanners(doc, gitlab_includes(doc))
+        yield from _gitlab_scanners(doc, gitlab_security_includes(doc))
 
     @staticmethod
     def _hooks(doc: Document) -> Iterable[Signal]:
@@ -112,19 +110,6 @@ class VulnScanningDetector:
             kind_name = "sast" if tool in SAST_PROGRAMS else "dependency_scanning"
             yield signal(kind_name, doc.path, hook.line, f"pre-commit hook {hook.id} runs {tool}",
                          tools=[tool], pre_commit=True)
-
-
-def _fragment_includes(doc: Document) -> Iterable[tuple[str, int]]:
-    """`include: template:` / `component:` of a file the root pipeline includes."""
-    try:
-        data = doc.yaml
-    except ParseError:
-        return  # the gitlab_ci detector reports a broken include
-    inc = data.get("include") if isinstance(data, dict) else None
-    for item in inc if isinstance(inc, list) else [inc]:
-        for key in ("template", "component"):
-            if isinstance(item, dict) and isinstance(item.get(key), str):
-                yield item[key], getattr(item, "line", 0) or doc.line_of(r"^include:") or 1
 
 
 def _gitlab_scanners(doc: Document, includes: Iterable[tuple[str, int]]) -> Iterable[Signal]:
