@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from maturity_scan.detectors._ci_facts import environment_tests, notify_command
 from maturity_scan.detectors._deploys import deploy_tool, env_deploy
 from maturity_scan.sdk import Document, ParseError, RepoContext, Signal, ci, kind, recipes, \
     shell, signal
@@ -21,7 +22,8 @@ from maturity_scan.sdk.globs import compile_globs
 
 FACTS: dict[str, str] = {"jobs": "count", "runs_tests": "flag", "deploys": "flag",
                          "environments": "set", "e2e_tests": "flag", "tests_before_merge": "flag",
-                         "deploy_tools": "set",
+                         "deploy_tools": "set", "full_env_test_triggers": "set",
+                         "full_env_test_stacks": "set", "notifies_on_failure": "flag",
                          "links": "records"}
 # A deploy into a cluster the same script (or recipe) creates is an end-to-end test.
 CLUSTER_COMMANDS = {"kind": ("create",), "k3d": ("cluster",), "minikube": ("start",),
@@ -153,6 +155,48 @@ BEFORE_MERGE: dict[str, Callable[[ci.Pipeline, ci.Job], bool]] = {
 }
 
 
+_GITLAB_EVENTS = (("schedule", "schedule"), ("merge_request", "merge_request"),
+                  ("CI_COMMIT_TAG", "tag"), ("CI_COMMIT_BRANCH", "push"),
+                  ("CI_COMMIT_REF_NAME", "push"), ("push", "push"), ("web", "web"))
+_GITLAB_REFS = {"schedules": "schedule", "merge_requests": "merge_request", "tags": "tag",
+                "web": "web", "api": "api", "triggers": "trigger", "pipelines": "pipeline"}
+ALL_EVENTS = ("merge_request", "push", "schedule")
+
+
+def job_events(p: ci.Pipeline, job: ci.Job) -> list[str]:
+    """The pipeline events a job runs on, where the file says: GitLab `rules: if:` and
+    `only:` (a job without them runs in every pipeline: push, merge request, schedule); the
+    other systems: push, merge requests when `before_merge`, schedules when the file has
+    them (Azure `schedules:`, a CircleCI workflow `triggers: schedule`)."""
+    raw = job.raw if isinstance(job.raw, dict) else {}
+    if p.system == "gitlab_ci":
+        events: set[str] = set()
+        rules = raw.get("rules")
+        for rule in rules if isinstance(rules, list) else ():
+            cond = rule.get("if") if isinstance(rule, dict) else None
+            if isinstance(rule, dict) and rule.get("when") == "never":
+                continue
+            if not isinstance(cond, str):
+                return list(ALL_EVENTS)
+            found = {e for key, e in _GITLAB_EVENTS if key in cond}
+            events |= found or set(ALL_EVENTS)
+        only = raw.get("only")
+        refs = only.get("refs") if isinstance(only, dict) else only
+        for ref in [refs] if isinstance(refs, str) else refs if isinstance(refs, list) else ():
+            events.add(_GITLAB_REFS.get(str(ref), "push"))
+        has_rules = isinstance(rules, list) and bool(rules) or refs
+        return sorted(events) if has_rules else list(ALL_EVENTS)
+    events = {"push"} | ({"merge_request"} if before_merge(p, job) else set())
+    cfg = p.raw if isinstance(p.raw, dict) else {}
+    workflows = cfg.get("workflows")
+    if cfg.get("schedules") or isinstance(workflows, dict) and any(
+            isinstance(w, dict) and any(isinstance(t, dict) and "schedule" in t
+                                        for t in w.get("triggers") or ())
+            for w in workflows.values()):
+        events.add("schedule")
+    return sorted(events)
+
+
 def before_merge(p: ci.Pipeline, job: ci.Job) -> bool:
     """Whether a job runs before a change merges, where the system's file says (Jenkins: a
     multibranch pipeline builds every branch and change request; its `when` is not read)."""
@@ -189,6 +233,18 @@ def signals(p: ci.Pipeline, **facts: Any) -> Iterator[Signal]:
                              deploys=True, deploy_tools=[deploy_tool(what)])
         if env and deployed:
             yield _env_signal(p.system, p.path, job.line, job.id, env)
+        script = "\n".join(st.run for st in job.steps if st.run)
+        stacks = environment_tests(script)
+        if stacks:
+            yield signal(p.system, p.path, job.line,
+                         f"job {job.id} tests against {' + '.join(stacks)}",
+                         full_env_test_triggers=job_events(p, job),
+                         full_env_test_stacks=sorted(stacks))
+        notify = notify_command(script) if isinstance(job.raw, dict) and \
+            job.raw.get("when") == "on_failure" else ""
+        if notify:
+            yield signal(p.system, p.path, job.line, f"job {job.id} notifies on failure ({notify})",
+                         notifies_on_failure=True)
 
 
 _MERGE_EVENTS = {True: ("before_merge",), False: ("after_merge",)}
@@ -320,9 +376,9 @@ def _calls(doc: Document, p: ci.Pipeline, unit: str,
     for job in p.jobs:
         env = _environment(job)
         # own jobs (events given): whether they run before merge, as pseudo-events
-        job_events = _MERGE_EVENTS[before_merge(p, job)] if events is not None else None
+        merge = _MERGE_EVENTS[before_merge(p, job)] if events is not None else None
         for step in job.steps:
             calls = ci.script_calls(doc, unit, f"job {job.id}", step, step.line,
-                                    max(spans.end(step.line), step.line + 1), "", job_events)
+                                    max(spans.end(step.line), step.line + 1), "", merge)
             out += [{**c, "v": [env, job.line, job.id]} for c in calls] if env else calls
     return out

@@ -27,6 +27,8 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+from maturity_scan.detectors._ci_facts import compose_command, notify_command, starts, \
+    tests_itself
 from maturity_scan.detectors._deploys import deploy_tool, env_deploy
 from maturity_scan.sdk import Document, Evidence, ParseError, RepoContext, Signal, ci, kind, \
     recipes, shell, signal
@@ -80,8 +82,6 @@ NOTIFY_ACTIONS = (
     "toko-bifrost/ms-teams-deploy-card", "sarisia/actions-status-discord",
     "ilshidur/action-discord", "appleboy/discord-action", "appleboy/telegram-action",
     "jasonetco/create-an-issue", "mattermost/action-mattermost-notify")
-_WEBHOOK = re.compile(r"hooks\.slack\.com|webhook\.office\.com|discord(app)?\.com/api/webhooks|"
-                      r"webhook", re.I)
 _FAILURE = re.compile(r"\bfailure\(\)|job\.status\s*==\s*'failure'|job\.status\s*!=\s*'success'")
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 # Stated false on every workflow so a report says "no" rather than nothing.
@@ -421,13 +421,7 @@ def _notifies(step: ci.Step, job_condition: str) -> str:
     cond = f"{job_condition} {step.condition}"
     action = step.action.lower()
     notifier = next((a for a in NOTIFY_ACTIONS if action == a or action.startswith(a + "/")), "")
-    if not notifier and step.run:
-        for words in shell.commands(step.run):
-            if words[0] == "curl" and any(_WEBHOOK.search(w) for w in words[1:]) or \
-                    words[0] == "gh" and words[1:3] == ["issue", "create"] or \
-                    words[0] in ("sendmail", "mail", "mailx"):
-                notifier = " ".join(words[:3] if words[0] == "gh" else words[:1])
-                break
+    notifier = notifier or notify_command(step.run)
     if not notifier:
         return ""
     if _FAILURE.search(cond):
@@ -564,23 +558,12 @@ def _step(path: str, where: str, step: ci.Step, recipe: bool = False) -> Iterato
         yield _sig(path, step.line, f"{where} detects drift", {"drift_detection": True})
     if env and env[1] == 1:
         yield env[0]
-    elif not env and any(_compose(w) in ("up", "run") for w in words):
+    elif not env and any(compose_command(w) in ("up", "run") for w in words):
         yield _sig(path, step.line, f"{where} starts docker compose", {"compose_in_ci": True})
     scanners = _scanners(step, run)
     if scanners:
         yield _sig(path, step.line, f"{where} scans with {', '.join(sorted(scanners))}",
                    {"scanners": sorted(scanners), "scheduled_scans": True})
-
-
-def _compose(words: list[str]) -> str:
-    """The compose subcommand (`up`, `run` …) of a `docker compose` / `docker-compose` command."""
-    if words[0] == "docker-compose":
-        rest = words[1:]
-    elif words[0] == "docker" and words[1:2] == ["compose"]:
-        rest = words[2:]
-    else:
-        return ""
-    return next((w for w in rest if w in ("up", "run", "exec")), "")
 
 
 def _environment(path: str, where: str, step: ci.Step,
@@ -598,15 +581,8 @@ def _environment(path: str, where: str, step: ci.Step,
         at = -1
     compose_tests = False
     for i, w in enumerate(words):
-        stack = ""
-        if _compose(w) == "up":
-            stack = "compose"
-            compose_tests = compose_tests or any(
-                a.startswith(("--exit-code-from", "--abort-on-container-exit")) for a in w)
-        elif shell.runs(" ".join(w), CLUSTER_COMMANDS):
-            stack = w[0]
-        elif w[0] == "kubify" and w[1:2] == ["up"]:
-            stack = "kubify"
+        stack = starts(w)
+        compose_tests = compose_tests or tests_itself(w)
         if stack and stack not in stacks:
             stacks.append(stack)
             at = min(at, i)

@@ -255,3 +255,14 @@ def test_a_ci_pipeline_runs_on_changes(case: str, met: bool) -> None:
         ("devops", "delivery.ci_pipeline"), ("devex", "devex.ci_pipeline"),
         ("cnmm", "release.ci_pipeline"))}
     assert set(got.values()) == {"met" if met else "missing"}
+
+
+@pytest.mark.parametrize("case, met", [("gitlab_ci/positive_nightly_regression", True),
+                                       ("gitlab_ci/negative_nightly_lookalikes", False)])
+def test_gitlab_nightly_regression_and_alerting(case: str, met: bool) -> None:
+    """000 3.5 on GitLab: a scheduled job that starts the stack then tests, and a job that
+    notifies when the pipeline fails (`when: on_failure`)."""
+    got = rungs(case, "devex")
+    want = "met" if met else "missing"
+    assert (got["devex.scheduled_regression"], got["devex.alerting"]) == (want, want)
+    assert rungs(case, "devops")["quality.full_regression"] == want
