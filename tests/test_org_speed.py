@@ -199,3 +199,25 @@ def test_org_progress_on_a_terminal_with_the_rate(server: GitHubServer, tmp_path
     status, out, shown = run_on_pty(*args, "--out", str(tmp_path / "two"), "--quiet")
     assert status == 0, shown
     assert "/min]" not in shown and "done: 3 scanned" in shown
+
+
+def test_history_keeps_its_parser_workers_across_revisions(tmp_path: Path,
+                                                           counted: dict[str, list[Any]]) -> None:
+    from maturity_scan.cli import main
+    from tests import gitrepo
+
+    root = gitrepo.init(tmp_path / "repo")
+    gitrepo.commit(root, "one", {"main.tf": TF, "Dockerfile": "FROM python:3.12-slim\n",
+                                 "README.md": "# x\n"})
+    gitrepo.git(root, "tag", "v1.0.0")
+    gitrepo.commit(root, "two", {"main.tf": TF + 'resource "aws_s3_bucket" "c" {}\n'})
+    gitrepo.git(root, "tag", "v1.1.0")
+    gitrepo.commit(root, "three", {"Dockerfile": "FROM python:3.13-slim\nUSER app\n"})
+    gitrepo.git(root, "tag", "v1.2.0")
+    assert main(["history", "--tags", str(root), "--format", "json", "-o",
+                 str(tmp_path / "h.json")]) == 0
+    rows = json.loads((tmp_path / "h.json").read_text())["rows"]
+    assert [r["label"] for r in rows] == ["v1.0.0", "v1.1.0", "v1.2.0"]
+    assert sorted(counted["parsed"]) == ["Dockerfile", "Dockerfile", "README.md", "main.tf",
+                                         "main.tf"]  # each blob once, over three revisions
+    assert len(counted["workers"]) == 1  # one interpreter for the three revisions

@@ -9,7 +9,7 @@ from maturity_scan import api
 from maturity_scan.cli import checks
 from maturity_scan.cli.options import (emit, no_cache_option, quiet_option, rules_dir_option,
                                        show_progress, use_cache)
-from maturity_scan.engine import progress
+from maturity_scan.engine import pool, progress
 from maturity_scan.engine.scan import ScanOptions
 from maturity_scan.errors import UsageError
 from maturity_scan.gate import history
@@ -47,8 +47,12 @@ def history_command(path: Path, tags: bool, last: int | None, since: str | None,
         checks.chart_extra()
     api.get_pack(pack, rule_dirs)
     revs = history.revisions(path, tags=tags, last=last, since=since)
-    with progress.Progress("revisions scanned", len(revs), enabled=show_progress()) as shown:
-        hist = history.levels_over_time(path, revs, pack, ScanOptions(cache=use_cache()),
+    # one pool for every revision: its parser workers start once, for the first blobs the
+    # cache does not answer, and serve the revisions after it
+    with progress.Progress("revisions scanned", len(revs), enabled=show_progress()) as shown, \
+            pool.Pool(pool.default_jobs(), eager=False) as workers:
+        hist = history.levels_over_time(path, revs, pack,
+                                        ScanOptions(cache=use_cache(), workers=workers),
                                         rule_dirs=rule_dirs, step=shown.advance)
     from maturity_scan.cli.scan import terminal_width
     emit(history_report.render(hist, fmt=fmt,

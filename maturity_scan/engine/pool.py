@@ -150,15 +150,16 @@ class Pool:
         self.workers[i] = _Worker(self.limits)
 
     def run(self, tasks: Iterable[Task], paths: frozenset[str], count: int,
-            seconds_total: float | None = None) -> Iterator[FileResult]:
+            seconds_total: float | None = None, most: int | None = None) -> Iterator[FileResult]:
         """Analyze `count` files, yielding results in completion order, within
-        `seconds_total` (default: the limits'). A pool can run one scan after another (see
-        `Pools`): its workers are kept, and get each scan's file list."""
+        `seconds_total` (default: the limits') and with `most` workers at most (default: the
+        pool's jobs). A pool can run one scan after another (see `Pools`, `history`): its
+        workers are kept, and get each scan's file list."""
         if count <= 0:
             return
         self._keep_sound()
         try:
-            yield from self._run(tasks, paths, count, seconds_total)
+            yield from self._run(tasks, paths, count, seconds_total, most or self.jobs)
         finally:
             self._keep_sound()
 
@@ -174,9 +175,9 @@ class Pool:
         self.workers[:] = keep
 
     def _run(self, tasks: Iterable[Task], paths: frozenset[str], count: int,
-             seconds_total: float | None) -> Iterator[FileResult]:
+             seconds_total: float | None, jobs: int) -> Iterator[FileResult]:
         limits, workers = self.limits, self.workers
-        most = min(self.jobs, count)
+        most = min(jobs, count)
         queue: deque[Task] = deque()
         source = iter(tasks)
         budget_end = time.monotonic() + (limits.seconds_total if seconds_total is None

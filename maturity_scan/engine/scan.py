@@ -325,9 +325,8 @@ def _scan(source: Source, options: ScanOptions, detectors: Sequence[Detector] | 
     if workers is None:
         fresh = pool.run_inline(tasks(), paths)
     else:
-        if len(claimed) < SMALL_SCAN:
-            workers.jobs = 1
-        fresh = workers.run(tasks(), paths, len(claimed), options.limits.seconds_total)
+        fresh = workers.run(tasks(), paths, len(claimed), options.limits.seconds_total,
+                            most=1 if len(claimed) < SMALL_SCAN else None)
     try:
         results = []
         for r in fresh:
