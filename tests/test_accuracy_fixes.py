@@ -93,3 +93,17 @@ def test_a_script_deploying_into_the_jobs_own_cluster_is_an_e2e_test_not_a_deplo
     assert deploys == {(".github/workflows/e2e.yml", 18), ("scripts/deploy.sh", 2)}
     assert {(".github/workflows/e2e.yml", 12), ("test/e2e.sh", 3)} <= e2e  # 4 only waits
     assert not any(p == "test/e2e.sh" for p, _ in deploys)
+
+
+@pytest.mark.parametrize("path, scope", [
+    ("tests/manifests/hpa.yaml", "test"),  # kube-state-metrics: what the e2e tests apply
+    ("test/manifests/np.yaml", "test"),
+    ("tests/data/x.yaml", "test"),
+    ("deploy/manifests/deployment.yaml", None),  # the repository's own manifests
+    ("manifests/tests/x.yaml", None),  # a "tests" folder inside manifests: not a test folder
+    ("tests/e2e/manifests/x.yaml", None),  # only directly inside the test folder
+])
+def test_manifests_a_test_applies_are_test_data(path: str, scope: str | None) -> None:
+    from maturity_scan.engine.scan import path_scope
+
+    assert path_scope(path) == scope

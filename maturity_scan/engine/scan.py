@@ -81,14 +81,16 @@ class ScanResult:
 
 
 # What is not the repository's own practice, by path (README, "What counts as evidence").
-# Test data: a folder of these names anywhere (a top-level `fixtures/` included), or `data/`
-# directly inside a test folder. Vendored copies: a folder of these names anywhere (`vendor/` and
-# other dependency folders are never listed at all, engine.source), and a chart's subchart
+# Test data: a folder of these names anywhere (a top-level `fixtures/` included), or `data/` or
+# `manifests/` (the resources tests apply to their cluster) directly inside a test folder.
+# Vendored copies: a folder of these names anywhere (`vendor/` and other dependency folders
+# are never listed at all, engine.source), and a chart's subchart
 # `<chart>/charts/<dep>/` that `<chart>/Chart.yaml` (or `requirements.yaml`) lists as a
 # dependency fetched from a repository (not `file://`).
 TEST_DATA_DIRS = frozenset({"fixtures", "__fixtures__", "testdata", "test-data", "test_data",
                             "__snapshots__"})
 TEST_DIRS = frozenset({"test", "tests", "spec", "__tests__"})
+TEST_INPUT_DIRS = frozenset({"data", "manifests"})  # test data when directly in a TEST_DIRS
 VENDORED_DIRS = frozenset({"third_party", "third-party", "thirdparty", "vendored", "_vendor"})
 
 
@@ -97,7 +99,8 @@ def path_scope(path: str, vendored_charts: frozenset[str] = frozenset()) -> str 
     `vendored_charts` are subchart folders (`deploy/app/charts/redis`)."""
     parts = path.split("/")[:-1]
     for i, part in enumerate(parts):
-        if part in TEST_DATA_DIRS or (part == "data" and i and parts[i - 1] in TEST_DIRS):
+        if part in TEST_DATA_DIRS or \
+                (part in TEST_INPUT_DIRS and i and parts[i - 1] in TEST_DIRS):
             return "test"
         if part in VENDORED_DIRS:
             return "vendored"
