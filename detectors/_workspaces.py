@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any
 
 import re2
@@ -77,11 +77,11 @@ def _go_use(doc: Document) -> Iterator[tuple[str, int]]:
                 yield rest.strip('"'), i
 
 
-def deploying(workspaces: list[dict[str, Any]], view: Any,
-              anchor: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+def deploying(workspaces: list[dict[str, Any]], view: Any, anchor: Any,
+              starts: Collection[str] = ()) -> Iterator[tuple[str, dict[str, Any]]]:
     """(folder, the manifest entry naming it) of each workspace member holding a file that
-    `anchor` matches (relative to the member's folder). `workspaces`: `{glob, file, line}`
-    entries, a `!glob` excludes."""
+    `anchor` matches (relative to the member's folder), or one of `starts` (a package.json
+    with a start script). `workspaces`: `{glob, file, line}` entries, a `!glob` excludes."""
     include = [w for w in workspaces if not w["glob"].startswith("!")]
     exclude = tuple("/" + _clean(w["glob"][1:]) for w in workspaces if w["glob"].startswith("!"))
     wanted: dict[str, dict[str, Any]] = {}  # member folder -> the manifest entry naming it
@@ -100,7 +100,7 @@ def deploying(workspaces: list[dict[str, Any]], view: Any,
             wanted[folder] = entries[m.lastindex - 1][0]
     if not wanted:
         return
-    deploys: set[str] = set()
+    deploys = {d for d in wanted if d in starts}
     for p in view.paths:  # one pass: each path against the members above it
         d = posixpath.dirname(p)
         while d:

@@ -74,9 +74,9 @@ class ComponentsDetector:
         "A service of the repository, with its folder (one per component)",
         components="records", names="set", count="count", without_kubify="set",
         # what one file said, combined by `conclude`
-        workspaces="records", anchors="records")}
+        workspaces="records", anchors="records", starts="set")}
     patterns = (CATALOG, "kubify.y{a,}ml", *(f"/{f}" for f in WORKSPACE_FILES),
-                *(_ROOTS + a for a in ANCHORS), _ROOTS + START_SCRIPT,
+                *(_ROOTS + a for a in ANCHORS), START_SCRIPT,  # any package.json: its start
                 *(f"{r}/*/{ANCHORS[0]}" for r in IMAGE_ROOTS))
 
     def analyze(self, doc: Document) -> Iterable[Signal]:
@@ -95,11 +95,14 @@ class ComponentsDetector:
                 if entries:  # evidence on the file, so that the scan scopes it like the file
                     yield signal("component", doc.path, None, "", workspaces=[
                         {"glob": g, "file": doc.path, "line": ln} for g, ln in entries])
+            starts = "/" in doc.path and doc.name == START_SCRIPT and _has_start(doc)
             if "/" in doc.path and (globs.matches(doc.path, _ANCHORED) or
-                                    (doc.name == START_SCRIPT and _has_start(doc))):
+                                    starts and globs.matches(doc.path, (_ROOTS + START_SCRIPT,))):
                 top = "/".join(doc.path.split("/")[:2])
                 yield signal("component", doc.path, None, "",
                              anchors=[{"dir": top, "file": doc.path}])
+            elif starts:  # a workspace member's entry point, perhaps
+                yield signal("component", doc.path, None, "", starts=[doc.dir])
         except ParseError:
             return  # the kubify detector (or the manifest's own) reports a file that is broken
 
@@ -128,9 +131,11 @@ class ComponentsDetector:
         records: list[dict[str, Any]] = []
         workspaces: list[dict[str, Any]] = []
         anchors: dict[str, str] = {}
+        starts: set[str] = set()  # folders whose package.json has a start script
         for sig in found:
             records += sig.facts.get("components") or []
             workspaces += sig.facts.get("workspaces") or []
+            starts.update(sig.facts.get("starts") or ())
             for a in sig.facts.get("anchors") or []:
                 anchors.setdefault(a["dir"], a["file"])
         for r in records:  # a source location this repository does not hold: the file's folder
@@ -138,7 +143,7 @@ class ComponentsDetector:
                 r["path"] = posixpath.dirname(r["file"]) or "."
         explicit = {r["path"] for r in records}
         records += [_record(folder.rsplit("/", 1)[-1], folder, "workspace", w["file"], w["line"])
-                    for folder, w in deploying(workspaces, repo.view, _anchor_rx())
+                    for folder, w in deploying(workspaces, repo.view, _anchor_rx(), starts)
                     if folder not in explicit]
         taken = {r["path"] for r in records}
         for folder in sorted(anchors):

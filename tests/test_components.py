@@ -546,3 +546,14 @@ def test_workspace_members_that_deploy_are_components(tmp_path: Path, manifest: 
     assert comp == {"name": "api", "path": "crates/api", "source": "workspace",
                     "file": manifest, "line": line, "owner": None, "type": None,
                     "depends_on": [], **({"namespace": None} if "namespace" in comp else {})}
+
+
+def test_a_workspace_member_with_a_start_script_is_a_component(tmp_path: Path) -> None:
+    root = make(tmp_path, {
+        "package.json": '{"private": true, "workspaces": ["packages/*"]}\n',
+        "packages/server/package.json": '{"scripts": {"start": "node dist/main.js"}}\n',
+        "packages/lib/package.json": '{"scripts": {"build": "tsc"}}\n',
+        "examples/demo/package.json": '{"scripts": {"start": "vite"}}\n',  # no member
+    })
+    assert [(c["name"], c["path"], c["source"]) for c in components(scan_fixture(root))] == [
+        ("server", "packages/server", "workspace")]
