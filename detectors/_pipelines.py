@@ -24,6 +24,7 @@ FACTS: dict[str, str] = {"jobs": "count", "runs_tests": "flag", "deploys": "flag
                          "environments": "set", "e2e_tests": "flag", "tests_before_merge": "flag",
                          "deploy_tools": "set", "full_env_test_triggers": "set",
                          "full_env_test_stacks": "set", "notifies_on_failure": "flag",
+                         "manual_environments": "set",
                          "links": "records"}
 # A deploy into a cluster the same script (or recipe) creates is an end-to-end test.
 CLUSTER_COMMANDS = {"kind": ("create",), "k3d": ("cluster",), "minikube": ("start",),
@@ -197,6 +198,14 @@ def job_events(p: ci.Pipeline, job: ci.Job) -> list[str]:
     return sorted(events)
 
 
+def _manual(job: ci.Job) -> bool:
+    """A GitLab job a person starts: `when: manual` (also in its rules)."""
+    raw = job.raw if isinstance(job.raw, dict) else {}
+    rules = raw.get("rules")
+    return raw.get("when") == "manual" or isinstance(rules, list) and any(
+        isinstance(r, dict) and r.get("when") == "manual" for r in rules)
+
+
 def before_merge(p: ci.Pipeline, job: ci.Job) -> bool:
     """Whether a job runs before a change merges, where the system's file says (Jenkins: a
     multibranch pipeline builds every branch and change request; its `when` is not read)."""
@@ -232,7 +241,7 @@ def signals(p: ci.Pipeline, **facts: Any) -> Iterator[Signal]:
                 yield signal(p.system, p.path, step.line, f"job {job.id} deploys ({what})",
                              deploys=True, deploy_tools=[deploy_tool(what)])
         if env and deployed:
-            yield _env_signal(p.system, p.path, job.line, job.id, env)
+            yield _env_signal(p.system, p.path, job.line, job.id, env, _manual(job))
         script = "\n".join(st.run for st in job.steps if st.run)
         stacks = environment_tests(script)
         if stacks:
@@ -263,8 +272,13 @@ def _narrow(sig: Signal, events: tuple[str, ...]) -> Signal | None:
                                   for e in sig.evidence), facts)
 
 
-def _env_signal(system: str, path: str, line: int, job: str, env: str) -> Signal:
-    return signal(system, path, line, f"job {job} -> environment {env}", environments=[env])
+def _env_signal(system: str, path: str, line: int, job: str, env: str,
+                manual: bool = False) -> Signal:
+    """A deployed environment; `manual`: a person starts the deploy (GitLab `when: manual`),
+    the pipeline's approval gate."""
+    return signal(system, path, line, f"job {job} -> environment {env}" +
+                  (" (started by hand)" if manual else ""), environments=[env],
+                  **({"manual_environments": [env]} if manual else {}))
 
 
 class PipelineDetector:
@@ -349,7 +363,8 @@ class PipelineDetector:
             env = envs.get((first.path, first.line)) if first else None
             if first and env and (first.path, env[1]) not in done:
                 done.add((first.path, env[1]))
-                yield _env_signal(self.id, first.path, env[1], env[2], env[0])
+                env, line, job, manual = (*env, False)[:4]
+                yield _env_signal(self.id, first.path, line, job, env, bool(manual))
 
 
 def _in_own_cluster(acts: list[Signal]) -> list[Signal]:
@@ -380,5 +395,6 @@ def _calls(doc: Document, p: ci.Pipeline, unit: str,
         for step in job.steps:
             calls = ci.script_calls(doc, unit, f"job {job.id}", step, step.line,
                                     max(spans.end(step.line), step.line + 1), "", merge)
-            out += [{**c, "v": [env, job.line, job.id]} for c in calls] if env else calls
+            out += [{**c, "v": [env, job.line, job.id, _manual(job)]} for c in calls] \
+                if env else calls
     return out

@@ -80,6 +80,7 @@ class ArgoCDDetector:
         applications="count", application_sets="count", projects="count",
         automated_sync="flag", self_heal="flag", prune="flag", destinations="set",
         source_types="set", helm_applications="count", cluster_generators="count",
+        manual_sync_applications="count",
     )}
     patterns = ("**/*.y{a,}ml",)
 
@@ -117,6 +118,9 @@ class ArgoCDDetector:
                         "directory" for s in sources})
         dests = _destinations(spec, generators if obj.kind == "ApplicationSet" else None)
         facts: dict[str, Any] = {
+            # an Application nobody syncs automatically: a person approves each sync
+            "manual_sync_applications": int(obj.kind == "Application" and not automated
+                                            and bool(obj.body)),
             "applications": int(obj.kind == "Application"),
             "application_sets": int(obj.kind == "ApplicationSet"),
             "automated_sync": automated,

@@ -55,6 +55,7 @@ PRACTICES = {
     "shared.full_local_infra": [("devops", "devex.local_like_cloud"),
                                 ("devex", "devex.full_local_infra")],
     "shared.workstation_onboarding": [("devex", "devex.workstation_onboarding")],
+    "shared.production_gate": [("cnmm", "release.operator_approval")],
     "shared.iac_validated": [("devops", "iac.checked_in_ci"),
                              ("cnmm", "infrastructure.checked_in_ci")],
 }

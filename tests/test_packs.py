@@ -266,3 +266,19 @@ def test_gitlab_nightly_regression_and_alerting(case: str, met: bool) -> None:
     want = "met" if met else "missing"
     assert (got["devex.scheduled_regression"], got["devex.alerting"]) == (want, want)
     assert rungs(case, "devops")["quality.full_regression"] == want
+
+
+@pytest.mark.parametrize("case, gated", [
+    ("github_actions/positive_environment_deploys", True),  # production
+    ("gitlab_ci/positive_manual_production", True),  # when: manual
+    ("argocd/positive_manual_sync", True),  # synced by hand
+    ("gitlab_ci/positive_environment_script", True),  # production
+    ("github_actions/negative_environment_only", False),  # ci, staging, preview: no deploy
+    ("gitlab_ci/negative_environment_only", False),  # production named, nothing deployed
+    ("flux/positive_fleet_clusters", False),  # GitOps syncing by itself
+])
+def test_a_production_gate_is_a_gate(case: str, gated: bool) -> None:
+    """002 "a gate to production that requires operator approval" (cnmm 4): a production
+    environment deployed to, a manual GitLab job or a manual Argo CD sync; other environment
+    names, or production named by a job that deploys nothing, are none."""
+    assert rungs(case, "cnmm")["release.operator_approval"] == ("met" if gated else "missing")
