@@ -37,6 +37,11 @@ PACKS_DIR = "packs"  # validated rule packs, kept by assess.packs.PackStore
 DEFAULT_MAX_BYTES = 256 << 20
 TOUCH_SECONDS = 3600  # LRU resolution: a hit rewrites its entry's time at most this often
 _MAX_PATTERN = 512  # a cached glob longer than this is not ours: a miss
+# Rows already decoded in this process, by file key: (the row's text, its object, its outcomes
+# decoded so far by "<detector>\0<version>"). `history` and org runs read the same rows scan
+# after scan; a row whose text changed is decoded again. Cleared when it grows past MEMO_ROWS.
+MEMO_ROWS = 50_000
+_MEMO: dict[str, tuple[str, dict[str, Any], dict[str, Outcome]]] = {}
 
 
 def default_dir() -> Path:
@@ -218,22 +223,32 @@ class ParseCache:
         found: dict[str, Outcome] = {}
         if row is not None:
             try:
-                stored = json.loads(row[0])
-                if not isinstance(stored, dict):
-                    raise TypeError("not a row of ours")
+                memo = _MEMO.get(key)
+                if memo is None or memo[0] != row[0]:
+                    stored = json.loads(row[0])
+                    if not isinstance(stored, dict):
+                        raise TypeError("not a row of ours")
+                    if len(_MEMO) >= MEMO_ROWS:
+                        _MEMO.clear()
+                    memo = _MEMO[key] = (row[0], stored, {})
+                stored, decoded = memo[1], memo[2]
                 for det_id, version in detectors.items():
-                    value = stored.get(f"{det_id}\0{version}")
-                    if value is None:
-                        continue
-                    outcome = _decode(det_id, value)
+                    dv = f"{det_id}\0{version}"
+                    outcome = decoded.get(dv)
+                    if outcome is None:
+                        value = stored.get(dv)
+                        if value is None:
+                            continue
+                        outcome = decoded[dv] = _decode(det_id, value)
                     if _holds(outcome.deps or (), view):
                         found[det_id] = outcome
-                self._rows[key] = stored
+                self._rows[key] = dict(stored)  # `store` adds to it; the memo keeps the row
                 if isinstance(row[1], int) and row[1] < int(time.time()) - TOUCH_SECONDS:
                     self._touch.append((int(time.time()), key))
             except (ValueError, TypeError, KeyError, IndexError, AttributeError,
                     RecursionError):
                 self._pending[key] = None  # a corrupt entry: dropped, a miss
+                _MEMO.pop(key, None)
                 found = {}
         self.hits += len(found)
         self.misses += len(detectors) - len(found)

@@ -3,7 +3,9 @@ path: a path can only match a pattern whose literal ending (`.tf`, `Dockerfile`,
 brace alternatives expanded) it ends with, so each path is looked up by its last characters and
 only the few detectors that may claim it run their expression (`sdk.globs`, compiled on first
 use, so a small tree compiles a few of them, not all). The answer is exactly
-`compile_globs(patterns).match(path)` for each detector, in detector order."""
+`compile_globs(patterns).match(path)` for each detector, in detector order. `Claims.shared`
+keeps one per detector set, with its answers, for the scans of one process (`history`'s
+revisions and an org run's repositories list mostly the same paths)."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
@@ -13,6 +15,7 @@ from maturity_scan.sdk.detector import Detector
 from maturity_scan.sdk.globs import compile_globs
 
 KEY = 3  # characters of a literal ending that index it
+ANSWERS = 200_000  # paths answered and kept per Claims (then forgotten, all at once)
 _WILD = set("*?[]{}/")  # a literal ending stops at these (`**/` may match no folder at all)
 
 
@@ -47,7 +50,21 @@ def _name_start(pattern: str) -> str:
 
 
 class Claims:
+    _shared: dict[tuple[tuple[str, tuple[str, ...]], ...], Claims] = {}
+
+    @classmethod
+    def shared(cls, detectors: Sequence[Detector]) -> Claims:
+        """The Claims of these detectors (by id and patterns), kept for this process."""
+        key = tuple((d.id, tuple(d.patterns)) for d in detectors)
+        found = cls._shared.get(key)
+        if found is None:
+            if len(cls._shared) >= 8:
+                cls._shared.clear()
+            found = cls._shared[key] = cls(detectors)
+        return found
+
     def __init__(self, detectors: Sequence[Detector]) -> None:
+        self.answers: dict[str, tuple[str, ...]] = {}
         self.order = {d.id: n for n, d in enumerate(detectors)}
         self.patterns = {d.id: tuple(d.patterns) for d in detectors}
         self.compiled: dict[str, Any] = {}
@@ -73,6 +90,15 @@ class Claims:
                     self.short.append((e, d.id))
 
     def __call__(self, path: str) -> tuple[str, ...]:
+        known = self.answers.get(path)
+        if known is not None:
+            return known
+        if len(self.answers) >= ANSWERS:
+            self.answers.clear()
+        known = self.answers[path] = self._claim(path)
+        return known
+
+    def _claim(self, path: str) -> tuple[str, ...]:
         maybe = set(self.always)
         for ending, det_id in self.by_key.get(path[-KEY:], ()):
             if det_id not in maybe and path.endswith(ending):

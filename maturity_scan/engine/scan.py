@@ -229,7 +229,7 @@ def _scan(source: Source, options: ScanOptions, detectors: Sequence[Detector] | 
     excluded = compile_globs(options.exclude)
     entries: list[FileEntry] = [e for e in source.files() if not excluded.match(e.path)]
     paths = frozenset(e.path for e in entries)
-    claims = Claims(dets)  # which detectors claim a path, without every pattern on every path
+    claims = Claims.shared(dets)  # which detectors claim a path (answers kept)
 
     errors: list[FileError] = list(source.errors)
     claimed: list[tuple[FileEntry, tuple[str, ...]]] = []
