@@ -66,13 +66,15 @@ IAC_CHECKS = {"terraform": ("fmt", "validate", "plan"), "tofu": ("fmt", "validat
               "kubeconform": (), "kubeval": (), "conftest": ("test",), "kustomize": ("build",),
               "flux": ("build",)}
 CLUSTER_ACTIONS = ("helm/kind-action", "absaoss/k3d-action", "medyagh/setup-minikube",
-                   "nolar/setup-k3d-k3s", "container-tools/kind-action")
+                   "nolar/setup-k3d-k3s", "container-tools/kind-action", "engineerd/setup-kind",
+                   "manusa/actions-setup-minikube", "rinx/setup-k3d")
 CLUSTER_COMMANDS = {"kind": ("create",), "k3d": ("cluster",), "minikube": ("start",),
                     "ctlptl": ("create",)}
 E2E_PROGRAMS = ("cypress", "playwright")  # test runners that drive the running system
 CLUSTER_STACKS = {"helm/kind-action": "kind", "container-tools/kind-action": "kind",
                   "absaoss/k3d-action": "k3d", "nolar/setup-k3d-k3s": "k3d",
-                  "medyagh/setup-minikube": "minikube"}
+                  "medyagh/setup-minikube": "minikube", "engineerd/setup-kind": "kind",
+                  "manusa/actions-setup-minikube": "minikube", "rinx/setup-k3d": "k3d"}
 # Actions that send a message to people (chat, mail, an issue).
 NOTIFY_ACTIONS = (
     "slackapi/slack-github-action", "rtcamp/action-slack-notify", "8398a7/action-slack",

@@ -690,6 +690,9 @@ ACTION_COMMANDS: dict[str, str] = {
     "medyagh/setup-minikube": "minikube start",
     "nolar/setup-k3d-k3s": "k3d cluster create",
     "container-tools/kind-action": "kind create cluster",
+    "engineerd/setup-kind": "kind create cluster",
+    "manusa/actions-setup-minikube": "minikube start",
+    "rinx/setup-k3d": "k3d cluster create",
 }
 
 
@@ -867,7 +870,8 @@ def follow(links: Iterable[dict[str, Any]], narrow: Narrow = _supported,
 
 # --- end-to-end tests in CI ------------------------------------------------------------------
 CLUSTER_ACTIONS = ("helm/kind-action", "absaoss/k3d-action", "medyagh/setup-minikube",
-                   "nolar/setup-k3d-k3s", "container-tools/kind-action")
+                   "nolar/setup-k3d-k3s", "container-tools/kind-action", "engineerd/setup-kind",
+                   "manusa/actions-setup-minikube", "rinx/setup-k3d")
 CLUSTER_COMMANDS: dict[str, tuple[str, ...]] = {"kind": ("create",), "k3d": ("cluster",),
                                                 "minikube": ("start",), "ctlptl": ("create",)}
 CLUSTER_DEPLOYS: dict[str, tuple[str, ...]] = {
