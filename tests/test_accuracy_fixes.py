@@ -107,3 +107,17 @@ def test_manifests_a_test_applies_are_test_data(path: str, scope: str | None) ->
     from maturity_scan.engine.scan import path_scope
 
     assert path_scope(path) == scope
+
+
+@pytest.mark.parametrize("path, scope", [
+    ("velero-cel/block-restore/.chainsaw-test/bad-restore.yaml", "test"),  # kyverno/policies
+    ("best-practices/add-np/.kyverno-test/resource.yaml", "test"),
+    (".chainsaw/crds/certificates.yaml", "test"),
+    ("best-practices/add-np/.kyverno-test/kyverno-test.yaml", None),  # the test itself
+    ("best-practices/add-np/.chainsaw-test/chainsaw-test.yaml", None),
+    ("best-practices/add-np/add-network-policy.yaml", None),  # the policy
+])
+def test_chainsaw_and_kyverno_test_resources_are_test_data(path: str, scope: str | None) -> None:
+    from maturity_scan.engine.scan import path_scope
+
+    assert path_scope(path) == scope

@@ -82,7 +82,8 @@ class ScanResult:
 
 # What is not the repository's own practice, by path (README, "What counts as evidence").
 # Test data: a folder of these names anywhere (a top-level `fixtures/` included), or `data/` or
-# `manifests/` (the resources tests apply to their cluster) directly inside a test folder.
+# `manifests/` (the resources tests apply to their cluster) directly inside a test folder, and
+# what a Chainsaw / Kyverno CLI test applies (`.chainsaw-test/`, `.kyverno-test/`).
 # Vendored copies: a folder of these names anywhere (`vendor/` and other dependency folders
 # are never listed at all, engine.source), and a chart's subchart
 # `<chart>/charts/<dep>/` that `<chart>/Chart.yaml` (or `requirements.yaml`) lists as a
@@ -91,6 +92,11 @@ TEST_DATA_DIRS = frozenset({"fixtures", "__fixtures__", "testdata", "test-data",
                             "__snapshots__"})
 TEST_DIRS = frozenset({"test", "tests", "spec", "__tests__"})
 TEST_INPUT_DIRS = frozenset({"data", "manifests"})  # test data when directly in a TEST_DIRS
+# Kubernetes test harnesses: the resources beside a Chainsaw / Kyverno CLI test definition are
+# test data, the definition itself is a test (unit_tests)
+TEST_HARNESS_DIRS = frozenset({".chainsaw-test", ".kyverno-test", ".chainsaw"})
+TEST_DEFINITIONS = frozenset({"chainsaw-test.yaml", "chainsaw-test.yml", "kyverno-test.yaml",
+                              "kyverno-test.yml"})
 VENDORED_DIRS = frozenset({"third_party", "third-party", "thirdparty", "vendored", "_vendor"})
 
 
@@ -98,7 +104,10 @@ def path_scope(path: str, vendored_charts: frozenset[str] = frozenset()) -> str 
     """"test", "vendored" or None (the repository's own) for a repository-relative path;
     `vendored_charts` are subchart folders (`deploy/app/charts/redis`)."""
     parts = path.split("/")[:-1]
+    name = path.rsplit("/", 1)[-1]
     for i, part in enumerate(parts):
+        if part in TEST_HARNESS_DIRS and name not in TEST_DEFINITIONS:
+            return "test"
         if part in TEST_DATA_DIRS or \
                 (part in TEST_INPUT_DIRS and i and parts[i - 1] in TEST_DIRS):
             return "test"
