@@ -282,3 +282,32 @@ def test_a_production_gate_is_a_gate(case: str, gated: bool) -> None:
     environment deployed to, a manual GitLab job or a manual Argo CD sync; other environment
     names, or production named by a job that deploys nothing, are none."""
     assert rungs(case, "cnmm")["release.operator_approval"] == ("met" if gated else "missing")
+
+
+def test_shared_building_blocks_refuse_their_near_misses() -> None:
+    """A lone PrometheusRule is not a workload on Kubernetes, a lone ServiceAccount is not RBAC
+    (docs/models-audit.md kmm b7, b8), an SBOM alone is no verifiable supply chain (devops and
+    cnmm now agree), in every pack that judges them."""
+    for pack, rid in (("kmm", "culture.experimenting"), ("kmm", "architecture.on_kubernetes"),
+                      ("cnmm", "runtime.orchestrated"), ("gitops", "gitops.declarative_config"),
+                      ("kmm", "security.rbac")):
+        assert rungs("custom_resources_only", pack)[rid] == "missing", (pack, rid)
+    for pack in ("devops", "cnmm"):
+        assert rungs("sbom_only", pack)["security.supply_chain"] == "missing", pack
+    assert rungs("deployed_from_images", "kmm")["culture.experimenting"] == "met"
+
+
+@pytest.mark.parametrize("count, gap, met", [(6, 14.0, True), (6, 90.0, False), (2, 7.0, False)])
+def test_release_cadence_is_measured_at_cnmm_level_4(count: int, gap: float, met: bool) -> None:
+    """002 Level 4 "You will measure your release velocity and cadence": four or more releases
+    a month or less apart (thresholds ours); versioned releases stay at 3 with one tag."""
+    from maturity_scan.assess.graph import evaluate
+    from maturity_scan.sdk import signal
+
+    tags = signal("release_tags", "(git tags)", None, f"{count} release tags", count=count,
+                  median_days_between=gap)
+    got = {r.id: r.status for d in evaluate(api.get_pack("cnmm"), [tags], None,
+                                            ["service"]).dimensions
+           for lv in d.levels for r in lv.requirements}
+    assert got["release.versioned"] == "met"
+    assert got["release.cadence_measured"] == ("met" if met else "missing")
