@@ -113,6 +113,7 @@ def test_manifests_a_test_applies_are_test_data(path: str, scope: str | None) ->
     ("velero-cel/block-restore/.chainsaw-test/bad-restore.yaml", "test"),  # kyverno/policies
     ("best-practices/add-np/.kyverno-test/resource.yaml", "test"),
     (".chainsaw/crds/certificates.yaml", "test"),
+    ("flux-cel/verify-git/.chainsaw-test-rename-after-fix/bad.yaml", "test"),
     ("best-practices/add-np/.kyverno-test/kyverno-test.yaml", None),  # the test itself
     ("best-practices/add-np/.chainsaw-test/chainsaw-test.yaml", None),
     ("best-practices/add-np/add-network-policy.yaml", None),  # the policy

@@ -106,7 +106,8 @@ def path_scope(path: str, vendored_charts: frozenset[str] = frozenset()) -> str 
     parts = path.split("/")[:-1]
     name = path.rsplit("/", 1)[-1]
     for i, part in enumerate(parts):
-        if part in TEST_HARNESS_DIRS and name not in TEST_DEFINITIONS:
+        if (part in TEST_HARNESS_DIRS or part.startswith((".chainsaw-test-", ".kyverno-test-"))) \
+                and name not in TEST_DEFINITIONS:  # also a renamed `.chainsaw-test-old/`
             return "test"
         if part in TEST_DATA_DIRS or \
                 (part in TEST_INPUT_DIRS and i and parts[i - 1] in TEST_DIRS):
