@@ -43,7 +43,7 @@ class E2eTestsDetector:
                 "wdio.conf.{js,ts}", "nightwatch.conf.{js,cjs}", "locustfile*.py",
                 "**/{k6,load,loadtest,load-test,load-tests,perf,performance}/**/*.{js,ts}",
                 "*.k6.{js,ts}", "*.robot", "**/gatling/**/*.{scala,java,kt}", "*.jmx",
-                *SUITES, *ci.CI_PATTERNS)
+                *SUITES, *ci.CI_PATTERNS, *ci.GITHUB_ACTIONS_LOCAL)  # + composite actions
 
     def analyze(self, doc: Document) -> Iterable[Signal]:
         if doc.name.endswith((".yml", ".yaml")) or "jenkinsfile" in doc.name.lower():
