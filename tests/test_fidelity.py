@@ -67,6 +67,8 @@ PRACTICES = {
     "shared.disruption_budgets": [("kmm", "scalability.disruption_budgets")],
     "shared.rbac": [("kmm", "security.rbac")],
     "shared.supply_chain": [("devops", "security.supply_chain"), ("cnmm", "security.supply_chain")],
+    "shared.iac_defined": [("devops", "iac.defined_as_code"), ("cnmm", "infrastructure.as_code"),
+                           ("devex", "devex.cloud_as_code")],
     "shared.iac_validated": [("devops", "iac.checked_in_ci"),
                              ("cnmm", "infrastructure.checked_in_ci")],
 }

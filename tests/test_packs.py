@@ -311,3 +311,12 @@ def test_release_cadence_is_measured_at_cnmm_level_4(count: int, gap: float, met
            for lv in d.levels for r in lv.requirements}
     assert got["release.versioned"] == "met"
     assert got["release.cadence_measured"] == ("met" if met else "missing")
+
+
+@pytest.mark.parametrize("case", ["serverless/positive_service", "ansible/positive_playbook"])
+def test_one_list_of_iac_tools(case: str) -> None:
+    """Infrastructure defined as code means the same tools in devops, cnmm and devex
+    (shared.iac_defined): a Serverless or Ansible repository defines infrastructure in all."""
+    for pack, rid in (("devops", "iac.defined_as_code"), ("cnmm", "infrastructure.as_code"),
+                      ("devex", "devex.cloud_as_code")):
+        assert rungs(case, pack, "infrastructure")[rid] == "met", (pack, rid)
