@@ -320,3 +320,15 @@ def test_one_list_of_iac_tools(case: str) -> None:
     for pack, rid in (("devops", "iac.defined_as_code"), ("cnmm", "infrastructure.as_code"),
                       ("devex", "devex.cloud_as_code")):
         assert rungs(case, pack, "infrastructure")[rid] == "met", (pack, rid)
+
+
+@pytest.mark.parametrize("case, rid, met", [
+    ("repos/platform-service", "security.best_practices", True),  # non-root USER
+    ("deployed_from_images", "security.best_practices", False),  # no securityContext, no USER
+    ("repos/k8s-platform", "culture.sre_practices", True),  # SLO and alert rules
+    ("custom_resources_only", "culture.sre_practices", False),  # one alert rule, no objective
+])
+def test_kmm_reads_the_rest_of_its_criteria(case: str, rid: str, met: bool) -> None:
+    """004 level 3 "container image scanning and security best practices": the second half is
+    read (non-root images, securityContext); level 4 SRE practice needs objectives and alerts."""
+    assert rungs(case, "kmm")[rid] == ("met" if met else "missing")
