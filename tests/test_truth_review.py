@@ -200,3 +200,40 @@ def test_malformed_module_files_still_say_what_the_repository_is() -> None:
     types, evidence = _archetype(result)
     assert types == ["infrastructure"] and evidence == {("main.tf", None)}
     assert {e.path for e in result.errors} >= {"main.tf", "examples/a/main.tf"}
+
+
+# --- the road skips levels with nothing to do (kmm on encode/httpx) --------------------------
+
+def _dim(rep: dict, dim_id: str) -> dict:
+    return next(d for d in rep["dimensions"] if d["id"] == dim_id)
+
+
+def test_the_next_level_is_the_first_with_something_to_do() -> None:
+    """httpx (a library) in kmm: culture said "next: level 2 (Learning and Experimentation)"
+    with nothing under it (its one requirement does not apply to a library) while CODEOWNERS,
+    the level-3 step, went unsaid; security said "next: level 2 (Network Policies)" and
+    nothing; automation, at 3 with everything above n/a, showed an empty level 4."""
+    from maturity_scan.reporters import text
+
+    _, rep = _assess("positive_scripts_to_rule_them_all", "kmm")
+    culture, automation, security = (_dim(rep, d) for d in ("culture", "automation", "security"))
+    assert culture["level"] == 1 and culture["next"]["level"] == 3
+    assert [m["requirement"] for m in culture["next"]["missing"]] == [
+        "culture.ownership_defined", "culture.collaboration_conventions"]
+    assert all(lv["missing"] for d in rep["dimensions"] for lv in d["road"])
+    assert automation["level"] == 3 and automation["next"] is None and automation["road"] == []
+    assert security["next"]["level"] == 4
+    assert [m["requirement"] for m in security["next"]["missing"]] == ["security.compliance_in_ci"]
+    out = text.render(rep)
+    assert "nothing above level 3 applies to this repository" in out
+    assert "top level reached" not in out
+
+
+def test_a_level_met_above_a_gap_is_no_step() -> None:
+    """Near miss: a service whose levels above the gap all miss something keeps every one on
+    the road (nothing is dropped that still needs work)."""
+    _, rep = _assess("positive_deploy_then_wait")
+    delivery = _dim(rep, "delivery")
+    assert [lv["level"] for lv in delivery["road"]] == [
+        lv["level"] for lv in delivery["road"] if lv["missing"]]
+    assert delivery["next"] == delivery["road"][0]

@@ -100,10 +100,13 @@ class DimensionResult:
 
     @property
     def road(self) -> tuple[LevelResult, ...]:
-        """The levels above the one reached, each with what it still misses."""
+        """The levels above the one reached that still miss something, each with what it
+        misses. A level with nothing missing of its own (its requirements met above, or not
+        applicable) is no step: `next` is the first level there is something to do for, and
+        there is none when nothing above applies."""
         if self.not_applicable:
             return ()
-        return tuple(lv for lv in self.levels if lv.level > self.level)
+        return tuple(lv for lv in self.levels if lv.level > self.level and lv.missing)
 
     @property
     def next(self) -> LevelResult | None:

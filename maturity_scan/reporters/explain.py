@@ -56,7 +56,9 @@ def render(report: dict[str, Any], *, dimension_id: str, fmt: str = "text",
     out.blank()
     steps = d.get("next_steps") or []
     if not steps:
-        out.line(("Top level reached: nothing left on this road.", "green"))
+        out.line(("Top level reached: nothing left on this road." if d["level"] >= d["max_level"]
+                  else f"Nothing above level {d['level']:g} applies to this repository: nothing "
+                  "left on this road.", "green"))
         return out.render(width)
     names = {s["level"]: s.get("name", "") for s in d.get("road", [])}
     out.line(("Road ahead", "bold"))

@@ -53,7 +53,8 @@ def render(report: dict[str, Any]) -> str:
             out.append(f"| {_md(d['title'])} | n/a | not applicable: {_md(d.get('reason', ''))} |")
             continue
         step = (d.get("next_steps") or [None])[0]
-        nxt = f"{_md(step['title'])} (→ {step['unlocks']:g})" if step else "top level reached"
+        nxt = f"{_md(step['title'])} (→ {step['unlocks']:g})" if step else \
+            "top level reached" if d["level"] >= d["max_level"] else "nothing above applies"
         out.append(f"| {_md(d['title'])} | {d['level']:g} / {d['max_level']:g} "
                    f"{_bar(d['level'], d['max_level'])} | {nxt} |")
     pending = [r for d in report["dimensions"] for r in pending_waivers(d)]

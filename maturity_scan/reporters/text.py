@@ -228,6 +228,9 @@ def _render(report: dict[str, Any], evidence_per_requirement: int) -> Page:
                 out.line(f"→ {miss['hint']}", indent=6)
                 for e in miss.get("have", [])[:1]:
                     out.line((f"build on: {where(e)}", "dim"), indent=8)
+        elif d["level"] < d["max_level"]:  # the levels above hold nothing that applies here
+            out.line((f"nothing above level {d['level']:g} applies to this repository", "green"),
+                     indent=2)
         else:
             out.line(("top level reached", "green"), indent=2)
     if report["errors"]:
