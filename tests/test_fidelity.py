@@ -69,6 +69,8 @@ PRACTICES = {
     "shared.supply_chain": [("devops", "security.supply_chain"), ("cnmm", "security.supply_chain")],
     "shared.iac_defined": [("devops", "iac.defined_as_code"), ("cnmm", "infrastructure.as_code"),
                            ("devex", "devex.cloud_as_code")],
+    "shared.backups_automated": [("devops", "data.backups_automated"),
+                                 ("devex", "devex.backup_restore")],
     "shared.iac_validated": [("devops", "iac.checked_in_ci"),
                              ("cnmm", "infrastructure.checked_in_ci")],
 }

@@ -332,3 +332,14 @@ def test_kmm_reads_the_rest_of_its_criteria(case: str, rid: str, met: bool) -> N
     """004 level 3 "container image scanning and security best practices": the second half is
     read (non-root images, securityContext); level 4 SRE practice needs objectives and alerts."""
     assert rungs(case, "kmm")[rid] == ("met" if met else "missing")
+
+
+@pytest.mark.parametrize("case, met", [("velero/positive_schedules", True),
+                                       ("one_off_backup", False)])
+def test_backups_that_run_by_themselves(case: str, met: bool) -> None:
+    """000 4.5 "Deployed environment down/up backs up the DBs ... restores the real data on up"
+    (devex 4.5, devops data 5): a schedule or Kubify's backup; a one-off Velero Backup and a
+    restore page are not automation."""
+    want = "met" if met else "missing"
+    assert rungs(case, "devops")["data.backups_automated"] == want
+    assert rungs(case, "devex")["devex.backup_restore"] == want
