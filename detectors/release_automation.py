@@ -26,7 +26,9 @@ TOOL_ACTIONS = {"googleapis/release-please-action": "release-please",
                 "codfish/semantic-release-action": "semantic-release",
                 "goreleaser/goreleaser-action": "goreleaser", "changesets/action": "changesets",
                 "commitizen-tools/commitizen-action": "commitizen",
-                "jreleaser/release-action": "jreleaser"}
+                "jreleaser/release-action": "jreleaser",
+                # releases every chart whose version changed (GitHub release + index.yaml)
+                "helm/chart-releaser-action": "chart-releaser"}
 TOOL_PROGRAMS = {"semantic-release": "semantic-release", "release-please": "release-please",
                  "goreleaser": "goreleaser", "changeset": "changesets", "cz": "commitizen",
                  "release-it": "release-it", "jreleaser": "jreleaser"}
