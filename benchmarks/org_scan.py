@@ -4,6 +4,11 @@ one `ls-remote` each), and a re-run after 10% of the repositories changed; the p
 memory.
 
     python benchmarks/org_scan.py [--repos 1000] [--min-files 50] [--max-files 500] [--workers 4]
+                                  [--per-repository-pools]
+
+`--per-repository-pools` starts a parser interpreter for every repository, as runs did before
+`engine.pool.Pools` kept one per thread for the whole run: the before/after comparison. The
+parse cache is a fresh one in the temporary folder (never the user's).
 
 Each repository holds a few DevOps files the detectors claim plus 50-500 source files they do
 not (about 1 KB each, incompressible), 12 commits over 90 days and 3 version tags: what the
@@ -71,10 +76,23 @@ def main() -> None:
     ap.add_argument("--min-files", type=int, default=50)
     ap.add_argument("--max-files", type=int, default=500)
     ap.add_argument("--workers", type=int, default=4)
+    ap.add_argument("--per-repository-pools", action="store_true",
+                    help="a parser interpreter per repository (the behaviour before Pools)")
     args = ap.parse_args()
+    if args.per_repository_pools:
+        from contextlib import contextmanager
+
+        from maturity_scan.engine import pool
+
+        @contextmanager
+        def own_pool(self: pool.Pools):  # type: ignore[no-untyped-def]
+            yield None  # the scan starts (and ends) a pool of its own
+
+        pool.Pools.lend = own_pool  # type: ignore[method-assign]
     rng = random.Random(7)
     now = int(time.time())
     with tempfile.TemporaryDirectory() as tmp, GitHubServer(Path(tmp) / "srv") as srv:
+        os.environ["XDG_CACHE_HOME"] = str(Path(tmp) / "xdg")  # a parse cache of its own
         srv.state.root.mkdir(parents=True)
         started = time.monotonic()
         for i in range(args.repos):
@@ -98,6 +116,8 @@ def main() -> None:
         def timed(label: str) -> None:
             srv.state.git_calls.clear()
             began = time.monotonic()
+            cpu = sum(resource.getrusage(who)[0] + resource.getrusage(who)[1]
+                      for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
             summary = org.run(settings, client, github.Filters(), log=lambda line: None,
                               outputs=outputs)
             took = time.monotonic() - began
@@ -105,8 +125,11 @@ def main() -> None:
             scanned = summary["counts"].get("scanned", 0)
             rate = f"{scanned / took * 60:.0f} scanned/min" if scanned else "no scan"
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            cpu = sum(resource.getrusage(who)[0] + resource.getrusage(who)[1]
+                      for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) - cpu
             print(f"{label:>16}: {took:7.1f}s  {counts:<28} {rate:>16}  "
-                  f"{len(srv.state.git_calls)} git requests  parent peak RSS {peak:.0f} MB")
+                  f"{len(srv.state.git_calls)} git requests  parent peak RSS {peak:.0f} MB  "
+                  f"CPU {cpu:.0f}s  load {os.getloadavg()[0]:.1f}")
 
         timed("cold")
         timed("warm, unchanged")
