@@ -1,12 +1,19 @@
 """What a CI script's commands mean for the packs, shared by the GitHub Actions detector and
 the other CI systems' (`_pipelines`): which environment a command starts (a local cluster, the
-compose stack, Kubify) and whether a command notifies people (a webhook `curl`, mail, an issue)."""
+compose stack, Kubify), whether a command notifies people (a webhook `curl`, mail, an issue),
+and which commands check infrastructure code."""
 from __future__ import annotations
 
 import re
 
 from maturity_scan.sdk import shell
 
+# Commands that check infrastructure code (program -> first arguments that count).
+IAC_CHECKS: dict[str, tuple[str, ...]] = {
+    "terraform": ("fmt", "validate", "plan"), "tofu": ("fmt", "validate", "plan"),
+    "terragrunt": ("plan", "validate", "hclfmt"), "tflint": (), "helm": ("lint",),
+    "kubeconform": (), "kubeval": (), "conftest": ("test",), "kustomize": ("build",),
+    "flux": ("build",)}
 CLUSTER_COMMANDS = {"kind": ("create",), "k3d": ("cluster",), "minikube": ("start",),
                     "ctlptl": ("create",)}
 WEBHOOK = re.compile(r"hooks\.slack\.com|webhook\.office\.com|discord(app)?\.com/api/webhooks|"

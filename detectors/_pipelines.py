@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from maturity_scan.detectors._ci_facts import environment_tests, notify_command
+from maturity_scan.detectors._ci_facts import IAC_CHECKS, environment_tests, notify_command
 from maturity_scan.detectors._deploys import deploy_tool, env_deploy
 from maturity_scan.sdk import Document, ParseError, RepoContext, Signal, ci, kind, recipes, \
     shell, signal
@@ -24,7 +24,7 @@ FACTS: dict[str, str] = {"jobs": "count", "runs_tests": "flag", "deploys": "flag
                          "environments": "set", "e2e_tests": "flag", "tests_before_merge": "flag",
                          "deploy_tools": "set", "full_env_test_triggers": "set",
                          "full_env_test_stacks": "set", "notifies_on_failure": "flag",
-                         "manual_environments": "set",
+                         "manual_environments": "set", "iac_checks": "flag",
                          "links": "records"}
 # A deploy into a cluster the same script (or recipe) creates is an end-to-end test.
 CLUSTER_COMMANDS = {"kind": ("create",), "k3d": ("cluster",), "minikube": ("start",),
@@ -230,6 +230,10 @@ def signals(p: ci.Pipeline, **facts: Any) -> Iterator[Signal]:
                 yield signal(p.system, p.path, step.line,
                              f"job {job.id} runs {test or step.uses}", runs_tests=True,
                              tests_before_merge=merge)
+            iac = shell.runs(step.run, IAC_CHECKS) if step.run else ""
+            if iac:
+                yield signal(p.system, p.path, step.line, f"job {job.id} checks IaC ({iac})",
+                             iac_checks=True)
             deploy = shell.runs(step.run, shell.DEPLOYS) if step.run else ""
             if deploy.split(" ")[0] in CLUSTER_DEPLOYS and shell.runs(step.run, CLUSTER_COMMANDS):
                 yield signal(p.system, p.path, step.line,
@@ -345,6 +349,9 @@ class PipelineDetector:
         test = shell.runs(text, shell.TESTS)
         if test and not (hands_over and test.startswith(_HANDS_OVER)):
             yield signal(self.id, path, line, f"{where} runs {test}", runs_tests=True)
+        iac = shell.runs(text, IAC_CHECKS)
+        if iac:
+            yield signal(self.id, path, line, f"{where} checks IaC ({iac})", iac_checks=True)
         deploy = shell.runs(text, shell.DEPLOYS)
         if deploy:
             yield signal(self.id, path, line, f"{where} deploys ({deploy})", deploys=True,

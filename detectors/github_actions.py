@@ -27,8 +27,8 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from maturity_scan.detectors._ci_facts import compose_command, notify_command, starts, \
-    tests_itself
+from maturity_scan.detectors._ci_facts import IAC_CHECKS, compose_command, notify_command, \
+    starts, tests_itself
 from maturity_scan.detectors._deploys import deploy_tool, env_deploy
 from maturity_scan.sdk import Document, Evidence, ParseError, RepoContext, Signal, ci, kind, \
     recipes, shell, signal
@@ -61,10 +61,6 @@ SCANNERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {  # name -> (act
     "dependency-review": (("actions/dependency-review-action",), ()),
     "bandit": ((), ("bandit",)), "gosec": (("securego/gosec",), ("gosec",)),
 }
-IAC_CHECKS = {"terraform": ("fmt", "validate", "plan"), "tofu": ("fmt", "validate", "plan"),
-              "terragrunt": ("plan", "validate", "hclfmt"), "tflint": (), "helm": ("lint",),
-              "kubeconform": (), "kubeval": (), "conftest": ("test",), "kustomize": ("build",),
-              "flux": ("build",)}
 CLUSTER_ACTIONS = ("helm/kind-action", "absaoss/k3d-action", "medyagh/setup-minikube",
                    "nolar/setup-k3d-k3s", "container-tools/kind-action", "engineerd/setup-kind",
                    "manusa/actions-setup-minikube", "rinx/setup-k3d")

@@ -343,3 +343,12 @@ def test_backups_that_run_by_themselves(case: str, met: bool) -> None:
     want = "met" if met else "missing"
     assert rungs(case, "devops")["data.backups_automated"] == want
     assert rungs(case, "devex")["devex.backup_restore"] == want
+
+
+def test_iac_checks_in_every_ci() -> None:
+    """devops iac 3 / cnmm infrastructure 3 "validate infrastructure changes quickly through
+    automated checks": GitLab (and the other CIs) count as GitHub Actions does."""
+    assert rungs("gitlab_ci/positive_iac_checks", "devops", "infrastructure")[
+        "iac.checked_in_ci"] == "met"
+    assert rungs("gitlab_ci/positive_iac_checks", "cnmm", "infrastructure")[
+        "infrastructure.checked_in_ci"] == "met"
