@@ -17,6 +17,7 @@ LANGUAGES = {
     "*_test.go": "go",
     "**/src/test/java/**/*.java": "java", "**/src/test/kotlin/**/*.kt": "kotlin",
     "**/src/test/scala/**/*.scala": "scala",
+    "**/test/groovy/**/*{Test,Tests,Spec}.groovy": "groovy",  # also a Jenkins shared library's
     "**/spec/**/*_spec.rb": "ruby", "**/test/**/*_test.rb": "ruby",
     "**/tests/*.rs": "rust",
     "*{Tests,Test}.cs": "csharp", "**/*.Tests/**/*.cs": "csharp",
@@ -46,6 +47,8 @@ FRAMEWORKS = (  # (language, regex on the first lines, framework)
     ("go", r"github\.com/onsi/ginkgo", "ginkgo"),
     ("java", r"org\.junit", "junit"), ("java", r"org\.testng", "testng"),
     ("kotlin", r"org\.junit", "junit"), ("kotlin", r"io\.kotest", "kotest"),
+    ("groovy", r"spock\.lang|extends\s+Specification\b", "spock"),
+    ("groovy", r"org\.junit", "junit"),
     ("ruby", r"RSpec\.|describe\s", "rspec"), ("ruby", r"Minitest|ActiveSupport::TestCase", "minitest"),
     ("rust", r"#\[(tokio::)?test\]", "cargo test"),
     ("csharp", r"using Xunit", "xunit"), ("csharp", r"using NUnit", "nunit"),
