@@ -237,3 +237,50 @@ def test_a_level_met_above_a_gap_is_no_step() -> None:
     assert [lv["level"] for lv in delivery["road"]] == [
         lv["level"] for lv in delivery["road"] if lv["missing"]]
     assert delivery["next"] == delivery["road"][0]
+
+
+# --- an operator's sample resources are not its deployment (argoproj-labs/argocd-operator) ---
+
+def test_operator_samples_and_nested_examples_are_set_aside() -> None:
+    """argocd-operator: `config/samples/argoproj.io_v1alpha1_application.yaml` (a sample CR of
+    the operator's API) and `controllers/argocdagent/example/*.yaml` made devops delivery 4
+    ("deployment is automated", "continuous and gated"), gitops 4 and kmm automation 4. They
+    are set aside as test data; the manager's Deployment still counts."""
+    from maturity_scan.engine.scan import path_scope
+
+    assert path_scope("config/samples/argoproj.io_v1alpha1_application.yaml") == "test"
+    assert path_scope("controllers/argocdagent/example/managed-guestbook.yaml") == "test"
+    assert path_scope("docs/examples/app.yaml") == "test"
+    result, rep = _assess("positive_operator_samples")
+    argocd = result.signal("argocd")
+    assert argocd.facts == {}
+    assert {(e.path, e.line, e.scope) for e in argocd.evidence} >= {
+        ("config/samples/argoproj.io_v1alpha1_application.yaml", 1, "test"),
+        ("internal/controller/agent/example/managed-guestbook.yaml", 1, "test")}
+    assert result.stats.set_aside == {"test": 2}
+    assert _status(rep, "delivery.automated_deploy") == "missing"
+    assert _status(rep, "delivery.gated_continuous_delivery") == "missing"
+    assert _status(rep, "architecture.kubernetes_workloads") == "met"
+    _, gitops = _assess("positive_operator_samples", "gitops")
+    assert _status(gitops, "gitops.reconciled_from_git") == "missing"
+
+
+def test_top_level_examples_and_lookalike_folders_keep_counting() -> None:
+    """Near miss: a top-level `examples/` (an examples collection is made of it) and a folder
+    merely named `examples-service/` are the repository's own."""
+    from maturity_scan.engine.scan import path_scope
+
+    assert path_scope("examples/k8s/hpa.yaml") is None
+    assert path_scope("samples/app.yaml") is None and path_scope("deploy/samples/x.yaml") is None
+    result, rep = _assess("negative_top_level_examples")
+    assert result.signal("argocd").facts["applications"] == 3
+    assert all(e.scope is None for e in result.signal("argocd").evidence)
+    assert _status(rep, "delivery.automated_deploy") == "met"
+
+
+def test_a_malformed_sample_is_set_aside_not_an_error() -> None:
+    result, rep = _assess("malformed_operator_samples")
+    assert result.stats.set_aside == {"test": 1}
+    assert result.signal("argocd") is None or not result.signal("argocd").facts
+    assert _status(rep, "delivery.automated_deploy") == "missing"
+

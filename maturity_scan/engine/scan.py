@@ -83,7 +83,11 @@ class ScanResult:
 # What is not the repository's own practice, by path (README, "What counts as evidence").
 # Test data: a folder of these names anywhere (a top-level `fixtures/` included), or `data/` or
 # `manifests/` (the resources tests apply to their cluster) directly inside a test folder, and
-# what a Chainsaw / Kyverno CLI test applies (`.chainsaw-test/`, `.kyverno-test/`).
+# what a Chainsaw / Kyverno CLI test applies (`.chainsaw-test/`, `.kyverno-test/`). Examples
+# of use below the top level (`controllers/agent/example/`, `docs/examples/`) and an operator's
+# sample resources (`config/samples/`, kubebuilder / operator-sdk) are set aside with them: they
+# show users what to write, they are not what the repository runs (a top-level `examples/`
+# keeps counting: it may be what an examples collection is made of).
 # Vendored copies: a folder of these names anywhere (`vendor/` and other dependency folders
 # are never listed at all, engine.source), and a chart's subchart
 # `<chart>/charts/<dep>/` that `<chart>/Chart.yaml` (or `requirements.yaml`) lists as a
@@ -98,6 +102,7 @@ TEST_HARNESS_DIRS = frozenset({".chainsaw-test", ".kyverno-test", ".chainsaw"})
 TEST_DEFINITIONS = frozenset({"chainsaw-test.yaml", "chainsaw-test.yml", "kyverno-test.yaml",
                               "kyverno-test.yml"})
 VENDORED_DIRS = frozenset({"third_party", "third-party", "thirdparty", "vendored", "_vendor"})
+EXAMPLE_DIRS = frozenset({"example", "examples"})  # below the top level only
 
 
 def path_scope(path: str, vendored_charts: frozenset[str] = frozenset()) -> str | None:
@@ -111,6 +116,8 @@ def path_scope(path: str, vendored_charts: frozenset[str] = frozenset()) -> str 
             return "test"
         if part in TEST_DATA_DIRS or \
                 (part in TEST_INPUT_DIRS and i and parts[i - 1] in TEST_DIRS):
+            return "test"
+        if i and (part in EXAMPLE_DIRS or part == "samples" and parts[i - 1] == "config"):
             return "test"
         if part in VENDORED_DIRS:
             return "vendored"
