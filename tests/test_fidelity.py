@@ -71,6 +71,7 @@ PRACTICES = {
                            ("devex", "devex.cloud_as_code")],
     "shared.backups_automated": [("devops", "data.backups_automated"),
                                  ("devex", "devex.backup_restore")],
+    "shared.admission_policy": [("cnmm", "security.policy_in_production")],
     "shared.iac_validated": [("devops", "iac.checked_in_ci"),
                              ("cnmm", "infrastructure.checked_in_ci")],
 }

@@ -352,3 +352,21 @@ def test_iac_checks_in_every_ci() -> None:
         "iac.checked_in_ci"] == "met"
     assert rungs("gitlab_ci/positive_iac_checks", "cnmm", "infrastructure")[
         "infrastructure.checked_in_ci"] == "met"
+
+
+@pytest.mark.parametrize("case, pack, rid, met", [
+    ("policies_not_enforced", "cnmm", "infrastructure.control_plane_policy", False),
+    ("policies_not_enforced", "cnmm", "security.policy_in_production", False),
+    ("iac_scanned_in_ci", "cnmm", "infrastructure.control_plane_policy", True),
+    ("argocd_helm_application", "kmm", "automation.gitops", False),  # one Application, no heal
+    ("flux/positive_fleet_clusters", "kmm", "automation.gitops", True),  # prune: self-heal
+    ("custom_resources_only", "kmm", "automation.observability", False),  # alert, no telemetry
+    ("repos/k8s-platform", "kmm", "automation.observability", True),
+    ("custom_resources_only", "cnmm", "testing.issue_detection", False),  # one alert rule
+])
+def test_policy_gitops_and_observability_need_the_practice(case: str, pack: str, rid: str,
+                                                           met: bool) -> None:
+    """A lone .rego or an Audit-mode Kyverno policy enforces nothing (cnmm b9); one Argo CD
+    Application is not "advanced GitOps" (kmm b11); observability "for proactive operations"
+    and issue detection across applications need alerts on telemetry (kmm b12, cnmm b10)."""
+    assert rungs(case, pack)[rid] == ("met" if met else "missing")
