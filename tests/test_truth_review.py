@@ -284,3 +284,33 @@ def test_a_malformed_sample_is_set_aside_not_an_error() -> None:
     assert result.signal("argocd") is None or not result.signal("argocd").facts
     assert _status(rep, "delivery.automated_deploy") == "missing"
 
+
+# --- Makefile variables that name a tool (kubebuilder Makefiles; argocd-operator) ------------
+
+def test_tools_run_through_makefile_variables_are_read() -> None:
+    """argocd-operator's `make docker-build` runs `$(CONTAINER_RUNTIME) build` (CONTAINER_RUNTIME
+    := $(shell command -v docker …)): kmm "a pipeline builds the containers" was missing."""
+    result, rep = _assess("positive_make_tool_variables")
+    gha = result.signal("github_actions")
+    assert gha.facts["builds_images"] and gha.facts["publishes_images"]
+    assert ("Makefile", 15) in _evidence(result, "github_actions", "builds_images")
+    assert ("Makefile", 19) in _evidence(result, "github_actions", "publishes_images")
+    assert ("Makefile", 11) in _evidence(result, "github_actions", "runs_tests")
+    _, kmm = _assess("positive_make_tool_variables", "kmm")
+    assert _status(kmm, "automation.container_pipeline") == "met"
+
+
+def test_variables_that_name_no_tool_or_sit_in_an_argument_stay_unread() -> None:
+    """A version, a flag list, a helper script's output; a tool variable inside an echo."""
+    result, _ = _assess("negative_make_variables_not_tools")
+    gha = result.signal("github_actions")
+    assert not gha.facts["builds_images"]
+    assert not any(e.path == "Makefile" for e in gha.evidence)
+
+
+def test_malformed_makefile_variables() -> None:
+    result, _ = _assess("malformed_make_variables")
+    gha = result.signal("github_actions")
+    assert not gha.facts["builds_images"]
+    assert not any(e.path == "Makefile" for e in gha.evidence)
+    assert not result.errors

@@ -50,12 +50,43 @@ def _deps(text: str) -> str:
                     if re.fullmatch(r"[A-Za-z0-9][\w.\-/]*", w))
 
 
+# A Makefile variable that names a tool (`CONTAINER_TOOL ?= docker`, `KUSTOMIZE ?=
+# $(LOCALBIN)/kustomize`, `CONTAINER_RUNTIME := $(shell command -v docker || command -v podman)`),
+# read where a recipe runs it as a program (`$(CONTAINER_TOOL) build`): kubebuilder and
+# operator-sdk Makefiles run every tool that way.
+_MAKE_ASSIGN = re.compile(r"^(?:export\s+|override\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*(?:\?|::?|\+)?=\s*(.*)$")
+_SHELL_WHICH = re.compile(r"^\$\(shell\s+(?:command\s+-v|which)\s+([A-Za-z][\w.+-]*)")
+_TOOL_PATH = re.compile(r"(?:^|/)([A-Za-z][\w.+-]*)$")
+_PROGRAM_VAR = re.compile(r"(^|[;&|(]\s*|\b(?:then|do|else|exec)\s+)\$[({]([A-Za-z_][A-Za-z0-9_]*)[)}]")
+
+
+def _tool_variables(lines: list[str]) -> dict[str, str]:
+    tools: dict[str, str] = {}
+    for text in lines:
+        m = _MAKE_ASSIGN.match(text) if text[:1] not in ("\t", " ", "#") else None
+        if not m:
+            continue
+        value = m.group(2).split("#", 1)[0].strip()
+        which = _SHELL_WHICH.match(value)
+        path = _TOOL_PATH.search(value) if not which else None
+        tool = which.group(1) if which else path.group(1) if path else ""
+        if tool and tool != "bin" and (which or "/" in value or " " not in value):
+            tools.setdefault(m.group(1), tool)
+    return tools
+
+
 def _make(doc: Document) -> Iterator[Recipe]:
     name, line, body = "", 0, []
+    tools = _tool_variables(doc.lines) if "$" in doc.text else {}
+
+    def program(m: re.Match[str]) -> str:
+        return m.group(1) + tools[m.group(2)] if m.group(2) in tools else m.group(0)
+
     for i, text in enumerate(doc.lines, 1):
         if name and text.startswith("\t"):
             cmd = _RECIPE_PREFIX.sub("", text.strip())
             if cmd and not cmd.startswith("#"):
+                cmd = _PROGRAM_VAR.sub(program, cmd) if tools and "$" in cmd else cmd
                 body.append((i, _MAKE_VAR.sub("make", cmd)))
             continue
         if name and (not text.strip() or text.lstrip().startswith("#")):
