@@ -370,3 +370,10 @@ def test_policy_gitops_and_observability_need_the_practice(case: str, pack: str,
     Application is not "advanced GitOps" (kmm b11); observability "for proactive operations"
     and issue detection across applications need alerts on telemetry (kmm b12, cnmm b10)."""
     assert rungs(case, pack)[rid] == ("met" if met else "missing")
+
+
+def test_a_scanner_in_the_pre_commit_hook_is_a_security_scanner_tool() -> None:
+    """000 2.5 "security scanner tools": bandit run by every commit (a pre-commit hook) counts,
+    as gitleaks and checkov hooks already did; a bandit config nothing runs does not."""
+    assert rungs("scanner_hooks_only", "devex")["devex.security_scanners"] == "met"
+    assert rungs("remediation_configs_only", "devex")["devex.security_scanners"] == "missing"
