@@ -221,3 +221,21 @@ def test_history_keeps_its_parser_workers_across_revisions(tmp_path: Path,
     assert sorted(counted["parsed"]) == ["Dockerfile", "Dockerfile", "README.md", "main.tf",
                                          "main.tf"]  # each blob once, over three revisions
     assert len(counted["workers"]) == 1  # one interpreter for the three revisions
+
+
+def test_org_takes_the_parser_limits_of_a_local_scan(monkeypatch: pytest.MonkeyPatch,
+                                                     tmp_path: Path) -> None:
+    from maturity_scan.cli import main
+
+    seen: list[org.OrgSettings] = []
+
+    def stop(settings: org.OrgSettings, *args: Any, **kwargs: Any) -> None:
+        seen.append(settings)
+        raise github.GitHubError("stopped here")
+
+    monkeypatch.setattr(org, "run", stop)
+    base = ["org", "acme", "--api-url", "http://127.0.0.1:9/api", "--out", str(tmp_path / "o")]
+    assert main([*base, "--file-timeout", "2.5", "--worker-memory", "1024"]) == 2
+    assert main(base) == 2
+    assert [s.limits for s in seen] == [pool.Limits(seconds_per_file=2.5, memory_bytes=1 << 30),
+                                        pool.Limits()]

@@ -11,12 +11,18 @@ import click
 from maturity_scan import api, reporters
 from maturity_scan.cli import checks
 from maturity_scan.cli.options import quiet_option
+from maturity_scan.engine.pool import Limits
 from maturity_scan.engine.scan import DEFAULT_MAX_FILE_BYTES
 from maturity_scan.errors import GateFailed, UsageError
 from maturity_scan.org import github, run as org
 from maturity_scan.reporters import html, org as org_report
 
 _OWNER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+
+
+def _limit(ctx: click.Context, param: click.Parameter, value: float) -> None:
+    """--file-timeout / --worker-memory: kept for the run's parser limits (OrgSettings.limits)."""
+    ctx.meta[f"maturity_scan.{str(param.name).replace('_', '-')}"] = value
 
 
 @click.command("org")
@@ -46,6 +52,12 @@ _OWNER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
               "then it is reported as failed (incomplete).")
 @click.option("--max-file-size", type=click.IntRange(min=1), default=DEFAULT_MAX_FILE_BYTES,
               show_default=True, help="Bytes; a bigger claimed file is neither fetched nor read.")
+@click.option("--file-timeout", type=click.FloatRange(min=0.1), show_default=True,
+              default=Limits.seconds_per_file, expose_value=False, callback=_limit,
+              help="Seconds one file may take to parse (as `scan --file-timeout`).")
+@click.option("--worker-memory", type=click.IntRange(min=512), show_default=True,
+              default=Limits.memory_bytes >> 20, expose_value=False, callback=_limit,
+              help="Address-space cap of each parser worker, in MiB (as `scan`).")
 @click.option("--max-wait", type=click.FloatRange(min=0), default=600, show_default=True,
               help="Total seconds to wait for rate limits and retries.")
 @click.option("--dask-scheduler", help="Run the scans on a Dask cluster (tcp://HOST:PORT); its "
@@ -87,6 +99,9 @@ def org_command(owner: str, api_url: str, out: Path, cache: Path | None, workers
     settings = org.OrgSettings(owner, out, cache or out / ".cache", pack, workers, timeout,
                                full_clone, resume, repo_timeout, max_file_size, teams=teams,
                                components=components)
+    meta = click.get_current_context().meta
+    settings.limits = Limits(meta["maturity_scan.file-timeout"],
+                             meta["maturity_scan.worker-memory"] << 20)
     executor = None
     if dask_scheduler:
         try:
