@@ -118,13 +118,16 @@ def escapes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     _write(root, f".github/workflows/{RED}".encode(), WORKFLOW.replace(
         b"  test:", b'  "\\e[2J\\u202eevil":'))
     _write(root, f".github/workflows/{TITLE}".encode(), WORKFLOW)
+    # Unit tests and a linter: quality reaches level 3, whose evidence is that job's line.
+    _write(root, b"tests/test_app.py", b"def test_app():\n    assert True\n")
+    _write(root, b"ruff.toml", b"line-length = 100\n")
     # An errors entry: a broken file whose name moves the cursor.
     _write(root, b".github/workflows/\x1b[1Abroken.yml", b"jobs: [\n")
     return _scan(WorkTreeSource(root))
 
 
 def _outputs(rep: dict[str, Any]) -> dict[str, str]:
-    return {"text": text.render(rep), "explain": explain.render(rep, dimension_id="delivery"),
+    return {"text": text.render(rep), "explain": explain.render(rep, dimension_id="quality"),
             "markdown": markdown.render(rep), "html": html.render(rep)}
 
 
