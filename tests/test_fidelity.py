@@ -72,6 +72,7 @@ PRACTICES = {
     "shared.backups_automated": [("devops", "data.backups_automated"),
                                  ("devex", "devex.backup_restore")],
     "shared.admission_policy": [("cnmm", "security.policy_in_production")],
+    "shared.tests_against_real_services": [("devops", "quality.real_services_in_tests")],
     "shared.iac_validated": [("devops", "iac.checked_in_ci"),
                              ("cnmm", "infrastructure.checked_in_ci")],
 }

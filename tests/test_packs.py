@@ -377,3 +377,13 @@ def test_a_scanner_in_the_pre_commit_hook_is_a_security_scanner_tool() -> None:
     as gitleaks and checkov hooks already did; a bandit config nothing runs does not."""
     assert rungs("scanner_hooks_only", "devex")["devex.security_scanners"] == "met"
     assert rungs("remediation_configs_only", "devex")["devex.security_scanners"] == "missing"
+
+
+@pytest.mark.parametrize("case, met", [("compose_for_build_only", False),
+                                       ("repos/platform-service", True),
+                                       ("github_actions/positive_full_env_nightly", True)])
+def test_tests_against_real_services_are_in_one_job(case: str, met: bool) -> None:
+    """devops quality 4 "perform integration testing": unit tests in one job and a compose
+    stack started in another are not tests against real services (audit devops b5)."""
+    assert rungs(case, "devops")["quality.real_services_in_tests"] == ("met" if met
+                                                                       else "missing")
