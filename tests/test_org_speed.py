@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,8 @@ import pytest
 from maturity_scan.engine import pool
 from maturity_scan.engine.scan import ScanOptions, scan_source
 from maturity_scan.engine.source import WorkTreeSource
-from maturity_scan.org import github, run as org
+from maturity_scan.org import github
+from maturity_scan.org import run as org
 from tests.github_server import GitHubServer
 from tests.test_org import files_for
 from tests.test_pool import DEEP_HCL, TF, big_hcl
@@ -24,8 +26,9 @@ BASE = "resources: [deployment.yaml]\n"
 OVERLAY = "resources: [../../base]\n"
 
 
-@pytest.fixture
-def server(tmp_path: Path):
+@pytest.fixture(name="server")
+def loopback(tmp_path: Path) -> Iterator[GitHubServer]:
+    """The loopback GitHub server (tests/github_server.py), its repositories' folder made."""
     with GitHubServer(tmp_path / "srv") as srv:
         srv.state.root.mkdir(parents=True, exist_ok=True)
         yield srv

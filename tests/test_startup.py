@@ -31,7 +31,7 @@ def loaded_after(code: str, cwd: Path = Path("/")) -> set[str]:
              "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules} | "
              "{m for m in sys.modules if m.startswith('maturity_scan.')})))\n")
     out = subprocess.run([sys.executable, "-I", "-c", probe], capture_output=True, text=True,
-                         timeout=120, cwd=cwd, env=os.environ.copy())
+                         check=False, timeout=120, cwd=cwd, env=os.environ.copy())
     assert out.returncode == 0, out.stderr
     return set(json.loads(out.stdout.splitlines()[-1]))
 

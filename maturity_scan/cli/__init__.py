@@ -4,6 +4,7 @@ boundary (`main`) that maps errors to the exit codes of DESIGN.md: 0 done, 1 a g
 from __future__ import annotations
 
 import importlib
+import itertools
 import os
 import signal
 import sys
@@ -100,7 +101,7 @@ def _prestart(args: list[str]) -> None:
     so that its interpreter boots while ours loads (the scan adopts it when its limits are the
     defaults, and starts another otherwise)."""
     if args[:1] != ["scan"] or any(a in ("-j0", "--jobs=0") for a in args) or any(
-            a in ("-j", "--jobs") and b == "0" for a, b in zip(args, args[1:])):
+            a in ("-j", "--jobs") and b == "0" for a, b in itertools.pairwise(args)):
         return
     from maturity_scan.engine import pool
 

@@ -342,20 +342,12 @@ def clear(directory: Path | None = None) -> int:
     """Remove the cache's files; the number of bytes freed."""
     directory = directory or default_dir()
     freed = 0
-    for name in (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm",
-                 DB_NAME.replace(".sqlite3", ".corrupt")):
-        p = directory / name
+    names = (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm", DB_NAME.replace(".sqlite3", ".corrupt"))
+    # and the validated rule packs (assess.packs.PackStore)
+    for p in [*(directory / name for name in names), *(directory / PACKS_DIR).glob("*.json")]:
         try:
             freed += p.lstat().st_size
             p.unlink()
-        except FileNotFoundError:
-            continue
-        except OSError:
-            continue
-    for p in (directory / PACKS_DIR).glob("*.json"):  # validated rule packs (assess.packs)
-        try:
-            freed += p.lstat().st_size
-            p.unlink()
-        except OSError:
+        except OSError:  # gone already, or not ours to remove
             continue
     return freed
