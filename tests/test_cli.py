@@ -124,7 +124,7 @@ def test_rules_graph_mermaid() -> None:
     done = run("rules", "graph", "--format", "mermaid")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("flowchart LR")
-    assert "signal_terraform --> requirement_iac_defined_as_code" in done.stdout
+    assert "signal_terraform --> requirement_shared_iac_defined" in done.stdout
 
 
 def test_pack_all_reports_every_pack(tmp_path: Path) -> None:
