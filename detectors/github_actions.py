@@ -166,8 +166,8 @@ class GitHubActionsDetector:
                      set(str(r.get("t")).partition("@env:")[2].split("+")) - {"", "compose"}}
         done = set()
         for sig in ci.conclude_calls(_with_environments(found), _narrow, "github_actions"):
-            if len(sig.evidence) > 1 and (sig.evidence[0].path, sig.evidence[0].line) in \
-                    clustered and {k for k, v in sig.facts.items() if v} <= _DEPLOY_ONLY:
+            if any((e.path, e.line) in clustered for e in sig.evidence[:-1]) and \
+                    {k for k, v in sig.facts.items() if v} <= _DEPLOY_ONLY:
                 sig = _own_cluster_test(sig)
             yield sig
             first = sig.evidence[0] if sig.evidence and sig.facts.get("deploys") else None

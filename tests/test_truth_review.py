@@ -314,3 +314,34 @@ def test_malformed_makefile_variables() -> None:
     assert not gha.facts["builds_images"]
     assert not any(e.path == "Makefile" for e in gha.evidence)
     assert not result.errors
+
+
+# --- a cluster a recipe creates covers the calls after it (stakater/Reloader) ----------------
+
+def test_deploys_into_the_cluster_a_recipe_created_are_an_e2e_test() -> None:
+    """Reloader: `make e2e-setup` runs `kind create cluster` and then
+    `./scripts/e2e-cluster-setup.sh`, which installs Argo Rollouts and Vault with kubectl and
+    helm: that was "deployment is automated" in devops, cnmm and kmm."""
+    result, rep = _assess("positive_recipe_own_cluster")
+    gha = result.signal("github_actions")
+    assert not gha.facts.get("deploys") and gha.facts["e2e_tests"]
+    assert _evidence(result, "github_actions", "e2e_tests") >= {
+        (".github/workflows/e2e.yml", 8), ("Makefile", 10), ("scripts/e2e-setup.sh", 3),
+        ("scripts/e2e-setup.sh", 4)}
+    assert _evidence(result, "github_actions", "deploys") == set()
+    assert _status(rep, "delivery.automated_deploy") == "missing"
+
+
+def test_a_recipe_that_starts_compose_then_deploys_still_deploys() -> None:
+    """Near miss: `docker compose up` is no cluster; the helm upgrade after it deploys."""
+    result, rep = _assess("negative_recipe_deploys")
+    assert _evidence(result, "github_actions", "deploys") >= {("scripts/deploy.sh", 2)}
+    assert _status(rep, "delivery.automated_deploy") == "met"
+
+
+def test_a_cluster_created_after_the_call_does_not_cover_it() -> None:
+    """Malformed order (the script runs before `kind create cluster`) and a recipe calling
+    itself: the deploy stays a deploy, nothing loops."""
+    result, _ = _assess("malformed_recipe_cluster_order")
+    assert ("scripts/install.sh", 2) in _evidence(result, "github_actions", "deploys")
+    assert not result.errors

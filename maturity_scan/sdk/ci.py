@@ -769,14 +769,22 @@ def recipe_links(doc: Document,
         where = "tox [testenv]" if recipe.runner == "tox" and not recipe.name else \
             recipe.name if recipe.runner == "script" else Call(recipe.runner, recipe.name).label
         acts: list[Signal] = []
+        started: list[str] = []  # environments the recipe started so far (kind, compose …)
         for line, text in recipe.body:
             line_calls = list(calls(text))
-            acts += step(doc.path, where, line, text, bool(line_calls))
+            new = list(step(doc.path, where, line, text, bool(line_calls)))
+            acts += new
+            started += [e for a in new for e in a.facts.get("environments") or ()
+                        if e not in started]
             for call in line_calls:
                 target = f"{call.runner}:{call.name}"
                 if target != unit:
-                    links.append(call_record(unit, doc.path, line, f"{where} -> {call.label}",
-                                             target))
+                    # after an environment, also the call into it (`<target>@env:<stacks>`),
+                    # as a CI job's own calls are recorded
+                    for t in [target, *([f"{target}@env:{'+'.join(started)}"] if started
+                                        else [])]:
+                        links.append(call_record(unit, doc.path, line,
+                                                 f"{where} -> {call.label}", t))
         links += [act_record(unit, a) for a in after(acts)]
     return links
 
