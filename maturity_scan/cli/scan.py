@@ -77,7 +77,8 @@ def outputs(values: tuple[str, ...], fmt: str) -> list[tuple[str, Path | None]]:
               help="Fail (exit 1) when any dimension falls below this baseline.")
 @click.option("--write-baseline", type=click.Path(path_type=Path),
               help="Record this scan's levels (with pack and tool version) as a baseline.")
-@click.option("--fail-under", help="Fail (exit 1) below these floors: DIM=LEVEL[,DIM=LEVEL…].")
+@click.option("--fail-under", help="Fail (exit 1) below these floors: DIM=LEVEL[,DIM=LEVEL…] "
+                                   "(with --components, each component's too).")
 @click.option("--allow-incomplete", is_flag=True,
               help="Let the gate pass although files the rules depend on could not be parsed.")
 @click.option("--components", "per_component", is_flag=True,

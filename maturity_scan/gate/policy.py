@@ -71,6 +71,19 @@ def _components_below(report: dict[str, Any], baseline: Mapping[str, Any]) -> li
     return out
 
 
+def _components_under(report: dict[str, Any], floors: Mapping[str, float]) -> list[str]:
+    """A failure for each component (with `--components` or `components:`) whose level in a
+    floored dimension is below the floor; a dimension not applicable to it (None) never fails."""
+    out = []
+    for c in report.get("components") or ():
+        for d in c["dimensions"]:
+            floor = floors.get(d["id"])
+            if floor is not None and d["level"] is not None and d["level"] < floor:
+                out.append(f"component {visible(c['name'])} ({visible(c['path'])}): {d['id']}: "
+                           f"level {d['level']:g} is below the floor {floor:g}")
+    return out
+
+
 def load_baseline(path: Path) -> dict[str, Any]:
     try:
         body = json.loads(path.read_text(encoding="utf-8"))
@@ -122,6 +135,7 @@ def judge(report: dict[str, Any], pack: Pack, *, baseline: Mapping[str, Any] | N
     for dim, floor in sorted((fail_under or {}).items()):
         if levels[dim] is not None and levels[dim] < floor:  # None: not applicable
             verdict.failures.append(f"{dim}: level {levels[dim]:g} is below the floor {floor:g}")
+    verdict.failures += _components_under(report, fail_under or {})
     verdict.incomplete = incomplete_files(report, pack)
     if verdict.incomplete and not allow_incomplete:
         names = ", ".join(sorted({e["path"] for e in verdict.incomplete})[:5])
