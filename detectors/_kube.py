@@ -4,6 +4,8 @@ chart's templates declare (`k8s.template_objects`), and nothing for a file that 
 generic claim: a broken file is not ours to report)."""
 from __future__ import annotations
 
+from typing import Any
+
 from maturity_scan.sdk import Document, ParseError, k8s
 
 
@@ -24,3 +26,8 @@ def documents(doc: Document) -> list[object]:
         return [] if k8s.is_helm_template(doc) else doc.yaml_documents
     except ParseError:
         return []
+
+
+def as_map(value: Any) -> dict[str, Any]:
+    """A parsed YAML value as a mapping ({} when it is not one)."""
+    return value if isinstance(value, dict) else {}

@@ -6,19 +6,14 @@ GitOps (a Flux HelmRelease or HelmRepository, an Argo CD Application, kustomize 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from maturity_scan.detectors._gitops import release_signals
-from maturity_scan.detectors._kube import objects
+from maturity_scan.detectors._kube import as_map as _map, objects
 from maturity_scan.sdk import Document, Signal, kind, signal
 
 GROUPS = ("cert-manager.io", "certmanager.k8s.io")  # the second: cert-manager before v0.11
 ANNOTATIONS = ("cert-manager.io/cluster-issuer", "cert-manager.io/issuer",
                "certmanager.k8s.io/cluster-issuer", "certmanager.k8s.io/issuer")
-
-
-def _map(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
 
 
 class CertManagerDetector:

@@ -5,19 +5,14 @@ external-secrets.io, in manifests and chart templates, and the operator installe
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from maturity_scan.detectors._gitops import release_signals
-from maturity_scan.detectors._kube import objects
+from maturity_scan.detectors._kube import as_map as _map, objects
 from maturity_scan.sdk import Document, Signal, kind, signal
 
 GROUP = "external-secrets.io"
 SECRETS = ("ExternalSecret", "ClusterExternalSecret", "PushSecret")
 STORES = ("SecretStore", "ClusterSecretStore")
-
-
-def _map(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
 
 
 class ExternalSecretsDetector:
