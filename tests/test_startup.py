@@ -240,3 +240,12 @@ def test_a_folder_outside_git_is_scanned_without_gitpython(tmp_path: Path) -> No
     loaded = loaded_after(f"from maturity_scan.cli import main\n"
                           f"main(['scan', '-q', '-j', '0', {str(tmp_path)!r}])")
     assert "git" not in loaded
+
+
+def test_the_first_worker_starts_on_the_standard_library_alone() -> None:
+    """`scan` starts its first parser worker before its own imports (cli.main): what that
+    needs loads nothing of ours beyond engine.spawn and engine.isolation."""
+    loaded = loaded_after("from maturity_scan.engine import spawn")
+    assert {m for m in loaded if m.startswith("maturity_scan.")} == {
+        "maturity_scan.engine", "maturity_scan.engine.isolation", "maturity_scan.engine.spawn"}
+    assert not loaded & {"yaml", "git", "click", "re2"}

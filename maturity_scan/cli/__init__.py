@@ -103,9 +103,9 @@ def _prestart(args: list[str]) -> None:
     if args[:1] != ["scan"] or any(a in ("-j0", "--jobs=0") for a in args) or any(
             a in ("-j", "--jobs") and b == "0" for a, b in itertools.pairwise(args)):
         return
-    from maturity_scan.engine import pool
+    from maturity_scan.engine import spawn  # the standard library only: started at once
 
-    pool.prestart()
+    spawn.prestart()
 
 
 def main(argv: list[str] | None = None) -> int:
