@@ -899,9 +899,10 @@ E2E_FLAGGED: dict[str, tuple[tuple[str, ...], str]] = {"up": (("test",), "--e2e"
 
 def e2e_steps(p: Pipeline) -> Iterator[tuple[Job, Step, str]]:
     """Steps of a pipeline that run end-to-end tests, with what they run: a deploy into a
-    cluster an earlier step (or the same script) of the job created (kind, k3d, minikube), or
-    a browser test runner (Cypress, Playwright, also through their actions)."""
-    from maturity_scan.sdk.shell import commands, runs
+    cluster an earlier step (or the same script) of the job created (kind, k3d, minikube), a
+    test command run after it (bats, go test … against that cluster), or an end-to-end runner
+    (Cypress, Playwright, also through their actions; Chainsaw, KUTTL, `up test --e2e`)."""
+    from maturity_scan.sdk.shell import TESTS, commands, runs
 
     for job in p.jobs:
         cluster = ""
@@ -914,6 +915,9 @@ def e2e_steps(p: Pipeline) -> Iterator[tuple[Job, Step, str]]:
             if deploy and (cluster or created and run and runs(run, CLUSTER_COMMANDS)):
                 made = cluster or runs(run, CLUSTER_COMMANDS).split(" ")[0]
                 yield job, step, f"{deploy} into a {made} cluster"
+            elif cluster and run and runs(run, TESTS):  # a suite against the job's own cluster
+                test = " ".join(w for w in runs(run, TESTS).split(" ") if not w.startswith("-"))
+                yield job, step, f"{test} against a {cluster} cluster"
             runner = runs(run, E2E_RUNNERS) if run else ""
             if not runner and run:
                 runner = next((f"{w[0]} {w[1]} {E2E_FLAGGED[w[0]][1]}" for w in commands(run)
