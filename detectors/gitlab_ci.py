@@ -25,7 +25,103 @@ def _includes(cfg: Any) -> list[Any]:
 def _facts(p: ci.Pipeline) -> dict[str, Any]:
     cfg = p.raw
     stages = cfg.get("stages") if isinstance(cfg.get("stages"), list) else []
-    return {"stages": sorted(str(s) for s in stages), "includes": len(_includes(cfg))}
+    return {"stages": sorted(str(s) for s in stages), "includes": len(_includes(cfg)),
+            **_filters(p)}
+
+
+_VARIABLE = re.compile(r"\$(?:\{\w+\}|\w+)")
+MAX_CHANGES = 100  # paths of one job's `changes:` read; more: the job is not narrowed
+
+
+def _changes(value: Any) -> list[str] | None:
+    """The paths of a `changes:` (a list, or `{paths: [...], compare_to: …}`), a CI variable
+    read as `*` (`services/$SERVICE/**` reaches every folder under `services/`); None when it
+    is not one of those shapes."""
+    value = value.get("paths") if isinstance(value, dict) else value
+    if not isinstance(value, list) or not value or len(value) > MAX_CHANGES or \
+            not all(isinstance(v, str) for v in value):
+        return None
+    return [_VARIABLE.sub("*", v) for v in value]
+
+
+def _rules_paths(rules: Any) -> list[str]:
+    """The paths a job (or the pipeline, `workflow: rules:`) runs for when every rule that can
+    start it (`when: never` ones cannot) has `changes:`; [] when any runs whatever changed."""
+    if not isinstance(rules, list):
+        return []
+    out: list[str] = []
+    for rule in rules:
+        if isinstance(rule, dict) and rule.get("when") == "never":
+            continue
+        paths = _changes(rule.get("changes")) if isinstance(rule, dict) else None
+        if paths is None:
+            return []
+        out += [x for x in paths if x not in out]
+    return out
+
+
+def _inherited(cfg: Any, job: Any, key: str) -> Any:
+    """`key` of a job or, when it has none, of the jobs it `extends:` (the later of a list
+    wins; each base visited once, `ci.MAX_EXTENDS` levels deep)."""
+    chain: list[Any] = []
+    seen: set[str] = set()
+
+    def walk(node: Any, depth: int) -> None:
+        ext = node.get("extends")
+        for base in [ext] if isinstance(ext, str) else ext if isinstance(ext, list) else ():
+            parent = cfg.get(base) if isinstance(base, str) else None
+            if isinstance(parent, dict) and base not in seen and depth < ci.MAX_EXTENDS:
+                seen.add(base)
+                walk(parent, depth + 1)
+        chain.append(node)
+
+    if isinstance(job, dict):
+        walk(job, 0)
+    return next((node[key] for node in reversed(chain) if key in node), None)
+
+
+def _matrix(parallel: Any) -> list[str]:
+    """The values of a `parallel: matrix:` (`- SERVICE: [orders, payments]`)."""
+    rows = parallel.get("matrix") if isinstance(parallel, dict) else None
+    out: list[str] = []
+    for row in rows if isinstance(rows, list) else ():
+        for value in row.values() if isinstance(row, dict) else ():
+            for v in value if isinstance(value, list) else [value]:
+                if isinstance(v, str) and "$" not in v and v not in out:
+                    out.append(v)
+    return out
+
+
+def _filters(p: ci.Pipeline) -> dict[str, Any]:
+    """`{"filters": [record]}`, as github_actions', when the pipeline says which part of a
+    monorepo a job is for: a job's `rules: changes:` (when every rule that can start it has
+    them), `only: changes:` / `except: changes:`, the values of its `parallel: matrix:`; the
+    pipeline's `workflow: rules: changes:`; {} otherwise. Each job record has its span (`line`
+    to `end`, the next top-level key), so a later `include:` is not taken for the job's."""
+    cfg = p.raw
+    tops = sorted({int(cfg.line_of(k)) for k in cfg}) if hasattr(cfg, "line_of") else []
+    flow = cfg.get("workflow")
+    pipeline = _rules_paths(flow.get("rules")) if isinstance(flow, dict) else []
+    events = {"pipeline": {"paths": pipeline, "paths_ignore": []}} if pipeline else {}
+    jobs = []
+    for job in sorted(p.jobs, key=lambda j: j.line):
+        raw = job.raw
+        only, never = (_inherited(cfg, raw, k) for k in ("only", "except"))
+        paths = _rules_paths(_inherited(cfg, raw, "rules")) or \
+            (_changes(only.get("changes")) or [] if isinstance(only, dict) else [])
+        ignore = _changes(never.get("changes")) or [] if isinstance(never, dict) else []
+        later = [t for t in tops if t > job.line]
+        # line 1 is the pipeline's own evidence (every job's): a job there starts at line 2
+        entry: dict[str, Any] = {"id": job.id, "line": max(job.line, 2), "matrix":
+                                 _matrix(_inherited(cfg, raw, "parallel")), "dir": ""}
+        if later:
+            entry["end"] = later[0]
+        if paths or ignore:
+            entry.update(paths=paths, paths_ignore=ignore)
+        jobs.append(entry)
+    if not events and not any(j["matrix"] or "paths" in j for j in jobs):
+        return {}
+    return {"filters": [{"workflow": p.path, "events": events, "jobs": jobs}]}
 
 
 def _security_includes(doc: Document, p: ci.Pipeline) -> Iterator[Signal]:
@@ -43,7 +139,9 @@ def _security_includes(doc: Document, p: ci.Pipeline) -> Iterator[Signal]:
 DETECTOR = PipelineDetector("gitlab_ci", "GitLab CI pipelines (.gitlab-ci.yml at the root)",
                             "CI/CD pipelines on GitLab", ci.GITLAB,
                             own_facts={"stages": "set", "security_templates": "set",
-                                       "includes": "count"},
+                                       "includes": "count",
+                                       # per pipeline: each job's `changes:` paths and matrix
+                                       "filters": "records"},
                             facts=_facts, more=_security_includes,
                             anchors=ci.GITLAB, includes=ci.gitlab_local_includes,
                             included=(".gitlab/**/*.y{a,}ml", "**/*.gitlab-ci.y{a,}ml",

@@ -8,8 +8,10 @@ applies to every component it covers:
 - a GitHub workflow with `paths:` filters on its change events covers the components those paths
   reach (an event without filters runs on any change, so covers every component; filters that
   reach no component, a shared chart's folder, leave it the repository's); `paths-ignore` that
-  takes a component's whole folder away leaves it out;
-- a job whose `strategy.matrix` names components (by name, id or folder) covers those only, a
+  takes a component's whole folder away leaves it out; a GitLab job whose `rules:` (every one
+  that can start it) or `only:` have `changes:` likewise (`except: changes:` as `paths-ignore`,
+  `workflow: rules: changes:` for the whole pipeline);
+- a job whose `strategy.matrix` (GitLab `parallel: matrix:`) names components (by name, id or folder) covers those only, a
   job (or a step) whose `working-directory` lies in a component's folder covers that one only,
   and a step whose commands name folders of components (`docker build services/ledger`,
   `cd services/web`) covers those only;
@@ -136,6 +138,9 @@ def discover(signals: Iterable[Signal], dirs: Collection[str] = (),
     return out
 
 
+FILTERED = ("github_actions", "gitlab_ci")  # CI kinds whose `filters` facts narrow coverage
+
+
 class _Coverage:
     """Which components a piece of the repository's own evidence covers."""
 
@@ -143,7 +148,7 @@ class _Coverage:
         self.components = components
         self.workflows: dict[str, Mapping[str, Any]] = {}
         for sig in signals:
-            if sig.kind == "github_actions":
+            if sig.kind in FILTERED:
                 for f in sig.facts.get("filters") or ():
                     self.workflows[str(f.get("workflow"))] = f
         self._memo: dict[tuple[str, int | None], frozenset[str]] = {}
@@ -164,7 +169,11 @@ class _Coverage:
         for j in wf.get("jobs") or ():
             if e.line is not None and int(j.get("line") or 0) <= e.line:
                 job = j
+        if job is not None and e.line is not None and job.get("end") and e.line >= job["end"]:
+            job = None  # after the job's span (a GitLab `include:` below the jobs)
         if job is not None:  # evidence of a job (a step, its environment …), not the workflow
+            if job.get("paths") or job.get("paths_ignore"):  # GitLab `rules: changes:`
+                covered &= self._by_events({"job": job})
             named = self._named(job.get("matrix") or ())
             if named:
                 covered &= named
