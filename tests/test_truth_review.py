@@ -345,3 +345,21 @@ def test_a_cluster_created_after_the_call_does_not_cover_it() -> None:
     result, _ = _assess("malformed_recipe_cluster_order")
     assert ("scripts/install.sh", 2) in _evidence(result, "github_actions", "deploys")
     assert not result.errors
+
+
+def test_policy_rungs_read_policy_scanners_and_linters_still_validate() -> None:
+    """shared.iac_checked ("scanned against policies") reads `policy_scanners`; the linters
+    keep counting for shared.iac_validated ("checked automatically")."""
+    _, rep = _assess("negative_linter_only")
+    assert _status(rep, "iac.policy_scanning") == "missing"
+    assert _status(rep, "security.policy_as_code") == "missing"
+    assert _status(rep, "iac.checked_in_ci") == "met"
+    _, kmm = _assess("negative_linter_only", "kmm")
+    assert _status(kmm, "security.compliance_in_ci") == "missing"
+    _, devex = _assess("negative_linter_only", "devex")
+    assert _status(devex, "devex.security_scanners") == "missing"
+    _, rep = _assess("positive_policy_scanner_runs")
+    assert _status(rep, "iac.policy_scanning") == "met"
+    assert _status(rep, "iac.checked_in_ci") == "met"
+    _, kmm = _assess("positive_policy_scanner_runs", "kmm")
+    assert _status(kmm, "security.compliance_in_ci") == "met"
