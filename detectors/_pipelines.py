@@ -316,6 +316,8 @@ class PipelineDetector:
             if p is None:
                 return
             yield from signals(p, **(self._facts(p) if self._facts else {}))
+            if p.system == "jenkins":
+                yield from _jenkins_failure_notifications(doc)
             if self._more:
                 yield from self._more(doc, p)
             links = _calls(doc, p, f"{self.id}:{doc.path}", ())
@@ -372,6 +374,31 @@ class PipelineDetector:
                 done.add((first.path, env[1]))
                 env, line, job, manual = (*env, False)[:4]
                 yield _env_signal(self.id, first.path, line, job, env, bool(manual))
+
+
+_JENKINS_FAILURE = re.compile(r"\b(failure|unsuccessful)\s*\{")
+_JENKINS_NOTIFY = re.compile(r"\b(slackSend|mail|emailext|office365ConnectorSend|discordSend|"
+                             r"mattermostSend|rocketSend|googlechatnotification)\b")
+MAX_BLOCK = 20_000  # characters read of one `post { failure { … } }` block
+
+
+def _jenkins_failure_notifications(doc: Document) -> Iterator[Signal]:
+    """A declarative `post { failure { slackSend … } }` (or `unsuccessful`, or `mail` /
+    `emailext` …) notifies people when the build fails. Read as text: the block runs to its
+    matching brace (strings are not parsed), at most `MAX_BLOCK` characters."""
+    text = doc.text
+    for m in _JENKINS_FAILURE.finditer(text):
+        depth, end = 1, m.end()
+        limit = min(len(text), m.end() + MAX_BLOCK)
+        while end < limit and depth:
+            depth += {"{": 1, "}": -1}.get(text[end], 0)
+            end += 1
+        hit = _JENKINS_NOTIFY.search(text, m.end(), end)
+        if hit:
+            line = text.count("\n", 0, hit.start()) + 1
+            yield signal("jenkins", doc.path, line,
+                         f"post {m.group(1)} notifies ({hit.group(1)})", notifies_on_failure=True)
+            return
 
 
 def _in_own_cluster(acts: list[Signal]) -> list[Signal]:

@@ -387,3 +387,10 @@ def test_tests_against_real_services_are_in_one_job(case: str, met: bool) -> Non
     stack started in another are not tests against real services (audit devops b5)."""
     assert rungs(case, "devops")["quality.real_services_in_tests"] == ("met" if met
                                                                        else "missing")
+
+
+@pytest.mark.parametrize("case, met", [("jenkins/positive_failure_notification", True),
+                                       ("jenkins/negative_notification_lookalikes", False)])
+def test_jenkins_failure_notifications_are_alerting(case: str, met: bool) -> None:
+    """000 3.5 "has alerting in cicd" on Jenkins: `post { failure { slackSend … } }`."""
+    assert rungs(case, "devex")["devex.alerting"] == ("met" if met else "missing")
