@@ -318,6 +318,7 @@ class PipelineDetector:
             yield from signals(p, **(self._facts(p) if self._facts else {}))
             if p.system == "jenkins":
                 yield from _jenkins_failure_notifications(doc)
+                yield from _jenkins_scheduled(doc, p)
             if self._more:
                 yield from self._more(doc, p)
             links = _calls(doc, p, f"{self.id}:{doc.path}", ())
@@ -399,6 +400,22 @@ def _jenkins_failure_notifications(doc: Document) -> Iterator[Signal]:
             yield signal("jenkins", doc.path, line,
                          f"post {m.group(1)} notifies ({hit.group(1)})", notifies_on_failure=True)
             return
+
+
+_JENKINS_CRON = re.compile(r"\btriggers\s*\{[^}]{0,2000}?\b(cron|parameterizedCron)\s*\(")
+
+
+def _jenkins_scheduled(doc: Document, p: ci.Pipeline) -> Iterator[Signal]:
+    """A pipeline with a `triggers { cron(…) }` runs its stages on a schedule too: the stages
+    that test against an environment they start are a scheduled full-environment run."""
+    if not _JENKINS_CRON.search(doc.text):
+        return
+    for job in p.jobs:
+        stacks = environment_tests("\n".join(st.run for st in job.steps if st.run))
+        if stacks:
+            yield signal(p.system, p.path, job.line,
+                         f"job {job.id} tests against {' + '.join(stacks)} (cron)",
+                         full_env_test_triggers=["schedule"], full_env_test_stacks=sorted(stacks))
 
 
 def _in_own_cluster(acts: list[Signal]) -> list[Signal]:
