@@ -1,8 +1,8 @@
 """Release automation: semantic-release, release-please, goreleaser, changesets, commitizen,
 release-it and JReleaser configs (JavaScript configs only by name, never run), their actions
 or CLIs in CI, and release workflows: a workflow run on a tag push or a release event (or a
-manual "release"/"publish" workflow) with a step that publishes (PyPI, npm, GitHub release,
-Ansible Galaxy …)."""
+"release"/"publish" workflow run by hand or on pushes) with a step that publishes (PyPI, npm,
+GitHub release, Ansible Galaxy, Hackage …)."""
 from __future__ import annotations
 
 import re
@@ -36,7 +36,7 @@ PUBLISH_ACTIONS = ("pypa/gh-action-pypi-publish", "softprops/action-gh-release",
                    "ncipollo/release-action", "actions/create-release",
                    "svenstaro/upload-release-action", "helm/chart-releaser-action",
                    "rubygems/release-gem", "js-devtools/npm-publish", "jreleaser/release-action",
-                   "docker/build-push-action")
+                   "docker/build-push-action", "haskell-actions/hackage-publish")
 # program -> first arguments that publish
 PUBLISH_RUNS = {"twine": {"upload"}, "npm": {"publish"}, "yarn": {"publish", "npm"},
                 "pnpm": {"publish"}, "cargo": {"publish"}, "poetry": {"publish"},
@@ -179,8 +179,11 @@ class ReleaseAutomationDetector:
             return
         if p.system == "github_actions":
             name = f"{doc.name} {p.raw.get('name') or ''}"
-            if not (_tag_or_release(p.raw) or ("workflow_dispatch" in p.triggers and
-                                                _MANUAL_NAME.search(name))):
+            # a tag or release run; or a workflow named for releasing, run by hand or on pushes
+            # (release-on-merge: it tags the version and publishes, as hadolint's does)
+            if not (_tag_or_release(p.raw) or
+                    ({"workflow_dispatch", "push"} & set(p.triggers) and
+                     _MANUAL_NAME.search(name))):
                 return
             hits = [h for h in find(doc, actions=PUBLISH_ACTIONS, programs=tuple(PUBLISH_RUNS))
                     if _publishes(h)]
