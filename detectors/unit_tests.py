@@ -18,6 +18,7 @@ LANGUAGES = {
     "**/src/test/java/**/*.java": "java", "**/src/test/kotlin/**/*.kt": "kotlin",
     "**/src/test/scala/**/*.scala": "scala",
     "**/test/groovy/**/*{Test,Tests,Spec}.groovy": "groovy",  # also a Jenkins shared library's
+    "**/{test,tests}/**/*{Spec,Test,Tests}.hs": "haskell",
     "**/spec/**/*_spec.rb": "ruby", "**/test/**/*_test.rb": "ruby",
     "**/tests/*.rs": "rust",
     "*{Tests,Test}.cs": "csharp", "**/*.Tests/**/*.cs": "csharp",
@@ -49,6 +50,8 @@ FRAMEWORKS = (  # (language, regex on the first lines, framework)
     ("kotlin", r"org\.junit", "junit"), ("kotlin", r"io\.kotest", "kotest"),
     ("groovy", r"spock\.lang|extends\s+Specification\b", "spock"),
     ("groovy", r"org\.junit", "junit"),
+    ("haskell", r"^import\s+Test\.Hspec", "hspec"),
+    ("haskell", r"^import\s+Test\.(Tasty|HUnit|QuickCheck)", "tasty/hunit"),
     ("ruby", r"RSpec\.|describe\s", "rspec"), ("ruby", r"Minitest|ActiveSupport::TestCase", "minitest"),
     ("rust", r"#\[(tokio::)?test\]", "cargo test"),
     ("csharp", r"using Xunit", "xunit"), ("csharp", r"using NUnit", "nunit"),
