@@ -13,7 +13,11 @@ Where a component comes from, most explicit first:
   `package.json` `workspaces`, `pnpm-workspace.yaml`, `go.work`, Cargo `[workspace] members`,
   uv `[tool.uv.workspace] members`) that holds a Dockerfile, a Helm chart or a deployable
   entry point (`main.py`, `app.py`, `manage.py`, `main.go`, `server.js`,
-  `src/main.rs`, a `Procfile`, `serverless.yml`, a `package.json` with a `start` script).
+  `src/main.rs`, a `Procfile`, `serverless.yml`, a `package.json` with a `start` script);
+- where none of those finds it, a folder a Docker Compose service is built from (`build: ./server`
+  or `build: {context: ./client}`, relative to the compose file): named after the compose
+  service, unless it is the root, outside the repository, a remote context, a support folder
+  (`docker/`, `.devcontainer/`, `deploy/` …), or inside (or above) another component's folder.
 
 Nothing is run; paths are only listed. Files under test data or vendored folders are set aside
 by the scan like any other, so they make no component. The facts: `components` (one record per
@@ -44,7 +48,12 @@ ANCHORS = ("**/{Dockerfile,Containerfile,*.Dockerfile,Dockerfile.*,Chart.yaml}",
            "{Procfile,serverless.yml,serverless.yaml}")
 START_SCRIPT = "package.json"  # an anchor when its `scripts.start` is set
 CATALOG = "catalog-info.y{a,}ml"
-SOURCES = ("backstage", "kubify", "workspace", "services_root")  # most explicit first
+SOURCES = ("backstage", "kubify", "workspace", "services_root", "compose")  # most explicit first
+COMPOSE = ("docker-compose*.y{a,}ml", "compose*.y{a,}ml", "*.compose.y{a,}ml")
+# First folders of a build context that hold images of the tooling, not services.
+SUPPORT = frozenset({"docker", ".docker", "dockerfiles", "containers", "images", "deploy",
+                     "deployment", "infra", "ops", "ci", ".ci", "scripts", "tools", "hack",
+                     ".devcontainer", "devcontainer", "dev", ".github", ".gitlab"})
 _ROOTS = "{" + ",".join(ROOTS) + "}/*/"
 _ANCHORED = (*("/" + _ROOTS + a for a in ANCHORS),
              *(f"/{r}/*/{ANCHORS[0]}" for r in IMAGE_ROOTS))
@@ -74,16 +83,21 @@ class ComponentsDetector:
         "A service of the repository, with its folder (one per component)",
         components="records", names="set", count="count", without_kubify="set",
         # what one file said, combined by `conclude`
-        workspaces="records", anchors="records", starts="set")}
+        workspaces="records", anchors="records", starts="set", builds="records")}
     patterns = (CATALOG, "kubify.y{a,}ml", *(f"/{f}" for f in WORKSPACE_FILES),
                 *(_ROOTS + a for a in ANCHORS), START_SCRIPT,  # any package.json: its start
-                *(f"{r}/*/{ANCHORS[0]}" for r in IMAGE_ROOTS))
+                *(f"{r}/*/{ANCHORS[0]}" for r in IMAGE_ROOTS), *COMPOSE)
 
     def analyze(self, doc: Document) -> Iterable[Signal]:
         if globs.matches(doc.path, (CATALOG,)):
             yield from self._catalog(doc)  # this detector owns the file: a bad one is an error
             return
         try:
+            if globs.matches(doc.path, COMPOSE):
+                builds = _compose_builds(doc) if not doc.name.startswith("composer") else []
+                if builds:  # evidence on the file, so that the scan scopes it like the file
+                    yield signal("component", doc.path, None, "", builds=builds)
+                return
             if is_config(doc):
                 for d, name, line in service_configs(doc):
                     yield signal("component", doc.path, line, f"kubify service {name}".strip(),
@@ -132,8 +146,10 @@ class ComponentsDetector:
         workspaces: list[dict[str, Any]] = []
         anchors: dict[str, str] = {}
         starts: set[str] = set()  # folders whose package.json has a start script
+        builds: list[dict[str, Any]] = []  # compose services' build contexts
         for sig in found:
             records += sig.facts.get("components") or []
+            builds += sig.facts.get("builds") or []
             workspaces += sig.facts.get("workspaces") or []
             starts.update(sig.facts.get("starts") or ())
             for a in sig.facts.get("anchors") or []:
@@ -150,7 +166,46 @@ class ComponentsDetector:
             if folder not in taken:
                 name = folder.rsplit("/", 1)[-1]
                 records.append(_record(name, folder, "services_root", anchors[folder], 1))
+        records += _built(builds, records, repo)
         yield from _signals(records)
+
+
+def _compose_builds(doc: Document) -> list[dict[str, Any]]:
+    """`{name, dir, file, line}` of each compose service built from a folder of this
+    repository (its `build:` context, relative to the compose file's folder)."""
+    data = doc.yaml
+    services = data.get("services") if isinstance(data, dict) else None
+    out: list[dict[str, Any]] = []
+    for name, svc in services.items() if isinstance(services, dict) else ():
+        build = svc.get("build") if isinstance(svc, dict) else None
+        context = build.get("context", ".") if isinstance(build, dict) else build
+        if not isinstance(name, str) or not isinstance(context, str) or not context.strip() or \
+                "://" in context or context.startswith(("git@", "/", "$")) or "$" in context:
+            continue
+        folder = posixpath.normpath(posixpath.join(doc.dir, context.strip()))
+        if folder in (".", "") or folder.startswith(".."):
+            continue
+        line = svc.line_of("build") if hasattr(svc, "line_of") else 1
+        out.append({"name": name, "dir": folder, "file": doc.path, "line": int(line or 1)})
+    return out[:200]
+
+
+def _built(builds: list[dict[str, Any]], records: list[dict[str, Any]],
+           repo: RepoContext) -> list[dict[str, Any]]:
+    """Components from compose build contexts that no other source found: an existing folder,
+    not a support folder, neither inside nor above another component's folder; the first
+    service (by file and line) built from a folder names it."""
+    others = [r["path"] for r in records]
+    out: dict[str, dict[str, Any]] = {}
+    for b in sorted(builds, key=lambda b: (b["file"], b["line"])):
+        folder = b["dir"]
+        if folder in out or folder.split("/", 1)[0].lower() in SUPPORT or \
+                not repo.view.has_dir(folder) or any(
+                    o == "." or o == folder or folder.startswith(o + "/") or
+                    o.startswith(folder + "/") for o in others):
+            continue
+        out[folder] = _record(b["name"], folder, "compose", b["file"], b["line"])
+    return list(out.values())
 
 
 def _signals(records: list[dict[str, Any]]) -> Iterator[Signal]:

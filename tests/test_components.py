@@ -557,3 +557,33 @@ def test_a_workspace_member_with_a_start_script_is_a_component(tmp_path: Path) -
     })
     assert [(c["name"], c["path"], c["source"]) for c in components(scan_fixture(root))] == [
         ("server", "packages/server", "workspace")]
+
+
+def test_compose_build_contexts_are_components_when_nothing_else_finds_them(
+        tmp_path: Path) -> None:
+    root = make(tmp_path, {
+        "client/Dockerfile": "FROM node:20\n",
+        "server/app.py": "print(1)\n",
+        "services/orders/kubify.yaml": KUBIFY.format(name="orders", deps=""),
+        "services/orders/worker/Dockerfile": "FROM scratch\n",
+        "tests/fixtures/stack/Dockerfile": "FROM scratch\n",
+        "tests/fixtures/docker-compose.yml": "services:\n  fake:\n    build: ./stack\n"
+                                             "  up:\n    build: ../../client\n",
+        "compose.yaml": "services:\n  web:\n    build: ./client\n  api:\n    build:\n"
+                        "      context: server\n  worker:\n    build: ./services/orders/worker\n"
+                        "  all:\n    build: ./services\n",
+    })
+    code, rep = _scan_json(root, "--components")
+    assert code == 0
+    report.validate(rep)  # "compose" is a source kind of the contract
+    assert [(c["name"], c["path"], c["source"]) for c in rep["components"]] == [
+        ("web", "client", {"kind": "compose", "path": "compose.yaml", "line": 3}),
+        ("api", "server", {"kind": "compose", "path": "compose.yaml", "line": 5}),
+        ("orders", "services/orders", {"kind": "kubify", "path": "services/orders/kubify.yaml",
+                                       "line": 4})]
+    # inside (worker) or above (services) another component's folder, or test data: none
+    broken = json.loads(json.dumps(rep))
+    broken["components"][0]["source"]["kind"] = "compose-file"
+    import jsonschema
+    with pytest.raises(jsonschema.ValidationError):
+        report.validate(broken)
