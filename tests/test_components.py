@@ -587,3 +587,19 @@ def test_compose_build_contexts_are_components_when_nothing_else_finds_them(
     import jsonschema
     with pytest.raises(jsonschema.ValidationError):
         report.validate(broken)
+
+
+def test_a_hostile_component_name_is_escaped_in_the_markdown_and_html_tables(
+        tmp_path: Path) -> None:
+    root = make(tmp_path, {"services/x/catalog-info.yaml": CATALOG.format(
+        name='"a|b <img src=x onerror=alert(1)> [c](http://e) **b**\\e[2J\\nx"').replace(
+        "owner: team-", "owner: \"t|<script>\"\n  x: ")})
+    md, page = tmp_path / "r.md", tmp_path / "r.html"
+    assert main(["scan", str(root), "--components", "--pack", "devex", "--no-cache", "-j", "0",
+                 "-o", f"markdown={md}", "-o", f"html={page}"]) == 0
+    row = next(line for line in md.read_text().splitlines() if "services/x" in line)
+    assert row == ("| a\\|b \\<img src=x onerror=alert(1)\\> \\[c\\](http://e) \\*\\*b\\*\\*"
+                   "\\\\x1b\\[2J\\\\x0ax | services/x | t\\|\\<script\\> | 1 |")
+    html = page.read_text()
+    assert "<img src=x" not in html and "<script>" not in html and "\x1b" not in html
+    assert ">a|b &lt;img src=x onerror=alert(1)&gt; [c](http://e) **b**\\x1b[2J\\x0ax</a>" in html
