@@ -15,9 +15,14 @@ _ARG_REF = re.compile(r"\$\{(\w+)\}|\$(\w+)")
 ROOT_USERS = {"root", "0", "0:0", "root:root"}
 
 
+_DEFAULTED = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*:?-([^{}$]+)\}$")
+
+
 def _image_name(ref: str) -> str:
-    """`docker.io/library/python:3.12@sha256:…` -> `docker.io/library/python`."""
-    name = ref.split("@", 1)[0]
+    """`docker.io/library/python:3.12@sha256:…` -> `docker.io/library/python`; an ARG with a
+    default (`${BASE_IMAGE:-gcr.io/distroless/static:nonroot}`) -> the default's name."""
+    defaulted = _DEFAULTED.match(ref)
+    name = (defaulted.group(1) if defaulted else ref).split("@", 1)[0]
     slash = name.rfind("/")
     colon = name.rfind(":")
     return name[:colon] if colon > slash else name

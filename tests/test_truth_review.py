@@ -363,3 +363,29 @@ def test_policy_rungs_read_policy_scanners_and_linters_still_validate() -> None:
     assert _status(rep, "iac.checked_in_ci") == "met"
     _, kmm = _assess("positive_policy_scanner_runs", "kmm")
     assert _status(kmm, "security.compliance_in_ci") == "met"
+
+
+# --- a base image given as an ARG default (stakater/Reloader) --------------------------------
+
+def _dockerfile(case: str) -> tuple[dict, set[tuple[int | None, str]]]:
+    result, _ = _assess(case)
+    sig = result.signal("dockerfile")
+    return sig.facts, {(e.line, e.detail) for e in sig.evidence}
+
+
+def test_a_defaulted_base_image_is_read_as_its_default() -> None:
+    """Reloader: `FROM ${BASE_IMAGE:-gcr.io/distroless/static:nonroot}` was shown as
+    `FROM ${BASE_IMAGE:-gcr.io/distroless/static` (cut at the tag's colon)."""
+    facts, evidence = _dockerfile("positive_defaulted_base_image")
+    assert facts["base_images"] == ["gcr.io/distroless/static", "golang"]
+    assert (5, "FROM gcr.io/distroless/static") in evidence
+
+
+def test_a_base_image_without_default_stays_a_variable() -> None:
+    facts, evidence = _dockerfile("negative_variable_base_image")
+    assert facts["base_images"] == [] and (2, "FROM ${BASE}") in evidence
+
+
+def test_malformed_base_image_references() -> None:
+    facts, evidence = _dockerfile("malformed_base_image")
+    assert facts["base_images"] == [] and {ln for ln, _ in evidence} >= {1, 2, 3}
