@@ -31,6 +31,15 @@ def _lines(root: Path) -> dict[str, set[int]]:
                    if e.path == ".gitlab-ci.yml"} for c in found}
 
 
+def _services(tmp_path: Path, *names: str) -> Path:
+    """A repository of services (a Dockerfile each under services/)."""
+    root = tmp_path / "repo"
+    for name in names:
+        (root / "services" / name).mkdir(parents=True)
+        (root / "services" / name / "Dockerfile").write_text("FROM scratch\n")
+    return root
+
+
 def test_changes_rules_only_except_and_matrix_assign_ci_to_the_right_services() -> None:
     lines = _lines(CASES / "positive_monorepo_changes")
     # 1 the pipeline, 14 orders-test and 17/21 orders-deploy (rules: changes: through extends),
@@ -56,10 +65,7 @@ def test_malformed_changes_narrow_nothing() -> None:
 
 
 def test_workflow_rules_changes_narrow_the_whole_pipeline(tmp_path: Path) -> None:
-    root = tmp_path / "repo"
-    for name in ("orders", "payments"):
-        (root / "services" / name).mkdir(parents=True)
-        (root / "services" / name / "Dockerfile").write_text("FROM scratch\n")
+    root = _services(tmp_path, "orders", "payments")
     (root / ".gitlab-ci.yml").write_text(
         "workflow:\n  rules:\n    - if: $CI_COMMIT_TAG\n      when: never\n"
         "    - changes: [services/orders/**, .gitlab-ci.yml]\n"
@@ -117,10 +123,7 @@ def test_a_service_gets_only_the_gitlab_deploys_and_tests_of_its_own_jobs(
     ("services/a/**", False),
 ])
 def test_changes_shapes(tmp_path: Path, changes: str, narrowed: bool) -> None:
-    root = tmp_path / "repo"
-    for name in ("a", "b"):
-        (root / "services" / name).mkdir(parents=True)
-        (root / "services" / name / "Dockerfile").write_text("FROM scratch\n")
+    root = _services(tmp_path, "a", "b")
     (root / ".gitlab-ci.yml").write_text(
         f"stages: [test]\ntest:\n  rules:\n    - changes: {changes}\n  script: pytest\n")
     lines = _lines(root)
@@ -129,10 +132,7 @@ def test_changes_shapes(tmp_path: Path, changes: str, narrowed: bool) -> None:
 
 
 def test_a_job_on_the_first_line_leaves_the_pipeline_to_every_service(tmp_path: Path) -> None:
-    root = tmp_path / "repo"
-    for name in ("a", "b"):
-        (root / "services" / name).mkdir(parents=True)
-        (root / "services" / name / "Dockerfile").write_text("FROM scratch\n")
+    root = _services(tmp_path, "a", "b")
     (root / ".gitlab-ci.yml").write_text(
         "test:\n  rules:\n    - changes: [services/a/**]\n  script: pytest\n")
     assert _lines(root) == {"a": {1, 4}, "b": {1}}
