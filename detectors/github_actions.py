@@ -395,7 +395,7 @@ def _step_calls(step: ci.Step) -> Iterator[tuple[str, str]]:
     if step.uses:
         target = ci.local_target(step.uses)
         if target:
-            yield f"action:{target}", f"action ./{target}"
+            yield f"action:{target}", "action ./" + ("" if target == "." else target)
     if step.workdir.strip().strip("./"):
         return  # run in another folder: the root's recipes are not the ones it runs
     for script in (step.run, ci.action_command(step) if step.uses else ""):

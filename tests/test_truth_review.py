@@ -147,6 +147,7 @@ def test_a_job_using_the_root_action_runs_what_the_action_runs() -> None:
         (".github/workflows/test.yml", 12), ("action.yml", 13)}
     assert _status(rep, "quality.tests_in_ci") == "met"
     assert _status(rep, "delivery.tests_on_pull_requests") == "met"
+    assert any(e.detail == "job integration-test -> action ./" for e in gha.evidence)
 
 
 def test_a_root_action_that_runs_no_tests_adds_none() -> None:
