@@ -390,3 +390,31 @@ def test_a_base_image_without_default_stays_a_variable() -> None:
 def test_malformed_base_image_references() -> None:
     facts, evidence = _dockerfile("malformed_base_image")
     assert facts["base_images"] == [] and {ln for ln, _ in evidence} >= {1, 2, 3}
+
+
+# --- one meaning of "unit tests" in every pack (fluxcd/flux2-monitoring-example) -------------
+
+UNIT_TEST_RUNGS = (("devops", "quality.unit_tests"), ("cnmm", "testing.unit_tests"),
+                   ("devex", "devex.unit_tests"))
+
+
+def _unit_test_rungs(case: str) -> dict[str, str]:
+    return {pack: _status(_assess(case, pack)[1], rid) for pack, rid in UNIT_TEST_RUNGS}
+
+
+def test_a_gitops_repositorys_validated_manifests_are_its_unit_tests_in_every_pack() -> None:
+    """flux2-monitoring-example validates every manifest with kubeconform in CI: devops said
+    "Unit tests exist" (its GitOps reading), cnmm "Add unit tests next to the code" (testing
+    1) for the same evidence. Every pack now reads shared.unit_tests."""
+    assert _unit_test_rungs("positive_gitops_validated") == {
+        "devops": "met", "cnmm": "met", "devex": "met"}
+    result, rep = _assess("positive_gitops_validated", "cnmm")
+    ev = next(r for d in rep["dimensions"] for r in d["requirements"]
+              if r["id"] == "testing.unit_tests")["evidence"]
+    assert {(e["path"], e.get("line")) for e in ev} >= {(".github/workflows/test.yaml", 11),
+                                                        ("scripts/validate.sh", 4)}
+
+
+def test_unvalidated_or_unreadable_gitops_manifests_are_no_unit_tests() -> None:
+    assert set(_unit_test_rungs("negative_gitops_unvalidated").values()) == {"missing"}
+    assert set(_unit_test_rungs("malformed_gitops_validation").values()) == {"missing"}
