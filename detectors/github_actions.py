@@ -22,7 +22,6 @@ run `if: always()` with the job's status) sets `notifies_on_failure`.
 """
 from __future__ import annotations
 
-import posixpath
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -30,6 +29,7 @@ from typing import Any
 from maturity_scan.detectors._ci_facts import IAC_CHECKS, compose_command, notify_command, \
     starts, tests_itself
 from maturity_scan.detectors._deploys import deploy_tool, env_deploy
+from maturity_scan.detectors._folders import named_dirs as _named_dirs
 from maturity_scan.sdk import Document, Evidence, ParseError, RepoContext, Signal, ci, kind, \
     recipes, shell, signal
 
@@ -319,22 +319,6 @@ def _workflow(doc: Document, wf: ci.Pipeline, links: list[dict[str, Any]]) -> It
 
 _act = ci.act_record
 _CHANGE_EVENTS = ("push", "pull_request", "pull_request_target", "merge_group")
-
-
-def _named_dirs(doc: Document, run: str) -> list[str]:
-    """The repository's folders a step's commands name (`cd services/a`, `docker build
-    services/a`, `-f services/a/Dockerfile`: a file names its folder); at most 10."""
-    found: list[str] = []
-    for words in shell.commands(run) if run else ():
-        for word in words[1:]:
-            word = word.rpartition("=")[2].strip("'\"").removeprefix("./").rstrip("/")
-            if not word or word.startswith((".", "-", "/")) or any(c in word for c in "$*{"):
-                continue
-            folder = word if doc.repo.has_dir(word) else \
-                posixpath.dirname(word) if "/" in word and doc.repo.exists(word) else ""
-            if folder and folder not in found:
-                found.append(folder)
-    return found[:10]
 
 
 def _filters(doc: Document, wf: ci.Pipeline) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from maturity_scan.detectors._folders import named_dirs
 from maturity_scan.detectors._pipelines import PipelineDetector
 from maturity_scan.sdk import Document, Signal, ci, signal
 
@@ -25,8 +26,7 @@ def _includes(cfg: Any) -> list[Any]:
 def _facts(p: ci.Pipeline) -> dict[str, Any]:
     cfg = p.raw
     stages = cfg.get("stages") if isinstance(cfg.get("stages"), list) else []
-    return {"stages": sorted(str(s) for s in stages), "includes": len(_includes(cfg)),
-            **_filters(p)}
+    return {"stages": sorted(str(s) for s in stages), "includes": len(_includes(cfg))}
 
 
 _VARIABLE = re.compile(r"\$(?:\{\w+\}|\w+)")
@@ -92,12 +92,20 @@ def _matrix(parallel: Any) -> list[str]:
     return out
 
 
-def _filters(p: ci.Pipeline) -> dict[str, Any]:
+def _more(doc: Document, p: ci.Pipeline) -> Iterator[Signal]:
+    yield from _security_includes(doc, p)
+    found = _filters(doc, p)
+    if found:  # a fact of the pipeline, on no line of its own
+        yield Signal("gitlab_ci", (), found)
+
+
+def _filters(doc: Document, p: ci.Pipeline) -> dict[str, Any]:
     """`{"filters": [record]}`, as github_actions', when the pipeline says which part of a
     monorepo a job is for: a job's `rules: changes:` (when every rule that can start it has
-    them), `only: changes:` / `except: changes:`, the values of its `parallel: matrix:`; the
-    pipeline's `workflow: rules: changes:`; {} otherwise. Each job record has its span (`line`
-    to `end`, the next top-level key), so a later `include:` is not taken for the job's."""
+    them), `only: changes:` / `except: changes:`, the values of its `parallel: matrix:`, the
+    repository folders its script names (`cd services/orders`); the pipeline's `workflow:
+    rules: changes:`; {} otherwise. Each job record has its span (`line` to `end`, the next
+    top-level key), so a later `include:` is not taken for the job's."""
     cfg = p.raw
     tops = sorted({int(cfg.line_of(k)) for k in cfg}) if hasattr(cfg, "line_of") else []
     flow = cfg.get("workflow")
@@ -118,8 +126,11 @@ def _filters(p: ci.Pipeline) -> dict[str, Any]:
             entry["end"] = later[0]
         if paths or ignore:
             entry.update(paths=paths, paths_ignore=ignore)
+        names = named_dirs(doc, "\n".join(st.run for st in job.steps if st.run))
+        if names:
+            entry["names"] = names
         jobs.append(entry)
-    if not events and not any(j["matrix"] or "paths" in j for j in jobs):
+    if not events and not any(j["matrix"] or "paths" in j or "names" in j for j in jobs):
         return {}
     return {"filters": [{"workflow": p.path, "events": events, "jobs": jobs}]}
 
@@ -142,7 +153,7 @@ DETECTOR = PipelineDetector("gitlab_ci", "GitLab CI pipelines (.gitlab-ci.yml at
                                        "includes": "count",
                                        # per pipeline: each job's `changes:` paths and matrix
                                        "filters": "records"},
-                            facts=_facts, more=_security_includes,
+                            facts=_facts, more=_more,
                             anchors=ci.GITLAB, includes=ci.gitlab_local_includes,
                             included=(".gitlab/**/*.y{a,}ml", "**/*.gitlab-ci.y{a,}ml",
                                       "{ci,.ci,gitlab,gitlab-ci,.gitlab-ci,templates,"

@@ -45,17 +45,17 @@ def test_changes_rules_only_except_and_matrix_assign_ci_to_the_right_services() 
     # 1 the pipeline, 14 orders-test and 17/21 orders-deploy (rules: changes: through extends),
     # 29 payments-test (only: changes:), 37 service-tests (services/$SERVICE_NAME/**: all),
     # 44 per-service (matrix orders, payments), 50 smoke (except: changes: services/web/**),
-    # 53 the SAST include below the jobs (no job's: every service)
-    assert lines == {"orders": {1, 14, 17, 21, 37, 44, 50, 53},
-                     "payments": {1, 29, 37, 44, 50, 53},
-                     "web": {1, 37, 53}}
+    # 54 web-build (`cd services/web`), 58 the SAST include below the jobs (every service)
+    assert lines == {"orders": {1, 14, 17, 21, 37, 44, 50, 58},
+                     "payments": {1, 29, 37, 44, 50, 58},
+                     "web": {1, 37, 54, 58}}
 
 
 def test_changes_that_reach_no_service_or_do_not_decide_alone_cover_every_service() -> None:
     lines = _lines(CASES / "negative_changes_no_component")
     # docs/** reaches no service; orders-or-tags also runs on tags; a `when: never` changes
-    # rule followed by one that always runs
-    assert lines["orders"] == lines["payments"] == {1, 5, 11, 18, 20, 22}
+    # rule followed by one that always runs; a script naming a folder of no service (tools)
+    assert lines["orders"] == lines["payments"] == {1, 5, 11, 18, 20, 22, 25}
 
 
 def test_malformed_changes_narrow_nothing() -> None:
@@ -112,7 +112,7 @@ def test_a_service_gets_only_the_gitlab_deploys_and_tests_of_its_own_jobs(
     assert status["web"]["delivery.automated_deploy"] == "missing"
     web_tests = next(r for r in _delivery(rep, "web")["requirements"]
                      if r["id"] == "delivery.tests_on_pull_requests")
-    assert {e["line"] for e in web_tests["evidence"]} == {37}  # service-tests, no other job's
+    assert {e["line"] for e in web_tests["evidence"]} == {37, 54}  # service-tests, web-build
 
 
 @pytest.mark.parametrize("changes, narrowed", [

@@ -13,8 +13,8 @@ applies to every component it covers:
   `workflow: rules: changes:` for the whole pipeline);
 - a job whose `strategy.matrix` (GitLab `parallel: matrix:`) names components (by name, id or folder) covers those only, a
   job (or a step) whose `working-directory` lies in a component's folder covers that one only,
-  and a step whose commands name folders of components (`docker build services/ledger`,
-  `cd services/web`) covers those only;
+  and a step (a GitLab job's script) whose commands name folders of components (`docker build
+  services/ledger`, `cd services/web`) covers those only;
 - anything else (root pre-commit, CODEOWNERS, shared Terraform, git history) covers them all.
 Evidence of another component's folder never counts for this one.
 
@@ -185,7 +185,8 @@ class _Coverage:
             if inside:
                 covered &= inside
             named = frozenset(c.id for c in self.components if c.path != "." and any(
-                c.holds(n) or c.path.startswith(n + "/") for n in step.get("names") or ()))
+                c.holds(n) or c.path.startswith(n + "/")
+                for n in step.get("names") or job.get("names") or ()))  # GitLab: the job's
             if named:  # the folders its commands name: in (or above) those components
                 covered &= named
         return covered
