@@ -358,9 +358,11 @@ def test_canary_token_in_no_file_output_or_argv(server: GitHubServer, other: Git
     bin_dir.mkdir()
     real_git = subprocess.run(["sh", "-c", "command -v git"], capture_output=True,
                               text=True).stdout.strip()
-    (bin_dir / "git").write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> {log}\n'
-                                 f'printf "env:%s%s\\n" "${{GITHUB_TOKEN-}}" "${{GH_TOKEN-}}" '
-                                 f'>> {log}\nexec {real_git} "$@"\n')
+    # One line per call, written at once: git runs from parallel threads, and two writes
+    # per call could interleave with another call's.
+    (bin_dir / "git").write_text(f'#!/bin/sh\nprintf "%s\\tenv:%s%s\\n" "$*" '
+                                 f'"${{GITHUB_TOKEN-}}" "${{GH_TOKEN-}}" >> {log}\n'
+                                 f'exec {real_git} "$@"\n')
     (bin_dir / "git").chmod(0o755)
     out = tmp_path / "out"
     done = run_cli(server, out, "--max-wait", "5",
@@ -371,11 +373,12 @@ def test_canary_token_in_no_file_output_or_argv(server: GitHubServer, other: Git
     assert status["acme/gone"]["status"] == "failed"
     calls = log.read_text()
     assert "clone --bare" in calls and "ls-remote" in calls
-    lines = calls.splitlines()  # pairs: argv, then the token variables git was given
-    argv = "\n".join(lines[::2])
+    # each line: argv, a tab, then the token variables git was given
+    pairs = [line.rpartition("\t")[::2] for line in calls.splitlines()]
+    argv = "\n".join(args for args, _ in pairs)
     assert CANARY not in argv and BASIC not in argv and "x-access-token" not in argv
     # (`git version` is GitPython's, run when it is imported, before the command starts)
-    ours = [env for args, env in zip(lines[::2], lines[1::2]) if args != "version"]
+    ours = [env for args, env in pairs if args != "version"]
     assert ours and set(ours) == {"env:"}
     written = "".join(p.read_bytes().decode("latin-1") for p in out.rglob("*") if p.is_file()
                       and ".cache" not in p.parts)
