@@ -194,8 +194,11 @@ def _built(builds: list[dict[str, Any]], records: list[dict[str, Any]],
            repo: RepoContext) -> list[dict[str, Any]]:
     """Components from compose build contexts that no other source found: an existing folder,
     not a support folder, neither inside nor above another component's folder; the first
-    service (by file and line) built from a folder names it."""
+    service (by file and line) built from a folder names it, a name taken already prefixed
+    with its compose project (`angular-web`: the compose file's folder, as Compose names
+    containers), else the folder's own name."""
     others = [r["path"] for r in records]
+    names = {r["name"] for r in records}
     out: dict[str, dict[str, Any]] = {}
     for b in sorted(builds, key=lambda b: (b["file"], b["line"])):
         folder = b["dir"]
@@ -204,7 +207,12 @@ def _built(builds: list[dict[str, Any]], records: list[dict[str, Any]],
                     o == "." or o == folder or folder.startswith(o + "/") or
                     o.startswith(folder + "/") for o in others):
             continue
-        out[folder] = _record(b["name"], folder, "compose", b["file"], b["line"])
+        name = b["name"]
+        if name in names:
+            project = posixpath.basename(posixpath.dirname(b["file"]))
+            name = f"{project}-{name}" if project else posixpath.basename(folder)
+        names.add(name)
+        out[folder] = _record(name, folder, "compose", b["file"], b["line"])
     return list(out.values())
 
 
