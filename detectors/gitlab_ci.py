@@ -4,12 +4,12 @@ components); `include: local:` files and the recipes jobs run followed (`_pipeli
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from maturity_scan.detectors._folders import named_dirs
 from maturity_scan.detectors._pipelines import PipelineDetector
-from maturity_scan.sdk import Document, Signal, ci, signal
+from maturity_scan.sdk import Document, ParseError, Signal, ci, globs, signal
 
 SECURITY = re.compile(r"(?:^|/)(SAST|SAST-IaC|Secret-Detection|Dependency-Scanning|"
                       r"Container-Scanning|DAST|License-Scanning|Coverage-Fuzzing|API-Fuzzing)"
@@ -103,9 +103,10 @@ def _filters(doc: Document, p: ci.Pipeline) -> dict[str, Any]:
     """`{"filters": [record]}`, as github_actions', when the pipeline says which part of a
     monorepo a job is for: a job's `rules: changes:` (when every rule that can start it has
     them), `only: changes:` / `except: changes:`, the values of its `parallel: matrix:`, the
-    repository folders its script names (`cd services/orders`); the pipeline's `workflow:
-    rules: changes:`; {} otherwise. Each job record has its span (`line` to `end`, the next
-    top-level key), so a later `include:` is not taken for the job's."""
+    repository folders its script names (`cd services/orders`); an `include:` item's own
+    `rules: changes:` (a record of its span, id `include`); the pipeline's `workflow: rules:
+    changes:`; {} otherwise. Each job record has its span (`line` to `end`, the next top-level
+    key), so a later `include:` is not taken for the job's."""
     cfg = p.raw
     tops = sorted({int(cfg.line_of(k)) for k in cfg}) if hasattr(cfg, "line_of") else []
     flow = cfg.get("workflow")
@@ -119,8 +120,9 @@ def _filters(doc: Document, p: ci.Pipeline) -> dict[str, Any]:
             (_changes(only.get("changes")) or [] if isinstance(only, dict) else [])
         ignore = _changes(never.get("changes")) or [] if isinstance(never, dict) else []
         later = [t for t in tops if t > job.line]
-        # line 1 is the pipeline's own evidence (every job's): a job there starts at line 2
-        entry: dict[str, Any] = {"id": job.id, "line": max(job.line, 2), "matrix":
+        # line 1 of .gitlab-ci.yml is the pipeline's own evidence: a job there starts at line 2
+        first = 2 if p.path in ci.GITLAB else 1
+        entry: dict[str, Any] = {"id": job.id, "line": max(job.line, first), "matrix":
                                  _matrix(_inherited(cfg, raw, "parallel")), "dir": ""}
         if later:
             entry["end"] = later[0]
@@ -130,9 +132,30 @@ def _filters(doc: Document, p: ci.Pipeline) -> dict[str, Any]:
         if names:
             entry["names"] = names
         jobs.append(entry)
+    jobs = sorted(jobs + _included_rules(cfg, tops), key=lambda j: j["line"])
     if not events and not any(j["matrix"] or "paths" in j or "names" in j for j in jobs):
         return {}
     return {"filters": [{"workflow": p.path, "events": events, "jobs": jobs}]}
+
+
+def _included_rules(cfg: Any, tops: list[int]) -> list[dict[str, Any]]:
+    """A record per `include:` item whose own `rules:` have `changes:` (every rule that can
+    include it): what it includes runs only for those paths. Its span: from its line to the
+    next item's (or the next top-level key)."""
+    items = [i for i in _includes(cfg) if isinstance(i, dict) and getattr(i, "line", 0)]
+    out = []
+    for n, item in enumerate(items):
+        paths = _rules_paths(item.get("rules"))
+        if not paths:
+            continue
+        ends = [int(items[n + 1].line)] if n + 1 < len(items) else []
+        ends += [t for t in tops if t > item.line][:1]
+        entry: dict[str, Any] = {"id": "include", "line": int(item.line), "matrix": [],
+                                 "dir": "", "paths": paths, "paths_ignore": []}
+        if ends:
+            entry["end"] = min(ends)
+        out.append(entry)
+    return out
 
 
 def _security_includes(doc: Document, p: ci.Pipeline) -> Iterator[Signal]:
@@ -147,14 +170,35 @@ def _security_includes(doc: Document, p: ci.Pipeline) -> Iterator[Signal]:
                          f"include {ref.rsplit('/', 1)[-1]}", security_templates=[name])
 
 
-DETECTOR = PipelineDetector("gitlab_ci", "GitLab CI pipelines (.gitlab-ci.yml at the root)",
-                            "CI/CD pipelines on GitLab", ci.GITLAB,
-                            own_facts={"stages": "set", "security_templates": "set",
-                                       "includes": "count",
-                                       # per pipeline: each job's `changes:` paths and matrix
-                                       "filters": "records"},
-                            facts=_facts, more=_more,
-                            anchors=ci.GITLAB, includes=ci.gitlab_local_includes,
-                            included=(".gitlab/**/*.y{a,}ml", "**/*.gitlab-ci.y{a,}ml",
-                                      "{ci,.ci,gitlab,gitlab-ci,.gitlab-ci,templates,"
-                                      "pipelines}/**/*.y{a,}ml"))
+INCLUDED = (".gitlab/**/*.y{a,}ml", "**/*.gitlab-ci.y{a,}ml",
+            "{ci,.ci,gitlab,gitlab-ci,.gitlab-ci,templates,pipelines}/**/*.y{a,}ml")
+
+
+class GitLabDetector(PipelineDetector):
+    """The pipeline CI detector for GitLab, and the `filters` of the files `.gitlab-ci.yml`
+    may include (`ci/orders.yml`: its jobs' `rules: changes:` narrow what they reach)."""
+
+    def analyze(self, doc: Document) -> Iterable[Signal]:
+        yield from super().analyze(doc)
+        if doc.path in ci.GITLAB or not doc.name.endswith((".yml", ".yaml")) or \
+                not globs.matches(doc.path, INCLUDED) or not doc.repo.exists(ci.GITLAB[0]):
+            return
+        try:
+            p = ci.read_as(doc, self.id)
+        except (ParseError, TypeError, AttributeError, ValueError):
+            return  # reported (or not) as the included file's reading decides
+        found = _filters(doc, p) if p is not None else {}
+        if found:
+            yield Signal(self.id, (), found)
+
+
+DETECTOR = GitLabDetector("gitlab_ci", "GitLab CI pipelines (.gitlab-ci.yml at the root)",
+                          "CI/CD pipelines on GitLab", ci.GITLAB,
+                          own_facts={"stages": "set", "security_templates": "set",
+                                     "includes": "count",
+                                     # per pipeline (and included file): each job's
+                                     # `changes:` paths, matrix, folders its script names
+                                     "filters": "records"},
+                          facts=_facts, more=_more,
+                          anchors=ci.GITLAB, includes=ci.gitlab_local_includes,
+                          included=INCLUDED)

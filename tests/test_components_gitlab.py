@@ -136,3 +136,17 @@ def test_a_job_on_the_first_line_leaves_the_pipeline_to_every_service(tmp_path: 
     (root / ".gitlab-ci.yml").write_text(
         "test:\n  rules:\n    - changes: [services/a/**]\n  script: pytest\n")
     assert _lines(root) == {"a": {1, 4}, "b": {1}}
+
+
+def test_included_files_and_include_rules_narrow_what_they_bring() -> None:
+    root = CASES / "positive_monorepo_includes"
+    result = scan_source(WorkTreeSource(root), ScanOptions(jobs=0, cache=False, components=True))
+    found = discover(result.signals, result.dirs)
+    shares = divide(found, result.parts)
+    seen = {c.id: {(e.path, e.line) for s in shares[c.id] if s.kind == "gitlab_ci"
+                   for e in s.evidence} for c in found}
+    everyone = {(".gitlab-ci.yml", 1), (".gitlab-ci.yml", 4), (".gitlab-ci.yml", 8),
+                ("ci/all.yml", 2), ("ci/pay2.yml", 2)}  # no changes, or a rule without them
+    assert seen["orders"] == everyone | {(".gitlab-ci.yml", 3), ("ci/orders.yml", 4),
+                                         ("ci/orders.yml", 6), ("ci/orders.yml", 10)}
+    assert seen["payments"] == everyone | {(".gitlab-ci.yml", 5), ("ci/payments.yml", 2)}
