@@ -14,10 +14,12 @@ Where a component comes from, most explicit first:
   uv `[tool.uv.workspace] members`) that holds a Dockerfile, a Helm chart or a deployable
   entry point (`main.py`, `app.py`, `manage.py`, `main.go`, `server.js`,
   `src/main.rs`, a `Procfile`, `serverless.yml`, a `package.json` with a `start` script);
-- where none of those finds it, a folder a Docker Compose service is built from (`build: ./server`
-  or `build: {context: ./client}`, relative to the compose file): named after the compose
-  service, unless it is the root, outside the repository, a remote context, a support folder
-  (`docker/`, `.devcontainer/`, `deploy/` …), or inside (or above) another component's folder.
+- where none of those finds it, a folder a Skaffold artifact is built from
+  (`build.artifacts[].context`, also in profiles; named after its image) or a Docker Compose
+  service is (`build: ./server` or `build: {context: ./client}`; named after the service),
+  relative to the file, unless it is the root, outside the repository, a remote context, a
+  support folder (`docker/`, `.devcontainer/`, `deploy/` …), or inside (or above) another
+  component's folder.
 
 Nothing is run; paths are only listed. Files under test data or vendored folders are set aside
 by the scan like any other, so they make no component. The facts: `components` (one record per
@@ -48,8 +50,10 @@ ANCHORS = ("**/{Dockerfile,Containerfile,*.Dockerfile,Dockerfile.*,Chart.yaml}",
            "{Procfile,serverless.yml,serverless.yaml}")
 START_SCRIPT = "package.json"  # an anchor when its `scripts.start` is set
 CATALOG = "catalog-info.y{a,}ml"
-SOURCES = ("backstage", "kubify", "workspace", "services_root", "compose")  # most explicit first
+SOURCES = ("backstage", "kubify", "workspace", "services_root", "skaffold",
+           "compose")  # most explicit first
 COMPOSE = ("docker-compose*.y{a,}ml", "compose*.y{a,}ml", "*.compose.y{a,}ml")
+SKAFFOLD = ("skaffold.y{a,}ml", "skaffold-*.y{a,}ml", "skaffold.*.y{a,}ml")
 # First folders of a build context that hold images of the tooling, not services.
 SUPPORT = frozenset({"docker", ".docker", "dockerfiles", "containers", "images", "deploy",
                      "deployment", "infra", "ops", "ci", ".ci", "scripts", "tools", "hack",
@@ -86,15 +90,16 @@ class ComponentsDetector:
         workspaces="records", anchors="records", starts="set", builds="records")}
     patterns = (CATALOG, "kubify.y{a,}ml", *(f"/{f}" for f in WORKSPACE_FILES),
                 *(_ROOTS + a for a in ANCHORS), START_SCRIPT,  # any package.json: its start
-                *(f"{r}/*/{ANCHORS[0]}" for r in IMAGE_ROOTS), *COMPOSE)
+                *(f"{r}/*/{ANCHORS[0]}" for r in IMAGE_ROOTS), *COMPOSE, *SKAFFOLD)
 
     def analyze(self, doc: Document) -> Iterable[Signal]:
         if globs.matches(doc.path, (CATALOG,)):
             yield from self._catalog(doc)  # this detector owns the file: a bad one is an error
             return
         try:
-            if globs.matches(doc.path, COMPOSE):
-                builds = _compose_builds(doc) if not doc.name.startswith("composer") else []
+            if globs.matches(doc.path, COMPOSE) or globs.matches(doc.path, SKAFFOLD):
+                builds = _skaffold_builds(doc) if globs.matches(doc.path, SKAFFOLD) else \
+                    _compose_builds(doc) if not doc.name.startswith("composer") else []
                 if builds:  # evidence on the file, so that the scan scopes it like the file
                     yield signal("component", doc.path, None, "", builds=builds)
                 return
@@ -171,7 +176,7 @@ class ComponentsDetector:
 
 
 def _compose_builds(doc: Document) -> list[dict[str, Any]]:
-    """`{name, dir, file, line}` of each compose service built from a folder of this
+    """`{name, dir, file, line, source}` of each compose service built from a folder of this
     repository (its `build:` context, relative to the compose file's folder)."""
     data = doc.yaml
     services = data.get("services") if isinstance(data, dict) else None
@@ -179,20 +184,50 @@ def _compose_builds(doc: Document) -> list[dict[str, Any]]:
     for name, svc in services.items() if isinstance(services, dict) else ():
         build = svc.get("build") if isinstance(svc, dict) else None
         context = build.get("context", ".") if isinstance(build, dict) else build
-        if not isinstance(name, str) or not isinstance(context, str) or not context.strip() or \
-                "://" in context or context.startswith(("git@", "/", "$")) or "$" in context:
-            continue
-        folder = posixpath.normpath(posixpath.join(doc.dir, context.strip()))
-        if folder in (".", "") or folder.startswith(".."):
-            continue
-        line = svc.line_of("build") if hasattr(svc, "line_of") else 1
-        out.append({"name": name, "dir": folder, "file": doc.path, "line": int(line or 1)})
+        line = svc.line_of("build") if isinstance(svc, dict) and hasattr(svc, "line_of") else 1
+        out += _build(doc, name, context, line, "compose")
     return out[:200]
+
+
+def _skaffold_builds(doc: Document) -> list[dict[str, Any]]:
+    """The same of each Skaffold artifact (`build.artifacts[]`, also a profile's): its
+    `context` (default: the file's folder), named after the last segment of its `image`."""
+    out: list[dict[str, Any]] = []
+    for d in doc.yaml_documents:
+        if not isinstance(d, dict) or not str(d.get("apiVersion", "")).startswith("skaffold/"):
+            continue
+        sections = [d, *(p for p in d.get("profiles") or () if isinstance(p, dict))] \
+            if isinstance(d.get("profiles") or [], list) else [d]
+        for section in sections:
+            build = section.get("build")
+            arts = build.get("artifacts") if isinstance(build, dict) else None
+            for art in arts if isinstance(arts, list) else ():
+                image = art.get("image") if isinstance(art, dict) else None
+                if isinstance(image, str):
+                    name = image.split("@", 1)[0].rsplit("/", 1)[-1].split(":", 1)[0]
+                    out += _build(doc, name, art.get("context", "."),
+                                  getattr(art, "line", 1) or 1, "skaffold")
+    return out[:200]
+
+
+def _build(doc: Document, name: Any, context: Any, line: Any,
+           source: str) -> list[dict[str, Any]]:
+    """A build context's record, when it is a folder below the root of this repository."""
+    if not isinstance(name, str) or not name or not isinstance(context, str) or \
+            not context.strip() or "://" in context or context.startswith(("git@", "/")) or \
+            "$" in context or "{{" in context:
+        return []
+    folder = posixpath.normpath(posixpath.join(doc.dir, context.strip()))
+    if folder in (".", "") or folder.startswith(".."):
+        return []
+    return [{"name": name, "dir": folder, "file": doc.path, "line": int(line or 1),
+             "source": source}]
 
 
 def _built(builds: list[dict[str, Any]], records: list[dict[str, Any]],
            repo: RepoContext) -> list[dict[str, Any]]:
-    """Components from compose build contexts that no other source found: an existing folder,
+    """Components from Skaffold and compose build contexts (Skaffold's first) that no other
+    source found: an existing folder,
     not a support folder, neither inside nor above another component's folder; the first
     service (by file and line) built from a folder names it, a name taken already prefixed
     with its compose project (`angular-web`: the compose file's folder, as Compose names
@@ -200,7 +235,8 @@ def _built(builds: list[dict[str, Any]], records: list[dict[str, Any]],
     others = [r["path"] for r in records]
     names = {r["name"] for r in records}
     out: dict[str, dict[str, Any]] = {}
-    for b in sorted(builds, key=lambda b: (b["file"], b["line"])):
+    for b in sorted(builds, key=lambda b: (SOURCES.index(b.get("source", "compose")),
+                                           b["file"], b["line"])):
         folder = b["dir"]
         if folder in out or folder.split("/", 1)[0].lower() in SUPPORT or \
                 not repo.view.has_dir(folder) or any(
@@ -212,7 +248,7 @@ def _built(builds: list[dict[str, Any]], records: list[dict[str, Any]],
             project = posixpath.basename(posixpath.dirname(b["file"]))
             name = f"{project}-{name}" if project else posixpath.basename(folder)
         names.add(name)
-        out[folder] = _record(name, folder, "compose", b["file"], b["line"])
+        out[folder] = _record(name, folder, b.get("source", "compose"), b["file"], b["line"])
     return list(out.values())
 
 

@@ -603,3 +603,15 @@ def test_a_hostile_component_name_is_escaped_in_the_markdown_and_html_tables(
     html = page.read_text()
     assert "<img src=x" not in html and "<script>" not in html and "\x1b" not in html
     assert ">a|b &lt;img src=x onerror=alert(1)&gt; [c](http://e) **b**\\x1b[2J\\x0ax</a>" in html
+
+
+def test_skaffold_artifacts_are_components_with_their_source_kind(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    shutil.copytree(ROOT / "fixtures/components/positive_skaffold_builds", root)
+    (root / "expected.yaml").unlink()
+    code, rep = _scan_json(root, "--components")
+    assert code == 0
+    report.validate(rep)  # "skaffold" is a source kind of the contract
+    assert [(c["name"], c["path"], c["source"]["kind"]) for c in rep["components"]] == [
+        ("checkout", "checkout", "skaffold"), ("cart", "services/cart", "services_root"),
+        ("admin-ui", "ui/admin", "skaffold")]

@@ -49,7 +49,8 @@ class Component:
     path: str  # folder, POSIX, relative to the root; "." for the root
     owner: str | None = None
     type: str | None = None
-    source: str = "services_root"  # backstage, kubify, services_root, workspace, compose, config
+    source: str = "services_root"  # backstage, kubify, services_root, workspace, skaffold,
+    # compose, config
     file: str = ""  # where it was found (the config file for `components:` includes)
     line: int = 1
     depends_on: tuple[str, ...] = ()
