@@ -418,3 +418,38 @@ def test_a_gitops_repositorys_validated_manifests_are_its_unit_tests_in_every_pa
 def test_unvalidated_or_unreadable_gitops_manifests_are_no_unit_tests() -> None:
     assert set(_unit_test_rungs("negative_gitops_unvalidated").values()) == {"missing"}
     assert set(_unit_test_rungs("malformed_gitops_validation").values()) == {"missing"}
+
+
+# --- Django's `python manage.py test` is a test run ------------------------------------------
+
+def test_django_test_commands_are_test_runs() -> None:
+    """`python -u manage.py test` (also `./manage.py test`, `coverage run manage.py test`,
+    `django-admin test`, `python -m django test`) is how a Django project runs its tests in
+    CI; it was no test run at all, so a Django service's tests were "not run in CI"."""
+    from maturity_scan.sdk import shell
+
+    for script in ("./manage.py test", "coverage run --source=. manage.py test app",
+                   "docker compose run app /venv/bin/python manage.py test",
+                   "django-admin test", "python -m django test", "python src/manage.py test"):
+        assert shell.runs(script, shell.TESTS), script
+    result, rep = _assess("positive_django_tests")
+    assert _evidence(result, "github_actions", "runs_tests") == {
+        (".github/workflows/django.yml", 16)}
+    assert _status(rep, "quality.tests_in_ci") == "met"
+    assert _status(rep, "delivery.tests_on_pull_requests") == "met"
+
+
+def test_other_manage_py_commands_and_echoes_are_no_test_run() -> None:
+    from maturity_scan.sdk import shell
+
+    assert not shell.runs("python manage.py migrate --noinput", shell.TESTS)
+    assert list(shell.commands("python manage.py migrate")) == [["manage.py", "migrate"]]
+    result, rep = _assess("negative_django_commands")
+    assert not result.signal("github_actions").facts["runs_tests"]
+    assert _status(rep, "quality.tests_in_ci") == "missing"
+
+
+def test_malformed_python_command_lines() -> None:
+    result, _ = _assess("malformed_django_commands")
+    assert not result.signal("github_actions").facts["runs_tests"]
+    assert not result.errors

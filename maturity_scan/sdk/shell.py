@@ -171,9 +171,16 @@ def _commands(script: str) -> tuple[tuple[str, ...], ...]:
             if inner is not None:  # `docker compose run --rm app pytest`: pytest, in compose
                 out.append(tuple(words))
                 words = inner[_program_start(inner):]
-            if len(words) >= 3 and _PYTHON.match(words[0]) and words[1] == "-m":
+            python = bool(words) and bool(_PYTHON.match(words[0].rsplit("/", 1)[-1]))
+            if len(words) >= 3 and python and words[1] == "-m":  # also `venv/bin/python -m`
                 words = words[2:]
                 words = words[_program_start(words):]  # `python -m coverage run -m pytest`
+            elif len(words) >= 2 and python:
+                i = 1  # `python [-u -W x] manage.py test`: Django's manage.py is the program
+                while i < len(words) and words[i].startswith("-") and words[i] not in ("-m", "-c"):
+                    i += 2 if words[i] in ("-W", "-X") else 1
+                if i < len(words) and words[i].rsplit("/", 1)[-1] == "manage.py":
+                    words = words[i:]
             if inner is None and words and words[0] in ("docker", "podman") and \
                     "run" in words[1:3]:
                 words = _container_command(words[words.index("run") + 1:])
@@ -284,6 +291,7 @@ TESTS: dict[str, tuple[str, ...]] = {
     "make": ("test", "tests", "check", "unit", "unittest", "unit-test", "test-unit"),
     "just": ("test",), "task": ("test",), "hatch": ("test",), "playwright": ("test",),
     "cypress": ("run",),
+    "manage.py": ("test",), "django-admin": ("test",), "django": ("test",),  # Django
 }
 _NPM_TEST_SCRIPT = re.compile(r"^test(:|$|-)")
 _TEST_TARGET = re.compile(r"^tests?[-_:.]")  # make test-unit, make test-${target}
