@@ -10,7 +10,8 @@ applies to every component it covers:
   reach no component, a shared chart's folder, leave it the repository's); `paths-ignore` that
   takes a component's whole folder away leaves it out; a GitLab job whose `rules:` (every one
   that can start it) or `only:` have `changes:` likewise (`except: changes:` as `paths-ignore`,
-  `workflow: rules: changes:` for the whole pipeline);
+  `workflow: rules: changes:` for the whole pipeline); an Azure pipeline whose `trigger:` and
+  `pr:` name `paths:` (include, exclude) likewise;
 - a job whose `strategy.matrix` (GitLab `parallel: matrix:`) names components (by name, id or folder) covers those only, a
   job (or a step) whose `working-directory` lies in a component's folder covers that one only,
   and a step (a GitLab job's script) whose commands name folders of components (`docker build
@@ -139,7 +140,7 @@ def discover(signals: Iterable[Signal], dirs: Collection[str] = (),
     return out
 
 
-FILTERED = ("github_actions", "gitlab_ci")  # CI kinds whose `filters` facts narrow coverage
+FILTERED = ("github_actions", "gitlab_ci", "azure_pipelines")  # CI kinds whose `filters` narrow
 
 
 class _Coverage:
