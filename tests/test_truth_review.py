@@ -453,3 +453,29 @@ def test_malformed_python_command_lines() -> None:
     result, _ = _assess("malformed_django_commands")
     assert not result.signal("github_actions").facts["runs_tests"]
     assert not result.errors
+
+
+# --- monorepo task runners and other test runners -------------------------------------------
+
+def test_monorepo_and_other_test_runners_are_test_runs() -> None:
+    """`turbo run test`, `nx run-many -t test`, `bazel test //...`, `ginkgo -r` (a kubebuilder
+    operator's e2e suite), `gotestsum`, `lerna run test`, `sbt +test`, `kuttl test`,
+    `chainsaw test`: no test run before, so a pnpm/turbo or Bazel monorepo's tests were "not
+    run in CI"."""
+    result, rep = _assess("positive_monorepo_test_runners")
+    assert _evidence(result, "github_actions", "runs_tests") >= {
+        (".github/workflows/ci.yml", 13), (".github/workflows/ci.yml", 23), ("Makefile", 3)}
+    assert _status(rep, "quality.tests_in_ci") == "met"
+
+
+def test_builds_versions_and_installs_are_no_test_runs() -> None:
+    """`turbo run build lint`, `nx build`, `bazel build`, `pytest --version` (was counted),
+    `ginkgo version`, `composer install`."""
+    result, rep = _assess("negative_monorepo_runners_no_tests")
+    assert not result.signal("github_actions").facts["runs_tests"]
+    assert _status(rep, "quality.tests_in_ci") == "missing"
+
+
+def test_malformed_runner_lines() -> None:
+    result, _ = _assess("malformed_test_runner_lines")
+    assert not result.signal("github_actions").facts["runs_tests"] and not result.errors

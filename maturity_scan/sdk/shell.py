@@ -283,16 +283,27 @@ TESTS: dict[str, tuple[str, ...]] = {
     "pytest": (), "py.test": (), "tox": (), "nox": (), "unittest": (), "jest": (), "vitest": (),
     "mocha": (), "karma": (), "ava": (), "rspec": (), "phpunit": (), "bats": (), "ctest": (),
     "go": ("test",), "cargo": ("test", "nextest"), "dotnet": ("test",), "swift": ("test",),
-    "deno": ("test",), "mix": ("test",), "sbt": ("test",), "lein": ("test",),
+    "deno": ("test",), "mix": ("test",), "lein": ("test",),
     "flutter": ("test",), "rake": ("test", "spec"), "rails": ("test",), "helm": ("unittest",),
     "mvn": ("test", "verify", "install", "package"), "mvnw": ("test", "verify", "install"),
+    "sbt": ("test", "+test"),
     "gradle": ("test", "check", "build"), "gradlew": ("test", "check", "build"),
-    "npm": ("test", "t"), "yarn": ("test",), "pnpm": ("test",), "bun": ("test",),
+    "npm": ("test", "t"), "yarn": ("test", "jest", "vitest", "mocha"),
+    "pnpm": ("test", "jest", "vitest", "mocha"), "bun": ("test",),
     "make": ("test", "tests", "check", "unit", "unittest", "unit-test", "test-unit"),
     "just": ("test",), "task": ("test",), "hatch": ("test",), "playwright": ("test",),
     "cypress": ("run",),
     "manage.py": ("test",), "django-admin": ("test",), "django": ("test",),  # Django
+    # monorepo task runners running every package's test task, and other runners
+    "turbo": ("test",), "nx": ("test",), "lerna": ("test",), "bazel": ("test",),
+    "bazelisk": ("test",), "gotestsum": (), "ginkgo": (), "composer": ("test",),
+    "xcodebuild": ("test",), "meson": ("test",), "kuttl": ("test",), "kubectl-kuttl": ("test",),
+    "chainsaw": ("test",),
 }
+# What a runner taking any arguments (`ginkgo -r`, `gotestsum -- ./...`) does when these come
+# first: nothing is tested.
+_NOT_A_RUN = frozenset({"version", "--version", "-V", "help", "--help", "-h", "bootstrap",
+                        "generate", "outline", "unfocus", "init", "tool"})
 _NPM_TEST_SCRIPT = re.compile(r"^test(:|$|-)")
 _TEST_TARGET = re.compile(r"^tests?[-_:.]")  # make test-unit, make test-${target}
 DEPLOYS: dict[str, tuple[str, ...]] = {
@@ -322,6 +333,8 @@ def runs(script: str, table: dict[str, tuple[str, ...]]) -> str:
                     words[0] in ("make", "just", "task") and _TEST_TARGET.match(w)), None) \
             if allowed else \
             (words[1] if len(words) > 1 else "")
+        if not allowed and table is TESTS and hit in _NOT_A_RUN:
+            continue  # `pytest --version`, `ginkgo bootstrap`
         if hit is not None:
             if "-DskipTests" in words or "-x" in words and "test" in words:
                 continue
