@@ -11,7 +11,8 @@ applies to every component it covers:
   takes a component's whole folder away leaves it out; a GitLab job whose `rules:` (every one
   that can start it) or `only:` have `changes:` likewise (`except: changes:` as `paths-ignore`,
   `workflow: rules: changes:` for the whole pipeline); an Azure pipeline whose `trigger:` and
-  `pr:` name `paths:` (include, exclude) likewise;
+  `pr:` name `paths:` (include, exclude), and a Bitbucket step whose `condition: changesets:`
+  name `includePaths` (`excludePaths`), likewise;
 - a job whose `strategy.matrix` (GitLab `parallel: matrix:`) names components (by name, id or folder) covers those only, a
   job (or a step) whose `working-directory` lies in a component's folder covers that one only,
   and a step (a GitLab job's script) whose commands name folders of components (`docker build
@@ -140,7 +141,8 @@ def discover(signals: Iterable[Signal], dirs: Collection[str] = (),
     return out
 
 
-FILTERED = ("github_actions", "gitlab_ci", "azure_pipelines")  # CI kinds whose `filters` narrow
+FILTERED = ("github_actions", "gitlab_ci", "azure_pipelines",
+            "bitbucket_pipelines")  # CI kinds whose `filters` facts narrow coverage
 
 
 class _Coverage:

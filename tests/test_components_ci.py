@@ -1,0 +1,63 @@
+"""Azure and Bitbucket Pipelines narrowed to the services they are for (issue 15), as GitHub
+`paths:` filters are: Azure `trigger:` and `pr:` `paths:` (include, exclude; a missing `pr:`
+runs on any change, `pr: none` never), Bitbucket steps' `condition: changesets:`
+(`includePaths`, `excludePaths`)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from maturity_scan.assess.components import discover, divide
+from maturity_scan.engine.scan import ScanOptions, scan_source
+from maturity_scan.engine.source import WorkTreeSource
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def _seen(case: str, kind: str = "azure_pipelines") -> dict[str, set[tuple[str, int]]]:
+    result = scan_source(WorkTreeSource(FIXTURES / kind / case),
+                         ScanOptions(jobs=0, cache=False, components=True))
+    assert not result.errors
+    found = discover(result.signals, result.dirs)
+    shares = divide(found, result.parts)
+    return {c.id: {(e.path, e.line) for s in shares[c.id] if s.kind == kind
+                   for e in s.evidence} for c in found}
+
+
+def test_trigger_and_pr_paths_assign_pipelines_to_the_right_services() -> None:
+    seen = _seen("positive_monorepo_paths")
+    root = {("azure-pipelines.yml", 1), ("azure-pipelines.yml", 8)}  # all but services/web
+    assert seen == {
+        "orders": root | {(".azure-pipelines/orders.yml", 1), (".azure-pipelines/orders.yml", 11)},
+        "payments": root,
+        "web": {(".azure-pipelines/web.yml", 1), (".azure-pipelines/web.yml", 6)}}
+
+
+def test_paths_of_no_service_or_a_pr_on_any_change_cover_every_service() -> None:
+    seen = _seen("negative_paths_no_component")
+    assert seen["orders"] == seen["payments"] == {
+        ("azure-pipelines.yml", 1), ("azure-pipelines.yml", 6),
+        (".azure-pipelines/orders.yml", 1), (".azure-pipelines/orders.yml", 5)}
+
+
+def test_malformed_path_filters_narrow_nothing() -> None:
+    seen = _seen("malformed_paths")
+    assert seen["orders"] == seen["payments"] and len(seen["orders"]) == 4
+
+
+def _lines(case: str) -> dict[str, set[int]]:
+    return {cid: {line for _, line in seen}
+            for cid, seen in _seen(case, "bitbucket_pipelines").items()}
+
+
+def test_bitbucket_changesets_assign_steps_to_the_right_services() -> None:
+    # 1 the pipeline, 8 orders tests, 16 payments tests, 23 all but web (excludePaths),
+    # 30 everything (no condition), 36 deploy orders (its environment and its helm deploy)
+    assert _lines("positive_monorepo_changesets") == {
+        "orders": {1, 8, 23, 30, 36}, "payments": {1, 16, 23, 30}, "web": {1, 30}}
+
+
+def test_bitbucket_changesets_of_no_service_and_malformed_ones_narrow_nothing() -> None:
+    assert _lines("negative_changesets_no_component") == {"orders": {1, 5, 12},
+                                                          "payments": {1, 5, 12}}
+    assert _lines("malformed_changesets") == {"orders": {1, 4, 10, 14},
+                                              "payments": {1, 4, 10, 14}}
