@@ -479,3 +479,26 @@ def test_builds_versions_and_installs_are_no_test_runs() -> None:
 def test_malformed_runner_lines() -> None:
     result, _ = _assess("malformed_test_runner_lines")
     assert not result.signal("github_actions").facts["runs_tests"] and not result.errors
+
+
+# --- CLI groups whose verb decides: `argocd app sync` deploys, `argocd app get` reads --------
+
+def test_cli_deploy_verbs_deploy_on_their_own_line() -> None:
+    result, rep = _assess("positive_cli_deploy_verbs")
+    assert _evidence(result, "github_actions", "deploys") == {
+        (".github/workflows/deploy.yml", 11), (".github/workflows/deploy.yml", 18)}
+    assert result.signal("github_actions").facts["deploy_tools"] == ["argocd", "terragrunt"]
+    assert _status(rep, "delivery.automated_deploy") == "met"
+
+
+def test_cli_read_verbs_deploy_nothing() -> None:
+    """`argocd app diff|list|get|wait`, `terragrunt run-all plan`, `copilot svc ls` read: each
+    was "deploys"."""
+    result, rep = _assess("negative_cli_read_verbs")
+    assert not result.signal("github_actions").facts["deploys"]
+    assert _status(rep, "delivery.automated_deploy") == "missing"
+
+
+def test_malformed_cli_verbs() -> None:
+    result, _ = _assess("malformed_cli_verbs")
+    assert not result.signal("github_actions").facts["deploys"] and not result.errors

@@ -346,14 +346,26 @@ def runs(script: str, table: dict[str, tuple[str, ...]]) -> str:
 
 def _changes_nothing(words: list[str], hit: str) -> bool:
     """A deploy command that only reads or rehearses: `kubectl rollout status|history` (waits
-    for or lists a rollout; only restart, undo and resume change one), `--dry-run` (client or
-    server: validation, not a deploy)."""
+    for or lists a rollout; only restart, undo and resume change one), `argocd app get|list|
+    diff|wait`, `terragrunt run-all plan`, `--dry-run` (client or server: validation, not a
+    deploy)."""
     if any(w.startswith("--dry-run") and w != "--dry-run=none" for w in words):
         return True
-    if words[0] == "kubectl" and hit == "rollout":
-        verb = [w for w in words[words.index("rollout") + 1:] if not w.startswith("-")][:1]
-        return verb not in (["restart"], ["undo"], ["resume"])
+    changing = _CHANGING_VERBS.get((words[0], hit))
+    if changing:
+        verb = [w for w in words[words.index(hit) + 1:] if not w.startswith("-")][:1]
+        return not verb or verb[0] not in changing
     return False
+
+
+# A deploy command's group whose next verb decides (`argocd app get` reads, `argocd app sync`
+# deploys; `terragrunt run-all plan` plans).
+_CHANGING_VERBS: dict[tuple[str, str], frozenset[str]] = {
+    ("kubectl", "rollout"): frozenset({"restart", "undo", "resume"}),
+    ("argocd", "app"): frozenset({"sync", "create", "set", "rollback", "patch"}),
+    ("copilot", "svc"): frozenset({"deploy"}),
+    ("terragrunt", "run-all"): frozenset({"apply"}),
+}
 
 
 # --- what a script hands over to: task runners and scripts ------------------------------------
