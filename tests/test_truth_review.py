@@ -29,6 +29,13 @@ def _level(rep: dict, dimension: str) -> object:
     return next(d["level"] for d in rep["dimensions"] if d["id"] == dimension)
 
 
+def _near_miss(case: str, fact: str, requirement: str) -> None:
+    """A near-miss case: the GitHub Actions fact is false and the requirement missing."""
+    result, rep = _assess(case)
+    assert not result.signal("github_actions").facts[fact]
+    assert _status(rep, requirement) == "missing"
+
+
 def _evidence(result, kind: str, fact: str) -> set[tuple[str, int]]:
     sig = result.signal(kind)
     return {(e.path, e.line) for e in sig.evidence if fact in e.supports} if sig else set()
@@ -151,9 +158,7 @@ def test_a_job_using_the_root_action_runs_what_the_action_runs() -> None:
 
 
 def test_a_root_action_that_runs_no_tests_adds_none() -> None:
-    result, rep = _assess("negative_root_action_no_tests")
-    assert not result.signal("github_actions").facts["runs_tests"]
-    assert _status(rep, "quality.tests_in_ci") == "missing"
+    _near_miss("negative_root_action_no_tests", "runs_tests", "quality.tests_in_ci")
 
 
 def test_malformed_root_action_and_odd_local_paths() -> None:
@@ -471,9 +476,7 @@ def test_monorepo_and_other_test_runners_are_test_runs() -> None:
 def test_builds_versions_and_installs_are_no_test_runs() -> None:
     """`turbo run build lint`, `nx build`, `bazel build`, `pytest --version` (was counted),
     `ginkgo version`, `composer install`."""
-    result, rep = _assess("negative_monorepo_runners_no_tests")
-    assert not result.signal("github_actions").facts["runs_tests"]
-    assert _status(rep, "quality.tests_in_ci") == "missing"
+    _near_miss("negative_monorepo_runners_no_tests", "runs_tests", "quality.tests_in_ci")
 
 
 def test_malformed_runner_lines() -> None:
@@ -494,9 +497,7 @@ def test_cli_deploy_verbs_deploy_on_their_own_line() -> None:
 def test_cli_read_verbs_deploy_nothing() -> None:
     """`argocd app diff|list|get|wait`, `terragrunt run-all plan`, `copilot svc ls` read: each
     was "deploys"."""
-    result, rep = _assess("negative_cli_read_verbs")
-    assert not result.signal("github_actions").facts["deploys"]
-    assert _status(rep, "delivery.automated_deploy") == "missing"
+    _near_miss("negative_cli_read_verbs", "deploys", "delivery.automated_deploy")
 
 
 def test_malformed_cli_verbs() -> None:
