@@ -55,6 +55,10 @@ def _tool(words: list[str]) -> str:
         return "ef-core"
     if head == "goose" and "up" in rest:
         return "goose"
+    if head == "artisan" and rest[:1] == ["migrate"]:  # `php artisan migrate --force`
+        return "laravel"
+    if head == "console" and rest[:1] == ["doctrine:migrations:migrate"]:  # Symfony
+        return "doctrine"
     if head == "atlas" and rest[:2] == ["migrate", "apply"]:
         return "atlas"
     return ""

@@ -503,3 +503,28 @@ def test_cli_read_verbs_deploy_nothing() -> None:
 def test_malformed_cli_verbs() -> None:
     result, _ = _assess("malformed_cli_verbs")
     assert not result.signal("github_actions").facts["deploys"] and not result.errors
+
+
+# --- Laravel: `php artisan test`, `php artisan migrate` ---------------------------------------
+
+def test_laravel_tests_and_migrations_run_by_ci() -> None:
+    """`php artisan test` is Laravel's test runner and `php artisan migrate --force` applies its
+    migrations (the accuracy set's 3sidedcube/laravel-api-template shape): both were read as
+    the program `php`, nothing."""
+    result, rep = _assess("positive_laravel_ci")
+    assert _evidence(result, "github_actions", "runs_tests") == {
+        (".github/workflows/laravel.yml", 13)}
+    mig = result.signal("db_migrations")
+    assert mig.facts["runs_in"] == ["ci"] and "laravel" in mig.facts["tools"]
+    assert (".github/workflows/laravel.yml", 12) in _evidence(result, "db_migrations", "runs_in")
+    assert _status(rep, "quality.tests_in_ci") == "met"
+    assert _status(rep, "data.migrations_automated") == "met"
+
+
+def test_other_artisan_commands_run_nothing() -> None:
+    _near_miss("negative_laravel_commands", "runs_tests", "quality.tests_in_ci")
+
+
+def test_malformed_php_lines() -> None:
+    result, _ = _assess("malformed_php_lines")
+    assert not result.signal("github_actions").facts["runs_tests"] and not result.errors

@@ -181,6 +181,8 @@ def _commands(script: str) -> tuple[tuple[str, ...], ...]:
                     i += 2 if words[i] in ("-W", "-X") else 1
                 if i < len(words) and words[i].rsplit("/", 1)[-1] == "manage.py":
                     words = words[i:]
+            if len(words) >= 2 and words[0] == "php" and not words[1].startswith("-"):
+                words = words[1:]  # `php artisan test`, `php vendor/bin/phpunit`: the script
             if inner is None and words and words[0] in ("docker", "podman") and \
                     "run" in words[1:3]:
                 words = _container_command(words[words.index("run") + 1:])
@@ -294,6 +296,7 @@ TESTS: dict[str, tuple[str, ...]] = {
     "just": ("test",), "task": ("test",), "hatch": ("test",), "playwright": ("test",),
     "cypress": ("run",),
     "manage.py": ("test",), "django-admin": ("test",), "django": ("test",),  # Django
+    "artisan": ("test",), "pest": (), "paratest": (),  # Laravel, PHP
     # monorepo task runners running every package's test task, and other runners
     "turbo": ("test",), "nx": ("test",), "lerna": ("test",), "bazel": ("test",),
     "bazelisk": ("test",), "gotestsum": (), "ginkgo": (), "composer": ("test",),
