@@ -61,3 +61,28 @@ def test_bitbucket_changesets_of_no_service_and_malformed_ones_narrow_nothing() 
                                                           "payments": {1, 5, 12}}
     assert _lines("malformed_changesets") == {"orders": {1, 4, 10, 14},
                                               "payments": {1, 4, 10, 14}}
+
+
+def test_jenkins_changeset_stages_go_to_the_right_services() -> None:
+    lines = {cid: {line for _, line in seen}
+             for cid, seen in _seen("positive_monorepo_changeset", "jenkins").items()}
+    # 7 orders' stage, 18 payments' (allOf branch + anyOf changesets), 23 a stage without when
+    assert lines == {"orders": {1, 7, 23}, "payments": {1, 18, 23}, "web": {1, 23}}
+    for case in ("negative_changeset_no_component", "malformed_changeset"):
+        seen = _seen(case, "jenkins")
+        assert seen["orders"] == seen["payments"], case
+
+
+def test_a_hostile_when_block_stays_fast(tmp_path: Path) -> None:
+    import time
+
+    from maturity_scan.testing import scan_fixture
+    root = tmp_path / "repo"
+    root.mkdir()
+    stage = "stage('s') { when { " + "anyOf { " * 300 + "changeset 'a/**' " + "} " * 300 + \
+        "}\n steps { sh 'pytest' } }\n"
+    (root / "Jenkinsfile").write_text("pipeline { stages {\n" + stage * 200 + "} }\n")
+    started = time.monotonic()
+    result = scan_fixture(root)
+    assert time.monotonic() - started < 10
+    assert result.signal("jenkins").facts.get("filters") is None

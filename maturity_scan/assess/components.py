@@ -12,7 +12,8 @@ applies to every component it covers:
   that can start it) or `only:` have `changes:` likewise (`except: changes:` as `paths-ignore`,
   `workflow: rules: changes:` for the whole pipeline); an Azure pipeline whose `trigger:` and
   `pr:` name `paths:` (include, exclude), and a Bitbucket step whose `condition: changesets:`
-  name `includePaths` (`excludePaths`), likewise;
+  name `includePaths` (`excludePaths`), and a Jenkins stage whose `when { changeset … }`
+  decides alone, likewise;
 - a job whose `strategy.matrix` (GitLab `parallel: matrix:`) names components (by name, id or folder) covers those only, a
   job (or a step) whose `working-directory` lies in a component's folder covers that one only,
   and a step (a GitLab job's script) whose commands name folders of components (`docker build
@@ -141,8 +142,8 @@ def discover(signals: Iterable[Signal], dirs: Collection[str] = (),
     return out
 
 
-FILTERED = ("github_actions", "gitlab_ci", "azure_pipelines",
-            "bitbucket_pipelines")  # CI kinds whose `filters` facts narrow coverage
+FILTERED = ("github_actions", "gitlab_ci", "azure_pipelines", "bitbucket_pipelines",
+            "jenkins")  # CI kinds whose `filters` facts narrow coverage
 
 
 class _Coverage:
