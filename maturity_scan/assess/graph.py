@@ -223,8 +223,11 @@ class _Evaluator:
         req = self.pack.requirements[rid]
         ok, evidence = self.requirement(rid)
         waived = self.waivers.get(rid, "") if not ok else ""
-        excused = "" if ok or waived else \
+        # not applicable wins over a condition that happens to hold: never met, no evidence
+        excused = "" if waived else \
             not_applicable_reason(req.applies_to, self.archetypes, self.overridden)
+        if excused:
+            ok, evidence = False, ()
         related: tuple[Evidence, ...] = ()
         if not ok and not excused:
             related = tuple(dict.fromkeys(self.related(req.when)))[:MAX_RELATED]
