@@ -5,6 +5,7 @@ github_actions does), for `scan --components` to give their evidence to the serv
 paths reach."""
 from __future__ import annotations
 
+from bisect import bisect_right
 from typing import Any
 
 from maturity_scan.detectors._pipelines import PipelineDetector
@@ -30,7 +31,8 @@ def _facts(p: ci.Pipeline) -> dict[str, Any]:
         sets = cond.get("changesets") if isinstance(cond, dict) else None
         sets = sets if isinstance(sets, dict) else {}
         entry: dict[str, Any] = {"id": job.id, "line": job.line, "matrix": [], "dir": ""}
-        later = [s for s in starts if s > job.line]
+        at = bisect_right(starts, job.line)
+        later = starts[at:at + 1]
         if later:
             entry["end"] = later[0]
         paths, ignore = _globs(sets.get("includePaths")), _globs(sets.get("excludePaths"))

@@ -4,6 +4,7 @@ components); `include: local:` files and the recipes jobs run followed (`_pipeli
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -119,7 +120,8 @@ def _filters(doc: Document, p: ci.Pipeline) -> dict[str, Any]:
         paths = _rules_paths(_inherited(cfg, raw, "rules")) or \
             (_changes(only.get("changes")) or [] if isinstance(only, dict) else [])
         ignore = _changes(never.get("changes")) or [] if isinstance(never, dict) else []
-        later = [t for t in tops if t > job.line]
+        at = bisect_right(tops, job.line)
+        later = tops[at:at + 1]
         # line 1 of .gitlab-ci.yml is the pipeline's own evidence: a job there starts at line 2
         first = 2 if p.path in ci.GITLAB else 1
         entry: dict[str, Any] = {"id": job.id, "line": max(job.line, first), "matrix":
@@ -149,7 +151,8 @@ def _included_rules(cfg: Any, tops: list[int]) -> list[dict[str, Any]]:
         if not paths:
             continue
         ends = [int(items[n + 1].line)] if n + 1 < len(items) else []
-        ends += [t for t in tops if t > item.line][:1]
+        at = bisect_right(tops, item.line)
+        ends += tops[at:at + 1]
         entry: dict[str, Any] = {"id": "include", "line": int(item.line), "matrix": [],
                                  "dir": "", "paths": paths, "paths_ignore": []}
         if ends:

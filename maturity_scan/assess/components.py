@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from bisect import bisect_right
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -152,10 +153,15 @@ class _Coverage:
     def __init__(self, components: Sequence[Component], signals: Iterable[Signal]) -> None:
         self.components = components
         self.workflows: dict[str, Mapping[str, Any]] = {}
+        # per workflow: its jobs by line, and their lines (a job is found by bisection)
+        self.jobs: dict[str, tuple[list[int], list[Mapping[str, Any]]]] = {}
         for sig in signals:
             if sig.kind in FILTERED:
                 for f in sig.facts.get("filters") or ():
                     self.workflows[str(f.get("workflow"))] = f
+                    jobs = sorted(f.get("jobs") or (), key=lambda j: int(j.get("line") or 0))
+                    self.jobs[str(f.get("workflow"))] = (
+                        [int(j.get("line") or 0) for j in jobs], jobs)
         self._memo: dict[tuple[str, int | None], frozenset[str]] = {}
 
     def __call__(self, e: Evidence) -> frozenset[str]:
@@ -170,10 +176,9 @@ class _Coverage:
         if wf is None:
             return every
         covered = self._by_events(wf.get("events") or {})
-        job = None
-        for j in wf.get("jobs") or ():
-            if e.line is not None and int(j.get("line") or 0) <= e.line:
-                job = j
+        lines, jobs = self.jobs[e.path]
+        at = bisect_right(lines, e.line) - 1 if e.line is not None else -1
+        job = jobs[at] if at >= 0 else None  # the last job starting at or before the line
         if job is not None and e.line is not None and job.get("end") and e.line >= job["end"]:
             job = None  # after the job's span (a GitLab `include:` below the jobs)
         if job is not None:  # evidence of a job (a step, its environment …), not the workflow
