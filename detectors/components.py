@@ -52,6 +52,7 @@ START_SCRIPT = "package.json"  # an anchor when its `scripts.start` is set
 CATALOG = "catalog-info.y{a,}ml"
 SOURCES = ("backstage", "kubify", "workspace", "services_root", "skaffold",
            "compose")  # most explicit first
+MAX_BUILDS = 1000  # build contexts judged per repository (each against every component)
 COMPOSE = ("docker-compose*.y{a,}ml", "compose*.y{a,}ml", "*.compose.y{a,}ml")
 SKAFFOLD = ("skaffold.y{a,}ml", "skaffold-*.y{a,}ml", "skaffold.*.y{a,}ml")
 # First folders of a build context that hold images of the tooling, not services.
@@ -235,8 +236,9 @@ def _built(builds: list[dict[str, Any]], records: list[dict[str, Any]],
     others = [r["path"] for r in records]
     names = {r["name"] for r in records}
     out: dict[str, dict[str, Any]] = {}
-    for b in sorted(builds, key=lambda b: (SOURCES.index(b.get("source", "compose")),
-                                           b["file"], b["line"])):
+    builds = sorted(builds, key=lambda b: (SOURCES.index(b.get("source", "compose")),
+                                           b["file"], b["line"]))
+    for b in builds[:MAX_BUILDS]:
         folder = b["dir"]
         if folder in out or folder.split("/", 1)[0].lower() in SUPPORT or \
                 not repo.view.has_dir(folder) or any(
