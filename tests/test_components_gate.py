@@ -75,18 +75,20 @@ def test_a_dimension_not_applicable_to_a_component_never_fails_it(
     assert not any(f.startswith("component orders") and "data" in f for f in failures)
 
 
-def test_diff_json_carries_the_component_floors_in_its_gate(
+def test_diff_json_and_markdown_carry_the_component_floors(
         repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     init(repo)
     base = commit(repo, "five services")
     commit(repo, "docs", {"README.md": (repo / "README.md").read_text() + "\nMore.\n"})
-    out = repo.parent / "diff.json"
+    out, md = repo.parent / "diff.json", repo.parent / "diff.md"
     assert main(["diff", str(repo), "--base", base, "--head", "HEAD", "--pack", "devex",
-                 "--components", "--fail-under", "devex=4", "--format", "json", "-o", str(out),
-                 *SCAN]) == 1
+                 "--components", "--fail-under", "devex=4", "-o", f"json={out}",
+                 "-o", f"markdown={md}", *SCAN]) == 1
     gate = json.loads(out.read_text())["gate"]
     assert gate == {"passed": False, "failures": BELOW_4}
     assert _failures(capsys.readouterr().err) == BELOW_4
+    summary = md.read_text()  # the pull request's step summary (the GitHub Action's)
+    assert all(f"- {f}" in summary for f in BELOW_4), summary
 
 
 def test_a_hostile_component_name_in_a_floor_failure_is_shown_escaped(
