@@ -398,3 +398,30 @@ def test_jenkins_failure_notifications_are_alerting(case: str, met: bool) -> Non
     want = "met" if met else "missing"
     got = rungs(case, "devex")
     assert (got["devex.alerting"], got["devex.scheduled_regression"]) == (want, want)
+
+
+@pytest.mark.parametrize("case, met, evidence", [
+    # an ExternalSecret pulls the database password from AWS Secrets Manager
+    ("secrets_from_a_store", True, ("deploy/secrets.yaml", 2)),
+    # a plain Secret checked in, and a SecretStore nothing reads from
+    ("plain_kubernetes_secret", False, None),
+    # an Ingress that asks cert-manager's issuer for its certificate
+    ("certificates_by_cert_manager", True, ("deploy/ingress.yaml", 2)),
+    # a TLS Secret renewed by hand (the issuer annotation commented out), an unused ClusterIssuer
+    ("tls_secret_by_hand", False, None),
+])
+def test_secrets_from_a_store_and_automated_certificates_are_hygiene(
+        case: str, met: bool, evidence: tuple[str, int] | None) -> None:
+    """Security basics (ours): secrets pulled from a secret manager (external_secrets) and
+    certificates cert-manager issues and renews (cert_manager), in devops and cnmm."""
+    from maturity_scan.assess.graph import evaluate
+
+    result = scanned(ROOT / "fixtures" / "packs" / case)
+    for pack in ("devops", "cnmm"):
+        security = evaluate(api.get_pack(pack), result.signals, None,
+                            ["service"]).dimension("security")
+        assert security is not None
+        rung = next(r for _, r in security.requirements if r.id == "security.hygiene")
+        assert rung.status == ("met" if met else "missing"), pack
+        assert [(e.path, e.line) for e in rung.evidence] == ([evidence] if evidence else [])
+        assert security.level == (2 if met else 1), pack
