@@ -30,6 +30,7 @@ from maturity_scan.detectors._ci_facts import IAC_CHECKS, compose_command, notif
     starts, tests_itself
 from maturity_scan.detectors._deploys import deploy_tool, env_deploy
 from maturity_scan.detectors._folders import named_dirs as _named_dirs
+from maturity_scan.detectors._paths_filter import job_paths, outputs
 from maturity_scan.sdk import Document, Evidence, ParseError, RepoContext, Signal, ci, kind, \
     recipes, shell, signal
 
@@ -339,6 +340,7 @@ def _filters(doc: Document, wf: ci.Pipeline) -> dict[str, Any]:
                          if isinstance(spec.get(name), list) else []
                          for key, name in (("paths", "paths"), ("paths_ignore", "paths-ignore"))}
     jobs = []
+    changed = outputs(raw.get("jobs"))  # dorny/paths-filter outputs, for jobs' `if:`
     for job in wf.jobs:
         strategy = job.raw.get("strategy") if isinstance(job.raw, dict) else None
         matrix = strategy.get("matrix") if isinstance(strategy, dict) else None
@@ -367,9 +369,12 @@ def _filters(doc: Document, wf: ci.Pipeline) -> dict[str, Any]:
                 steps.append(step)
         if steps:
             entry["steps"] = steps
+        paths = job_paths(job.condition, changed)
+        if paths:  # the job runs when a paths-filter filter matched
+            entry.update(paths=paths, paths_ignore=[])
         jobs.append(entry)
     if not any(f["paths"] or f["paths_ignore"] for f in events.values()) and \
-            not any(j["matrix"] or j["dir"] or j.get("steps") for j in jobs):
+            not any(j["matrix"] or j["dir"] or j.get("steps") or j.get("paths") for j in jobs):
         return {}
     return {"filters": [{"workflow": doc.path, "events": events, "jobs": jobs}]}
 

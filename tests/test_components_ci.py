@@ -86,3 +86,16 @@ def test_a_hostile_when_block_stays_fast(tmp_path: Path) -> None:
     result = scan_fixture(root)
     assert time.monotonic() - started < 10
     assert result.signal("jenkins").facts.get("filters") is None
+
+
+def test_paths_filter_jobs_go_to_the_services_their_filters_reach() -> None:
+    def lines(case: str) -> dict[str, set[int]]:
+        return {cid: {line for _, line in seen}
+                for cid, seen in _seen(case, "github_actions").items()}
+
+    # 25 orders (its filter), 31 money (payments' or orders' filter), 35 a job without an if
+    assert lines("positive_paths_filter_jobs") == {
+        "orders": {1, 25, 31, 35}, "payments": {1, 31, 35}, "web": {1, 35}}
+    assert lines("negative_paths_filter_jobs") == {"orders": {1, 28, 34, 40, 46},
+                                                   "payments": {1, 28, 34, 40, 46}}
+    assert lines("malformed_paths_filter") == {"orders": {1, 23, 29}, "payments": {1, 23, 29}}
