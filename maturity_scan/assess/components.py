@@ -5,19 +5,19 @@ roots, workspaces), adjusted by the configuration's `components:` (folders inclu
 names excluded). A piece of evidence belongs to the deepest component whose folder holds it;
 evidence in no component's folder (or in a component at the root) is the repository's and
 applies to every component it covers:
-- a GitHub workflow with `paths:` filters on its change events covers the components those paths
-  reach (an event without filters runs on any change, so covers every component; filters that
-  reach no component, a shared chart's folder, leave it the repository's); `paths-ignore` that
-  takes a component's whole folder away leaves it out; a GitLab job whose `rules:` (every one
-  that can start it) or `only:` have `changes:` likewise (`except: changes:` as `paths-ignore`,
-  `workflow: rules: changes:` for the whole pipeline); an Azure pipeline whose `trigger:` and
-  `pr:` name `paths:` (include, exclude), and a Bitbucket step whose `condition: changesets:`
-  name `includePaths` (`excludePaths`), and a Jenkins stage whose `when { changeset … }`
-  decides alone, likewise;
-- a job whose `strategy.matrix` (GitLab `parallel: matrix:`) names components (by name, id or folder) covers those only, a
-  job (or a step) whose `working-directory` lies in a component's folder covers that one only,
-  and a step (a GitLab job's script) whose commands name folders of components (`docker build
-  services/ledger`, `cd services/web`) covers those only;
+- CI that says which paths it runs for covers the components those paths reach (paths that
+  reach none, a shared chart's folder, leave it the repository's; a change event without
+  filters runs on any change, so covers every component): a GitHub workflow's `paths:` (its
+  `paths-ignore` taking a component's whole folder away leaves it out) and a job whose `if:`
+  needs `dorny/paths-filter` outputs; a GitLab job whose `rules:` (every one that can start
+  it) or `only:` have `changes:` (`except: changes:` as `paths-ignore`, an `include:`'s own
+  rules, `workflow: rules: changes:` for the whole pipeline); an Azure pipeline's `trigger:`
+  and `pr:` `paths:`; a Bitbucket step's `condition: changesets:`; a Jenkins stage whose
+  `when { changeset … }` decides alone;
+- a job whose `strategy.matrix` (GitLab `parallel: matrix:`) names components (by name, id or
+  folder) covers those only, a job (or a step) whose `working-directory` lies in a component's
+  folder covers that one only, and a step (a GitLab job's script) whose commands name folders
+  of components (`docker build services/ledger`, `cd services/web`) covers those only;
 - anything else (root pre-commit, CODEOWNERS, shared Terraform, git history) covers them all.
 Evidence of another component's folder never counts for this one.
 
