@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from maturity_scan import __version__, report
-from maturity_scan.assess.components import (Component, archetypes_for, discover, divide,
-                                             own_signal)
+from maturity_scan.assess.components import (Component, archetype_source, archetypes_for,
+                                             discover, divide, own_signal)
 from maturity_scan.assess.graph import evaluate
 from maturity_scan.assess.packs import Pack, PackStore, load_packs
 from maturity_scan.assess.results import Assessment
@@ -55,7 +55,9 @@ def assess_components(scan: ScanResult, pack: Pack, waivers: Mapping[str, str] |
     shares = divide(found, scan.parts)
     specs = registry.kind_specs()
     return [(c, evaluate(pack, merge_signals([*shares[c.id], own_signal(c)], specs), waivers,
-                         archetypes_for(c, archetypes or ()))) for c in found]
+                         archetypes_for(c, archetypes or ()),
+                         source=archetype_source(c, archetypes or ()), subject="component"))
+            for c in found]
 
 
 def scan_report(source: Source, pack: str = DEFAULT_PACK,

@@ -615,3 +615,25 @@ def test_skaffold_artifacts_are_components_with_their_source_kind(tmp_path: Path
     assert [(c["name"], c["path"], c["source"]["kind"]) for c in rep["components"]] == [
         ("checkout", "checkout", "skaffold"), ("cart", "services/cart", "services_root"),
         ("admin-ui", "ui/admin", "skaffold")]
+
+
+def test_a_component_not_applicable_says_where_its_archetype_came_from(
+        tmp_path: Path) -> None:
+    root = make(tmp_path, {
+        "services/handbook/catalog-info.yaml": CATALOG.format(name="handbook").replace(
+            "type: service", "type: documentation"),
+        "services/api/Dockerfile": "FROM scratch\n",
+    })
+    code, rep = _scan_json(root, "--components", "--pack", "devops")
+    assert code == 0
+    iac = {c["id"]: next(d for d in c["dimensions"] if d["id"] == "iac")
+           for c in rep["components"]}
+    assert iac["handbook"]["level"] is None
+    reasons = json.dumps(iac["handbook"])
+    assert "this component is a documentation site (its catalog spec.type documentation)" in \
+        reasons, reasons
+    assert "archetype:" not in reasons
+    (root / ".maturity-scan.yaml").write_text("archetype: docs\n")
+    code, rep = _scan_json(root, "--components", "--pack", "devops")
+    assert "this component is a documentation site (as configured (archetype:))" in json.dumps(
+        rep["components"])

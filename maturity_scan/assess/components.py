@@ -317,3 +317,13 @@ def archetypes_for(c: Component, configured: Sequence[str] = ()) -> tuple[str, .
     kind = (c.type or "").lower()
     kind = CATALOG_TYPES.get(kind, kind)
     return (kind,) if kind in ARCHETYPES else ("service",)
+
+
+def archetype_source(c: Component, configured: Sequence[str] = ()) -> str:
+    """Where `archetypes_for` took a component's archetype from, as a reason says it."""
+    if configured:
+        return "as configured (archetype:)"
+    kind = (c.type or "").lower()
+    if CATALOG_TYPES.get(kind, kind) in ARCHETYPES:
+        return f"its catalog spec.type {c.type}"
+    return "a component found because it deploys"

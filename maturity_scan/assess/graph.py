@@ -112,24 +112,28 @@ def hint_for(req: Any, stacks: Sequence[str]) -> str:
 
 
 def not_applicable_reason(applies_to: Sequence[str], archetypes: Collection[str],
-                          overridden: bool = False) -> str:
-    """Why something limited to `applies_to` does not apply to a repository of `archetypes`,
-    or "" when it does (or the archetype is unknown)."""
+                          overridden: bool | str = False, subject: str = "repository") -> str:
+    """Why something limited to `applies_to` does not apply to a repository (or component,
+    `subject`) of `archetypes`, or "" when it does (or the archetype is unknown); `overridden`
+    a text: where the archetypes came from."""
     if not applies_to or not archetypes or set(applies_to) & set(archetypes):
         return ""
     what = " and ".join(ARTICLE.get(a, a) for a in sorted(archetypes))
-    source = "as configured (archetype:)" if overridden else "inferred from its files"
-    return (f"applies to {', '.join(applies_to)}; this repository is {what} ({source})")
+    source = overridden if isinstance(overridden, str) else \
+        "as configured (archetype:)" if overridden else "inferred from its files"
+    return (f"applies to {', '.join(applies_to)}; this {subject} is {what} ({source})")
 
 
 class _Evaluator:
     def __init__(self, pack: Pack, signals: Sequence[Signal], waivers: Mapping[str, str],
-                 archetypes: Collection[str] = (), overridden: bool = False):
+                 archetypes: Collection[str] = (), overridden: bool | str = False,
+                 subject: str = "repository"):
         self.pack = pack
         self.signals = {s.kind: s for s in signals}
         self.waivers = waivers
         self.archetypes = archetypes
         self.overridden = overridden
+        self.subject = subject
         self.stacks = stacks_of(signals)
         self.results: dict[str, tuple[bool, tuple[Evidence, ...]]] = {}
         self._own: dict[str, tuple[Evidence, ...]] = {}
@@ -225,7 +229,7 @@ class _Evaluator:
         waived = self.waivers.get(rid, "") if not ok else ""
         # not applicable wins over a condition that happens to hold: never met, no evidence
         excused = "" if waived else \
-            not_applicable_reason(req.applies_to, self.archetypes, self.overridden)
+            not_applicable_reason(req.applies_to, self.archetypes, self.overridden, self.subject)
         if excused:
             ok, evidence = False, ()
         related: tuple[Evidence, ...] = ()
@@ -265,7 +269,8 @@ def _pending_waivers(levels: tuple[LevelResult, ...],
 
 def evaluate(pack: Pack, signals: Sequence[Signal],
              waivers: Mapping[str, str] | None = None,
-             archetypes: Sequence[str] | None = None) -> Assessment:
+             archetypes: Sequence[str] | None = None, *, source: str = "",
+             subject: str = "repository") -> Assessment:
     """Levels are cumulative: a dimension is at the highest level whose requirements, and those
     of every level below it, all hold. Requirements are evaluated in the graph's topological
     order, each once, however many levels share it.
@@ -273,9 +278,10 @@ def evaluate(pack: Pack, signals: Sequence[Signal],
     A dimension or requirement with `applies_to` that names none of the repository's
     archetypes (`archetypes` when configured, else the `archetype` signal's) is not
     applicable: a requirement then holds like a waived one, a dimension has no level."""
-    overridden = bool(archetypes)
+    overridden: bool | str = source or bool(archetypes)  # source: where `archetypes` came from
     ev = _Evaluator(pack, signals, waivers or {},
-                    tuple(archetypes) if archetypes else archetypes_of(signals), overridden)
+                    tuple(archetypes) if archetypes else archetypes_of(signals), overridden,
+                    subject)
     needs = {rid: {(pack.aliases or {}).get(c["requirement"], c["requirement"])
                    for c, _ in walk(req.when) if "requirement" in c}
              for rid, req in pack.requirements.items()}
@@ -294,7 +300,7 @@ def evaluate(pack: Pack, signals: Sequence[Signal],
         # requirements do not apply is not reached unless a level above it is.
         while reached is not levels[0] and all(r.not_applicable for r in reached.requirements):
             reached = levels[levels.index(reached) - 1]
-        excused = not_applicable_reason(dim.applies_to, ev.archetypes, overridden)
+        excused = not_applicable_reason(dim.applies_to, ev.archetypes, overridden, subject)
         if excused:
             reached = levels[0]
         else:
