@@ -60,6 +60,12 @@ REGRESSION = ("name: regression\non:\n  schedule:\n    - cron: \"0 4 * * *\"\npe
               "        with:\n          webhook: ${{ secrets.SLACK_WEBHOOK_URL }}\n"
               "          webhook-type: incoming-webhook\n"
               "          payload: '{\"text\": \"nightly regression failed\"}'\n")
+# 000 4.5 "Regression tests use Kubify, so they test in a real full environment".
+KUBIFY_REGRESSION = REGRESSION.replace("docker compose up -d --wait", "kubify up")
+# 000 4.5 "automate qa as much as possible end to end": browser tests on every pull request.
+E2E = ("name: e2e\non:\n  pull_request:\npermissions:\n  contents: read\njobs:\n  e2e:\n"
+       f"    runs-on: ubuntu-latest\n    steps:\n      - uses: {PIN}\n"
+       "      - run: npx playwright test\n")
 # Production alert rules: another practice than alerting in CI/CD (a near miss for 3.5).
 ALERTS = ("apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata:\n  name: orders\n"
           "spec:\n  groups:\n    - name: orders\n      rules:\n        - alert: OrdersDown\n"
@@ -104,7 +110,11 @@ STEPS: list[tuple[float, dict[str, str]]] = [
            "services/payments/kubify.yaml": kubify("payments"),
            "environments/dev.yaml": "apiVersion: kubify.kubify.local/v1\nkind: Environment\n"
                                     "metadata:\n  name: dev\nspec:\n  services:\n"
-                                    "    orders: 1.0.0\n    payments: 1.0.0\n"}),
+                                    "    orders: 1.0.0\n    payments: 1.0.0\n",
+           # "Regression tests use Kubify, so they test in a real full environment"
+           ".github/workflows/regression.yml": KUBIFY_REGRESSION,
+           # "automate qa as much as possible end to end"
+           ".github/workflows/e2e.yml": E2E}),
     # 5.0 "automated IDE onboarding", "automated workstation onboarding", tests in the hook
     (5, {".devcontainer/devcontainer.json": '{"name": "orders", "image": '
                                             '"mcr.microsoft.com/devcontainers/python:3.12", '
@@ -196,6 +206,20 @@ def test_a_service_without_kubify_yaml_keeps_4_5_away(tmp_path: Path) -> None:
     files = files_up_to(4.5)
     files["services/billing/Dockerfile"] = "FROM python:3.12-slim\n"
     files["services/billing/main.py"] = "print('billing')\n"
+    assert level(tmp_path, files) == 4
+
+
+@pytest.mark.parametrize("what", ["compose_regression", "e2e_not_run"])
+def test_4_5_needs_kubify_regression_and_end_to_end_qa(tmp_path: Path, what: str) -> None:
+    """000 4.5: a nightly against a compose stack is a full environment but not Kubify's; a
+    Playwright config and an e2e folder nothing in CI runs automate no QA."""
+    files = files_up_to(4.5)
+    if what == "compose_regression":
+        files[".github/workflows/regression.yml"] = REGRESSION
+    else:
+        del files[".github/workflows/e2e.yml"]
+        files["playwright.config.ts"] = "export default {testDir: './e2e'}\n"
+        files["e2e/orders.spec.ts"] = "import {test} from '@playwright/test'\ntest('x', () => {})\n"
     assert level(tmp_path, files) == 4
 
 
