@@ -30,7 +30,7 @@ from maturity_scan.detectors._ci_facts import IAC_CHECKS, compose_command, notif
     starts, tests_itself
 from maturity_scan.detectors._deploys import deploy_tool, env_deploy
 from maturity_scan.detectors._folders import named_dirs as _named_dirs
-from maturity_scan.detectors._paths_filter import job_paths, outputs
+from maturity_scan.detectors._paths_filter import job_paths, outputs, step_filters, step_paths
 from maturity_scan.sdk import Document, Evidence, ParseError, RepoContext, Signal, ci, kind, \
     recipes, shell, signal
 
@@ -359,12 +359,16 @@ def _filters(doc: Document, wf: ci.Pipeline) -> dict[str, Any]:
                 workdir = run["working-directory"]
         entry: dict[str, Any] = {"id": job.id, "line": job.line, "matrix": values, "dir": workdir}
         steps = []
+        own = step_filters(job.raw)  # paths-filter steps of this job, for its steps' `if:`
         for st in job.steps:  # a step's own working-directory, the folders its commands name
             step: dict[str, Any] = {"line": st.line, "dir": st.workdir} \
                 if st.workdir and st.workdir != workdir else {"line": st.line}
             names = _named_dirs(doc, st.run) if not st.workdir else []
             if names:
                 step["names"] = names
+            paths = step_paths(st.condition, own)
+            if paths:
+                step["paths"] = paths
             if len(step) > 1:
                 steps.append(step)
         if steps:

@@ -93,9 +93,10 @@ def test_paths_filter_jobs_go_to_the_services_their_filters_reach() -> None:
         return {cid: {line for _, line in seen}
                 for cid, seen in _seen(case, "github_actions").items()}
 
-    # 25 orders (its filter), 31 money (payments' or orders' filter), 35 a job without an if
+    # 25 orders (its filter), 31 money (payments' or orders' filter), 35 a job without an if,
+    # 45 a step of the filtering job run for web's filter, 47 the next step (any change)
     assert lines("positive_paths_filter_jobs") == {
-        "orders": {1, 25, 31, 35}, "payments": {1, 31, 35}, "web": {1, 35}}
+        "orders": {1, 25, 31, 35, 47}, "payments": {1, 31, 35, 47}, "web": {1, 35, 45, 47}}
     assert lines("negative_paths_filter_jobs") == {"orders": {1, 28, 34, 40, 46},
                                                    "payments": {1, 28, 34, 40, 46}}
     assert lines("malformed_paths_filter") == {"orders": {1, 23, 29}, "payments": {1, 23, 29}}

@@ -188,6 +188,8 @@ class _Coverage:
             if named:
                 covered &= named
             step = next((s for s in job.get("steps") or () if s.get("line") == e.line), {})
+            if step.get("paths"):  # a step run when a paths-filter filter matched
+                covered &= self._by_events({"step": {"paths": step["paths"]}})
             folder = str(step.get("dir") or job.get("dir") or ".")
             folder = posixpath.normpath(folder).removeprefix("./").lstrip("/") or "."
             inside = frozenset(c.id for c in self.components
