@@ -4,15 +4,15 @@ starts a database with docker compose has no "local testing" rung to meet), carr
 evidence, is not listed as met and earns no level."""
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 from typing import Any
 
 from maturity_scan import api, report
 from maturity_scan.assess.graph import evaluate
 from maturity_scan.assess.packs import load_pack
-from maturity_scan.model import Evidence, KindSpec, Signal, kind
+from maturity_scan.model import Evidence, Signal
 from maturity_scan.testing import scan_fixture
+from tests.test_rules import BASE, KINDS
 
 ROOT = Path(__file__).resolve().parent.parent
 LIBRARY = ROOT / "fixtures" / "archetype" / "positive_library_with_compose"
@@ -67,40 +67,20 @@ def test_configured_archetype_makes_a_held_rung_not_applicable() -> None:
         assert "(as configured (archetype:))" in as_library[rid]["reason"], rid
 
 
-KINDS: dict[str, KindSpec] = {"terraform": kind("tf", remote_state="flag"),
-                              "archetype": kind("archetype", types="set")}
-PACK = """\
-pack: demo
-title: Demo
-dimensions:
-  - id: iac
-    title: Infrastructure
-    levels:
-      - {level: 1}
-      - {level: 2, requires: [iac.code]}
-      - {level: 3, requires: [iac.remote]}
-requirements:
-  - id: iac.code
-    title: Code
-    hint: Write code
-    when: {kind: terraform}
-  - id: iac.remote
-    applies_to: [infrastructure]
-    title: Remote
-    hint: Use a backend
-    when: {fact: terraform.remote_state}
-"""
+# the demo pack of tests/test_rules.py with its level-3 rung limited to infrastructure
+PACK = BASE.replace("  - id: iac.remote\n", "  - id: iac.remote\n    applies_to: [infrastructure]\n")
 
 
 def test_a_level_of_held_but_not_applicable_rungs_earns_nothing(tmp_path: Path) -> None:
-    (tmp_path / "demo.yaml").write_text(textwrap.dedent(PACK))
+    assert PACK != BASE
+    (tmp_path / "demo.yaml").write_text(PACK)
     pack = load_pack(tmp_path / "demo.yaml", KINDS)
     ev = Evidence("main.tf", 1, "backend s3", supports=frozenset({"remote_state"}))
     signals = [Signal("terraform", (ev,), {"remote_state": True})]
     # an infrastructure repository: level 3 on its own evidence
     infra = evaluate(pack, signals, archetypes=["infrastructure"]).dimensions[0]
     assert infra.level == 3
-    assert [r.status for _, r in infra.requirements] == ["met", "met"]
+    assert [r.status for _, r in infra.requirements] == ["met", "met", "missing"]
     # a library with the same files: level 3 held only by a rung that does not apply is not
     # reached, the rung is not_applicable (not met) and shows no evidence
     lib = evaluate(pack, signals, archetypes=["library"]).dimensions[0]
