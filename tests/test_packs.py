@@ -425,3 +425,11 @@ def test_secrets_from_a_store_and_automated_certificates_are_hygiene(
         assert rung.status == ("met" if met else "missing"), pack
         assert [(e.path, e.line) for e in rung.evidence] == ([evidence] if evidence else [])
         assert security.level == (2 if met else 1), pack
+
+
+@pytest.mark.parametrize("case, met", [("gitlab_kubify_regression", True),
+                                       ("gitlab_kubify_after_tests", False)])
+def test_kubify_regression_in_gitlab(case: str, met: bool) -> None:
+    """000 4.5 "Regression tests use Kubify" in a GitLab job: `kubify up`, then the tests (not
+    tests first, nor a `kubify status`)."""
+    assert rungs(case, "devex")["devex.regression_uses_kubify"] == ("met" if met else "missing")
