@@ -68,16 +68,66 @@ def _stage_paths(stage: str) -> list[str]:
     return [p for p in paths if p and "$" not in p]
 
 
+def _pairs(text: str) -> dict[int, int]:
+    """Offset of each `{` -> offset of its `}`, braces inside strings and comments left out (one
+    pass); an unclosed `{` has none."""
+    out: dict[int, int] = {}
+    stack: list[int] = []
+    i, n, quote = 0, len(text), ""
+    while i < n:
+        c = text[i]
+        if quote:
+            if c == "\\":
+                i += 2
+                continue
+            if text.startswith(quote, i):
+                i += len(quote)
+                quote = ""
+                continue
+        elif c in "'\"":
+            quote = text[i:i + 3] if text.startswith(c * 3, i) else c
+            i += len(quote)
+            continue
+        elif text.startswith("//", i):
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            i = n if end < 0 else end + 2
+            continue
+        elif c == "{":
+            stack.append(i)
+        elif c == "}" and stack:
+            out[stack.pop()] = i
+        i += 1
+    return out
+
+
 def _filters(doc: Document, p: ci.Pipeline) -> Iterator[Signal]:
-    lines = doc.lines
+    """Each stage's record (spanning to the next stage); a stage without a `when` of its own
+    inside one with changesets (`stages { … }`, `parallel { … }`) takes that stage's."""
+    lines, text = doc.lines, doc.text
     jobs = sorted(p.jobs, key=lambda j: j.line)
-    records = []
+    starts, at = [0], 0  # offset of each line, counted as `doc.lines` counts them
+    for line in text.splitlines(keepends=True):
+        at += len(line)
+        starts.append(at)
+    pairs = _pairs(text)
+    records, blocks = [], []  # blocks: (open, close, paths) of the stages around
     for n, job in enumerate(jobs):
         end = jobs[n + 1].line if n + 1 < len(jobs) else len(lines) + 1
         entry: dict[str, Any] = {"id": job.id, "line": job.line, "matrix": [], "dir": ""}
         if n + 1 < len(jobs):
             entry["end"] = end
         paths = _stage_paths("\n".join(lines[job.line - 1:end - 1]))
+        opened = text.find("{", starts[job.line - 1] if job.line - 1 < len(starts) else 0)
+        while blocks and blocks[-1][1] < opened:
+            blocks.pop()
+        if not paths and blocks:
+            paths = blocks[-1][2]
+        if opened in pairs:
+            blocks.append((opened, pairs[opened], paths))
         if paths:
             entry.update(paths=paths, paths_ignore=[])
         records.append(entry)

@@ -68,6 +68,9 @@ def test_jenkins_changeset_stages_go_to_the_right_services() -> None:
              for cid, seen in _seen("positive_monorepo_changeset", "jenkins").items()}
     # 7 orders' stage, 18 payments' (allOf branch + anyOf changesets), 23 a stage without when
     assert lines == {"orders": {1, 7, 23}, "payments": {1, 18, 23}, "web": {1, 23}}
+    nested = {cid: {line for _, line in seen}
+              for cid, seen in _seen("positive_nested_changeset", "jenkins").items()}
+    assert nested == {"orders": {1, 8, 11, 16}, "web": {1, 16}}  # unit, lint: orders' stages
     for case in ("negative_changeset_no_component", "malformed_changeset"):
         seen = _seen(case, "jenkins")
         assert seen["orders"] == seen["payments"], case
@@ -81,7 +84,8 @@ def test_a_hostile_when_block_stays_fast(tmp_path: Path) -> None:
     root.mkdir()
     stage = "stage('s') { when { " + "anyOf { " * 300 + "changeset 'a/**' " + "} " * 300 + \
         "}\n steps { sh 'pytest' } }\n"
-    (root / "Jenkinsfile").write_text("pipeline { stages {\n" + stage * 200 + "} }\n")
+    noise = "{ // '\" /* " * 20_000  # unclosed braces, comments and quotes
+    (root / "Jenkinsfile").write_text("pipeline { stages {\n" + stage * 200 + noise + "} }\n")
     started = time.monotonic()
     result = scan_fixture(root)
     assert time.monotonic() - started < 10
