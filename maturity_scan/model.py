@@ -13,7 +13,8 @@ class Evidence:
     that line (1-based). `supports` names the facts this piece of evidence backs, so that a rule
     on a fact can cite the line that established it rather than every file of the kind.
     `scope` is set on evidence that is not the repository's own practice (one of SCOPES: test
-    data, vendored copies): it is reported, but satisfies no requirement."""
+    data, vendored copies, chart templates off by default): it is reported, but satisfies no
+    requirement."""
 
     path: str
     line: int | None = None
@@ -32,9 +33,10 @@ class Evidence:
         return out
 
 
-# Evidence set aside from the assessment, and why: files under test-data folders, and vendored
-# copies of third-party code (see engine.scan.path_scope).
-SCOPES = ("test", "vendored")
+# Evidence set aside from the assessment, and why: files under test-data folders, vendored
+# copies of third-party code (see engine.scan.path_scope), and chart templates the chart's own
+# values.yaml switches off (engine.helmscope).
+SCOPES = ("test", "vendored", "disabled")
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from maturity_scan import config, gitsafe
-from maturity_scan.engine import cache, pool, progress, registry
+from maturity_scan.engine import cache, helmscope, pool, progress, registry
 from maturity_scan.engine.analysis import (FileResult, Outcome, assemble, checked,
                                            group_by_detector)
 from maturity_scan.engine.claims import Claims
@@ -258,6 +258,12 @@ def _scan(source: Source, options: ScanOptions, detectors: Sequence[Detector] | 
         sc = path_scope(p, vendored)
         if sc and sc not in counted:
             scope_of[p] = sc
+    if "disabled" not in counted:  # chart templates off by default (engine.helmscope)
+        off, helm_errors = helmscope.disabled_templates(
+            frozenset(p for p in paths if p not in scope_of),
+            lambda p, n: source.read(p, limit=n), options.max_file_bytes)
+        scope_of.update(dict.fromkeys(off, "disabled"))
+        errors += helm_errors
     for entry in entries:
         ids = claims(entry.path)
         if not ids:

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 # A link in a hint (a rule pack's text, maybe the scanned repository's own pack) may go to
 # http(s) or a relative address, nothing else (no javascript:, data:, file:, mailto:).
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
-ASIDE = {"test": "test data", "vendored": "vendored copies"}  # stats.files_set_aside scopes
+ASIDE = {"test": "test data", "vendored": "vendored copies",
+         "disabled": "chart templates off by default"}  # stats.files_set_aside scopes
 EVIDENCE_SHOWN = 5  # per requirement; the rest behind "+N more"
 
 
