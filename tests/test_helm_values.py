@@ -43,7 +43,18 @@ def _levels(result) -> dict[str, float]:  # type: ignore[no-untyped-def]
     # not evaluated: other conditions, an else branch, text outside the block, two blocks
     ("{{- if or .Values.a .Values.b }}\nkind: X\n{{- end }}", None),
     ("{{- if not .Values.a }}\nkind: X\n{{- end }}", None),
-    ("{{- if and .Values.a (eq .Values.b \"x\") }}\nkind: X\n{{- end }}", None),
+    # `and` is off as soon as one plain path is: the other operands need not be evaluated
+    ("{{- if and .Values.a (eq .Values.b \"x)\") }}\nkind: X\n{{- end }}", (("a",),)),
+    (("{{- if and (.Capabilities.APIVersions.Has \"autoscaling.k8s.io/v1\") "
+      "(.Values.reloader.vpa.enabled) }}\nkind: X\n{{- end }}"), (("reloader", "vpa", "enabled"),)),
+    ("{{- if and ( .Values.reloader.netpol.enabled ) }}\nkind: X\n{{- end }}",
+     (("reloader", "netpol", "enabled"),)),  # as Reloader's chart writes it
+    ("{{- if ( .Values.podMonitor.enabled ) }}\nkind: X\n{{- end }}", (("podMonitor", "enabled"),)),
+    ("{{- if and (not (.Values.a)) (.Values.rbac.on) }}\nkind: X\n{{- end }}", (("rbac", "on"),)),
+    ("{{- if and (.Capabilities.APIVersions.Has \"x\") (include \"y\" .) }}\nkind: X\n{{- end }}",
+     None),  # no plain path to evaluate
+    ("{{- if and .Values.a (eq .Values.b }}\nkind: X\n{{- end }}", None),  # unbalanced
+    ("{{- if (.Values.a }}\nkind: X\n{{- end }}", None),
     ("{{- if .Values.a }}\nkind: X\n{{- else }}\nkind: Y\n{{- end }}", None),
     ("{{- if .Values.a }}\nkind: X\n{{- end }}\n---\nkind: Y\n", None),
     ("kind: Y\n{{- if .Values.a }}\nkind: X\n{{- end }}", None),

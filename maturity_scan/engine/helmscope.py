@@ -25,9 +25,10 @@ from maturity_scan.sdk import yamlsafe
 MAX_VALUES_BYTES = 1 << 20
 DETECTOR = "helm_values"  # the name on errors entries
 
-_PATH = r"\.Values((?:\.[A-Za-z_]\w*)+)"
-_IF = re.compile(rf"^(if|with)\s+{_PATH}$")
-_AND = re.compile(rf"^if\s+and((?:\s+{_PATH})+)$")
+# A plain path, maybe in parentheses: `.Values.a.b`, `( .Values.a.b )`.
+_PLAIN = re.compile(r"^(\(\s*)?\.Values((?:\.[A-Za-z_]\w*)+)(?(1)\s*\))$")
+_IF = re.compile(r"^(?:if|with)\s+(.*)$", re.DOTALL)
+_AND = re.compile(r"^if\s+and\s+(.*)$", re.DOTALL)
 _OPENS = re.compile(r"^(if|with|range|define|block)\b")
 _MIDDLE = re.compile(r"^else\b")
 
@@ -72,8 +73,8 @@ def template_guard(text: str) -> tuple[tuple[str, ...], ...] | None:
     first, last = actions[0][2], actions[-1][2]
     if last != "end":
         return None
-    m = _IF.match(first) or _AND.match(first)
-    if m is None:
+    guard = _condition(first)
+    if not guard:
         return None
     depth = 0
     for i, (_, _, body) in enumerate(actions):
@@ -87,8 +88,50 @@ def template_guard(text: str) -> tuple[tuple[str, ...], ...] | None:
             return None  # an else branch renders when the value is off
     if depth != 0:
         return None
-    paths = re.findall(_PATH, first)
-    return tuple(tuple(p.split(".")[1:]) for p in paths)
+    return guard
+
+
+def _plain(operand: str) -> tuple[str, ...] | None:
+    m = _PLAIN.match(operand)
+    return tuple(m.group(2).split(".")[1:]) if m else None
+
+
+def _operands(args: str) -> list[str] | None:
+    """The top-level operands of a function call's arguments (parentheses and quoted strings
+    kept whole); None when they do not balance."""
+    out, depth, quote, start = [], 0, "", 0
+    for i, ch in enumerate(args + " "):
+        if quote:
+            quote = "" if ch == quote and args[i - 1] != "\\" else quote
+        elif ch in "\"`":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth < 0:
+                return None
+        elif ch.isspace() and depth == 0:
+            if args[start:i].strip():
+                out.append(args[start:i].strip())
+            start = i + 1
+    return out if depth == 0 and not quote else None
+
+
+def _condition(action: str) -> tuple[tuple[str, ...], ...] | None:
+    """The plain `.Values` paths of which any one left off keeps the block from rendering:
+    the path of `if`/`with`, or the plain-path operands of `if and` (`and` is false as soon as
+    one operand is; operands not evaluated are left out). None for anything else."""
+    m = _AND.match(action)
+    if m is not None:
+        ops = _operands(m.group(1))
+        if not ops:
+            return None
+        paths = [p for p in map(_plain, ops) if p is not None]
+        return tuple(paths) or None
+    m = _IF.match(action)
+    path = _plain(m.group(1).strip()) if m else None
+    return (path,) if path else None
 
 
 _UNKNOWN = object()
