@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from maturity_scan.sdk import RepoContext, Signal, git, kind, signal
-from maturity_scan.sdk.git import head_commit, history_unavailable
+from maturity_scan.sdk.git import head_commit, history_bound, history_unavailable
 
 WINDOW = 90 * 86400
 SAMPLE = 500  # first-parent commits looked at for shares
@@ -38,7 +38,7 @@ class GitHistoryDetector:
     kinds = {"git_history": kind("How changes land in the repository",
                                  commits_90d="count", contributors_90d="count",
                                  merge_share="number", conventional_commits_share="number",
-                                 commits_sampled="count")}
+                                 commits_sampled="count", history_truncated="flag")}
     patterns: tuple[str, ...] = ()
 
     def analyze(self, doc: object) -> Iterable[Signal]:
@@ -52,21 +52,30 @@ class GitHistoryDetector:
         emails = _log(repo, f"%<({EMAIL_WIDTH},trunc)%ae", f"--since={since}",
                       "--end-of-options", head, count=RECENT_MAX, width=EMAIL_WIDTH)
         recent, authors = len(emails), len({e.rstrip() for e in emails})
-        sample = []
-        for line in _log(repo, f"%<({PARENTS_WIDTH},trunc)%P%x00%<({SUBJECT_WIDTH},mtrunc)%s",
-                         "--first-parent", "--end-of-options", head, count=SAMPLE,
-                         width=PARENTS_WIDTH + SUBJECT_WIDTH):
-            parents, _, subject = line.partition("\0")
+        sample, last = [], ""
+        for line in _log(repo, f"%H%x00%<({PARENTS_WIDTH},trunc)%P%x00"
+                         f"%<({SUBJECT_WIDTH},mtrunc)%s", "--first-parent", "--end-of-options",
+                         head, count=SAMPLE, width=PARENTS_WIDTH + SUBJECT_WIDTH + 41):
+            last, parents, subject = line.split("\0", 2)
             sample.append((len(parents.split()), subject.rstrip(" ")))
+        # A bounded clone (org --history-days/--history-commits): counts are exact unless a
+        # boundary commit lies inside the 90 days, shares unless the sample stopped at one
+        bound = history_bound(repo)
+        boundary = bound.boundary if bound is not None else {}
+        whole_window = bound is not None and bound.since is not None and bound.since <= since
+        truncated = ((not whole_window and any(when >= since for when in boundary.values()))
+                     or (len(sample) < SAMPLE and last in boundary))
         merges = sum(1 for parents, subject in sample if parents > 1 or PR_MERGE.search(subject))
         conventional = sum(1 for _, subject in sample if CONVENTIONAL.match(subject))
         n = len(sample)
         yield signal("git_history", ".git", None,
                      f"{recent} commits in 90 days; {merges}/{n} changes merged; "
-                     f"{conventional}/{n} conventional", commits_90d=recent,
+                     f"{conventional}/{n} conventional"
+                     f"{' (history bound reached: counts are a lower bound)' if truncated else ''}",
+                     commits_90d=recent,
                      contributors_90d=authors, merge_share=round(merges / n, 2) if n else 0.0,
                      conventional_commits_share=round(conventional / n, 2) if n else 0.0,
-                     commits_sampled=n)
+                     commits_sampled=n, **({"history_truncated": True} if truncated else {}))
 
 
 DETECTOR = GitHistoryDetector()

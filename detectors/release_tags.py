@@ -9,7 +9,7 @@ import statistics
 from collections.abc import Iterable, Sequence
 
 from maturity_scan.sdk import RepoContext, Signal, git, kind, signal
-from maturity_scan.sdk.git import VERSION, head_commit, history_unavailable
+from maturity_scan.sdk.git import VERSION, head_commit, history_bound, history_unavailable
 
 YEAR = 365 * 86400
 MAX_TAG_LISTING = 16 << 20  # bytes of tag listing read at most
@@ -18,10 +18,12 @@ MAX_TAG_LISTING = 16 << 20  # bytes of tag listing read at most
 NAMED = re.compile(r"^[a-z][\w.-]*?-v?\d{1,3}\.\d+\.\d+(?:[-+][\w.-]*)?$", re.I)
 
 
-def release_tags(repo: RepoContext, head: str | None = None) -> list[tuple[str, int]]:
-    """(tag, commit time) of the version tags reachable from the scanned commit, newest first."""
+def release_tags(repo: RepoContext, head: str | None = None,
+                 merged: bool = True) -> list[tuple[str, int]]:
+    """(tag, commit time) of the version tags reachable from the scanned commit, newest first
+    (`merged=False`: of every version tag)."""
     head = head or head_commit(repo)[0]
-    out = git.run(repo, "for-each-ref", f"--merged={head}",
+    out = git.run(repo, "for-each-ref", *([f"--merged={head}"] if merged else []),
                   "--format=%(refname:short)\t%(creatordate:unix)\t"
                   "%(*committerdate:unix)\t%(committerdate:unix)", "refs/tags",
                   max_bytes=MAX_TAG_LISTING)
@@ -38,7 +40,8 @@ class ReleaseTagsDetector:
     id = "release_tags"
     description = "Version tags in git history: count, latest, release cadence"
     kinds = {"release_tags": kind("Releases are tagged with versions", count="count",
-                                  latest="text", median_days_between="number")}
+                                  latest="text", median_days_between="number",
+                                  history_truncated="flag")}
     patterns: tuple[str, ...] = ()
 
     def analyze(self, doc: object) -> Iterable[Signal]:
@@ -49,6 +52,16 @@ class ReleaseTagsDetector:
             return
         head, head_time = head_commit(repo)
         tags = release_tags(repo, head)
+        # A bounded clone (org --history-days/--history-commits) holds every tag and its commit
+        # but not the history below its boundary: a tag older than the boundary is taken as
+        # reachable (exact when tags are cut from the scanned line), said by history_truncated
+        bound = history_bound(repo)
+        limit = bound.limit() if bound is not None else None
+        every = [] if limit is None else release_tags(repo, head, merged=False)
+        merged = set(tags)
+        assumed = {t for t in every if t not in merged and limit is not None and t[1] < limit}
+        if assumed:
+            tags = [t for t in every if t in assumed or t in merged]  # the order of a whole one
         if not tags:
             return
         recent = [t for _, t in tags if head_time - t <= YEAR]
@@ -56,8 +69,12 @@ class ReleaseTagsDetector:
         facts: dict[str, object] = {"count": len(tags), "latest": tags[0][0]}
         if gaps:
             facts["median_days_between"] = round(statistics.median(gaps), 1)
+        if assumed:
+            facts["history_truncated"] = True
+        bounded = (f" ({len(assumed)} below the history bound taken as reachable)"
+                   if assumed else "")
         yield signal("release_tags", ".git", None, f"{len(tags)} version tags, latest "
-                     f"{tags[0][0]}", **facts)
+                     f"{tags[0][0]}{bounded}", **facts)
 
 
 DETECTOR = ReleaseTagsDetector()

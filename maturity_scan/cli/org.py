@@ -72,17 +72,28 @@ def _limit(ctx: click.Context, param: click.Parameter, value: float) -> None:
 @click.option("--components", is_flag=True, help="Also assess each component (service) of "
               "every repository, as `scan --components` does: org.csv gets a row per "
               "component with its owner.")
+@click.option("--history-days", type=click.IntRange(min=1),
+              help="Fetch only the commits of the N days before each repository's head (for "
+              "giant repositories; 90 or more keeps git_history's 90-day counts exact). Tags "
+              "are all fetched, each with its own commit alone: a tag below the bound counts "
+              "as released, and the fact history_truncated says so.")
+@click.option("--history-commits", type=click.IntRange(min=1),
+              help="Fetch only the N commits nearest each repository's head (plus each tag's "
+              "own commit); facts cut by the bound carry history_truncated.")
 @quiet_option
 def org_command(owner: str, api_url: str, out: Path, cache: Path | None, workers: int,
                 pack: str | None, include_archived: bool, include_forks: bool, visibility: str,
                 topics: tuple[str, ...], match: str | None, resume: bool, full_clone: bool,
                 timeout: float, repo_timeout: float, max_file_size: int, max_wait: float,
                 dask_scheduler: str | None, fail_on_regression: bool, teams: bool,
-                components: bool, exports: tuple[str, ...]) -> None:
+                components: bool, exports: tuple[str, ...], history_days: int | None,
+                history_commits: int | None) -> None:
     """Scan every repository of OWNER (an organization, else a user). The token comes from
     GITHUB_TOKEN or GH_TOKEN only, and goes only to the API's host and its clone host."""
     if pack:
         api.get_pack(pack)
+    if history_days and history_commits:
+        raise UsageError("--history-days and --history-commits: give one of them")
     if not _OWNER.fullmatch(owner):
         raise UsageError(f"{owner!r}: not a GitHub organization or user name")
     checks.output_dir(out, "--out")  # before any request: a path that cannot be made is exit 2
@@ -98,7 +109,10 @@ def org_command(owner: str, api_url: str, out: Path, cache: Path | None, workers
     filters = github.Filters(include_archived, include_forks, visibility, topics, match)
     settings = org.OrgSettings(owner, out, cache or out / ".cache", pack, workers, timeout,
                                full_clone, resume, repo_timeout, max_file_size, teams=teams,
-                               components=components)
+                               components=components,
+                               history_bound=(("days", history_days) if history_days else
+                                              ("commits", history_commits) if history_commits
+                                              else None))
     meta = click.get_current_context().meta
     settings.limits = Limits(meta["maturity_scan.file-timeout"],
                              meta["maturity_scan.worker-memory"] << 20)

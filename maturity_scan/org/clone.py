@@ -34,6 +34,7 @@ from maturity_scan.engine import registry
 from maturity_scan.engine.source import FileEntry, FileTooLarge, is_dependency_path
 from maturity_scan.model import FileError
 from maturity_scan.org.github import TOKEN_VARIABLES, Origin, printable
+from maturity_scan.sdk.git import BOUNDED_REFS
 from maturity_scan.sdk.globs import compile_globs
 
 # Commands that talk to the server: https only (plain http is added for a loopback API), git's
@@ -214,6 +215,8 @@ CONFIG_NAMES = (".maturity-scan.yaml", "pyproject.toml")
 # (`for-each-ref --merged`, `log --format`), so they are computed exactly as on a local clone.
 # A few hundred bytes a commit; no file contents of any past commit are fetched.
 HISTORY_REF = "refs/maturity-scan/head"
+# ("days", N) or ("commits", N): `org --history-days/--history-commits`, for giant repositories
+HistoryBound = tuple[str, int]
 
 
 def claimed_patterns() -> tuple[str, ...]:
@@ -225,10 +228,12 @@ SizeLookup = Callable[[str], "tuple[dict[str, int], bool] | None"]
 
 
 def fetch(url: str, branch: str, dest: Path, git: Git, *, full: bool = False,
-          max_file_bytes: int, sizes: SizeLookup | None = None, history: bool = True) -> Checkout:
+          max_file_bytes: int, sizes: SizeLookup | None = None, history: bool = True,
+          bound: HistoryBound | None = None) -> Checkout:
     """Clone (or refresh) `dest` and fetch the claimed blobs within the size limit, in one
     batch; a blob the API says is bigger is never fetched. `history`: also the commit graph
-    (commits only, `--filter=tree:0`) and the tags, for history facts."""
+    (commits only, `--filter=tree:0`) and the tags, for history facts; `bound`: only the
+    commits of that bound (see `_bounded_history`)."""
     dest = Path(os.path.abspath(dest))  # git runs in "/" or in the clone, never in our cwd
     if dest.exists():
         shutil.rmtree(dest)
@@ -239,7 +244,9 @@ def fetch(url: str, branch: str, dest: Path, git: Git, *, full: bool = False,
         args.append("--filter=blob:none")
     git.run([*args, "--", url, str(dest)], network=True)
     revision = git.run(["rev-parse", "--verify", "HEAD^{commit}"], cwd=dest).decode().strip()
-    if history:
+    if history and bound is not None:
+        _bounded_history(dest, branch, git, bound)
+    elif history:
         # The branch goes to a ref of our own (a push since the clone must not move HEAD to a
         # commit whose tree we do not hold); tags come whole (tag objects, their commits).
         git.run(["fetch", "--quiet", "--unshallow", "--filter=tree:0", "--no-write-fetch-head",
@@ -267,6 +274,29 @@ def fetch(url: str, branch: str, dest: Path, git: Git, *, full: bool = False,
     data = _contents(dest, git, readable, max_file_bytes)
     blobs = {p: data[oid] for p, oid in wanted.items() if oid in data}
     return Checkout(dest, revision, blobs, listed, known, history, dict(wanted))
+
+
+def _bounded_history(dest: Path, branch: str, git: Git, bound: HistoryBound) -> None:
+    """The history within `bound` (commits only): ("days", N) every commit of the N days
+    before the scanned commit (`--shallow-since`), ("commits", N) the N commits nearest it
+    (`--depth`); and every tag with its own commit alone (`--depth=1`, no trees), so
+    release_tags sees every tag's name and date without the history below it. Tags come
+    first: the deeper branch fetch then unshallows the tagged commits inside the bound. A
+    ref under sdk.git.BOUNDED_REFS marks the clone (shallow, read to its boundary)."""
+    kind, n = bound
+    common = ["fetch", "--quiet", "--filter=tree:0", "--no-write-fetch-head",
+              "--recurse-submodules=no", "origin"]
+    git.run([*common[:-1], "--depth=1", "origin", "+refs/tags/*:refs/tags/*"], cwd=dest,
+            network=True)
+    if kind == "days":
+        head_time = int(git.run(["log", "-1", "--format=%ct", "HEAD"], cwd=dest).decode())
+        since = head_time - int(n) * 86400
+        limit, mark = f"--shallow-since={since}", f"{BOUNDED_REFS}/since/{since}"
+    else:
+        limit, mark = f"--depth={int(n)}", f"{BOUNDED_REFS}/commits"
+    git.run([*common[:-1], limit, "origin", f"+refs/heads/{branch}:{HISTORY_REF}"], cwd=dest,
+            network=True)
+    git.run(["update-ref", mark, "HEAD"], cwd=dest)
 
 
 RULE_SUFFIXES = (".yaml", ".yml")

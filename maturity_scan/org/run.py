@@ -72,6 +72,8 @@ class OrgSettings:
     components: bool = False  # each component assessed too (`scan --components`)
     # each file's time budget and each parser worker's memory cap, as a local scan's
     limits: pool.Limits = pool.Limits()
+    # ("days", N) / ("commits", N): only that much history fetched (--history-days/-commits)
+    history_bound: tuple[str, int] | None = None
 
 
 def scan_repository(spec: dict[str, Any], token: str | None = None,
@@ -103,7 +105,8 @@ def scan_repository(spec: dict[str, Any], token: str | None = None,
         checkout = clone.fetch(url, branch, dest, git, full=spec["full_clone"],
                                max_file_bytes=spec["max_file_bytes"],
                                sizes=_tree_sizes(spec, token, budget),
-                               history=spec.get("history", True))
+                               history=spec.get("history", True),
+                               bound=_bound(spec))
         source = clone.CheckoutSource(checkout, name)
         # One isolated parser process (subprocess workers: fine in a daemonic Dask worker
         # too), lent by `pools` or the scan's own, with the time and memory limits of a local
@@ -227,7 +230,13 @@ def cache_key(spec: dict[str, Any], head: str) -> dict[str, Any]:
     return {"revision": head, "pack": spec["pack"], "rules": spec.get("rules_digest", ""),
             "version": __version__, "history": spec.get("history", True),
             "max_file_bytes": spec["max_file_bytes"],
-            "components": spec.get("components", False)}
+            "components": spec.get("components", False),
+            **({"history_bound": list(_bound(spec) or ())} if _bound(spec) else {})}
+
+
+def _bound(spec: dict[str, Any]) -> tuple[str, int] | None:
+    bound = spec.get("history_bound")
+    return (str(bound[0]), int(bound[1])) if bound else None
 
 
 def _tree_sizes(spec: dict[str, Any], token: str | None,
@@ -394,6 +403,7 @@ def _run(settings: OrgSettings, client: Client, filters: Filters, executor: Exec
         log(f"warning: {warning}")
     origin = clone_origin(client.api_url)
     digest = rules_digest()
+    specs: list[dict[str, Any]]  # the history bound is a list: values are not all scalars
     specs = [{"full_name": r.full_name, "clone_url": r.clone_url,
               "default_branch": r.default_branch, "out": str(settings.out),
               "cache": str(settings.cache), "pack": settings.pack, "timeout": settings.timeout,
@@ -403,7 +413,8 @@ def _run(settings: OrgSettings, client: Client, filters: Filters, executor: Exec
               "rules_digest": digest, "token_from_env": executor is not None,
               "components": settings.components,
               "file_timeout": settings.limits.seconds_per_file,
-              "worker_memory": settings.limits.memory_bytes}
+              "worker_memory": settings.limits.memory_bytes,
+              "history_bound": list(settings.history_bound or ()) or None}
              for r in repos]
     results: list[dict[str, Any]] = []
     todo = []

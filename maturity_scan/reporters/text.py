@@ -246,6 +246,12 @@ def _render(report: dict[str, Any], evidence_per_requirement: int) -> Page:
                   "bold yellow"))
         for u in report["unsupported"]:
             out.line(f"{u['path']}  {u['system']}", indent=2)
+    cut = sorted({g["kind"] for g in report["signals"]
+                  if (g.get("facts") or {}).get("history_truncated")})
+    if cut:  # an org scan with a history bound (org --history-days / --history-commits)
+        out.blank()
+        out.line((f"History bounded: {', '.join(cut)} read only the fetched history "
+                  "(history_truncated; see each signal's evidence)", "yellow"))
     s = report["stats"]
     timing = f" in {s['seconds']:.2f}s" if "seconds" in s else ""
     skipped = (f", {s['files_skipped_oversize']} skipped as oversized"
