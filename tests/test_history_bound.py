@@ -155,6 +155,31 @@ def test_a_small_bound_is_a_flagged_lower_bound_never_an_error(giant: Any) -> No
     assert _count(clone, "HEAD") == 30
 
 
+def test_a_bound_the_history_fits_in_changes_nothing(giant: Any) -> None:
+    """More commits allowed than there are: every fact as a full clone's, no flag anywhere."""
+    server, tmp, local = giant
+    report, clone = _org(server, tmp, ("commits", 5000))
+    for kind in ("release_tags", "git_history"):
+        assert _facts(report, kind) == _facts(local, kind)
+    assert _count(clone, "HEAD") == COMMITS
+
+
+def test_a_repository_without_tags_is_bounded_too(tmp_path: Path) -> None:
+    with GitHubServer(tmp_path / "srv") as server:
+        server.state.root.mkdir(parents=True, exist_ok=True)
+        now = int(time.time())
+        server.add_repo("acme", "giant", None)
+        for n in range(6):
+            server.push("acme", "giant", {**BASE, "src/app.py": f"print({n})\n"},
+                        when=now - (6 - n) * 86400, message=f"fix: {n}")
+        report, clone = _org(server, tmp_path, ("commits", 3))
+        assert not report["errors"]
+        assert "release_tags" not in {s["kind"] for s in report["signals"]}
+        history = _facts(report, "git_history")
+        assert history["commits_90d"] == 3 and history["history_truncated"] is True
+        assert _count(clone, "--all") == 3
+
+
 def test_the_flags_are_one_or_the_other(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["org", "acme", "--history-days", "90", "--history-commits", "100"]) == 2
     assert "give one of them" in capsys.readouterr().err

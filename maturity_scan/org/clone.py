@@ -286,8 +286,9 @@ def _bounded_history(dest: Path, branch: str, git: Git, bound: HistoryBound) -> 
     kind, n = bound
     common = ["fetch", "--quiet", "--filter=tree:0", "--no-write-fetch-head",
               "--recurse-submodules=no", "origin"]
-    git.run([*common[:-1], "--depth=1", "origin", "+refs/tags/*:refs/tags/*"], cwd=dest,
-            network=True)
+    # (the branch too: a repository without tags must not make the refspecs match nothing)
+    git.run([*common[:-1], "--depth=1", "origin", "+refs/tags/*:refs/tags/*",
+             f"+refs/heads/{branch}:{HISTORY_REF}"], cwd=dest, network=True)
     if kind == "days":
         head_time = int(git.run(["log", "-1", "--format=%ct", "HEAD"], cwd=dest).decode())
         since = head_time - int(n) * 86400
