@@ -70,21 +70,22 @@ def _detail(c: dict[str, Any]) -> list[str]:
         name = f" {d['level_name']}" if d.get("level_name") else ""
         out.append(f"  {d['title']} [{d['id']}]: {_level(d)}/{top}{name}")
         if d.get("status") == "not_applicable":
-            out.append(click.style(f"    {d.get('reason', '')}", dim=True))
+            out.append("    " + click.style(d.get("reason", ""), dim=True))
             continue
         reached = [m for m in d.get("met") or [] if m["level"] == d["level"]]
         for m in reached:
             ev = m.get("evidence") or []
             shown = "; ".join(_where(e) for e in ev[:EVIDENCE_SHOWN])
-            out.append(click.style("    ✓ ", fg="green") + f"{m['title']}" +
+            out.append("    " + click.style("✓ ", fg="green") + f"{m['title']}" +
                        (click.style(f"  {shown}", dim=True) if shown else ""))
         nxt = d.get("next")
         for step in (nxt or {}).get("missing") or []:
-            out.append(click.style(f"    → L{nxt['level']:g} ", fg="yellow") +
+            out.append("    " + click.style(f"→ L{nxt['level']:g} ", fg="yellow") +
                        f"{step['title']}  " + click.style(f"[{step['requirement']}]", dim=True))
             if step.get("reason"):
                 out.append(f"        {step['reason']}")
-            out.append(click.style(f"        {step['hint']}", dim=True))
+            # the indent outside the style: the text page wraps under it
+            out.append("        " + click.style(step["hint"], dim=True))
     return out
 
 
