@@ -5,7 +5,6 @@ date, so a report is reproducible."""
 from __future__ import annotations
 
 import re
-import statistics
 from collections.abc import Iterable, Sequence
 
 from maturity_scan.sdk import RepoContext, Signal, git, kind, signal
@@ -68,6 +67,8 @@ class ReleaseTagsDetector:
         gaps = [(a - b) / 86400 for a, b in zip(recent, recent[1:])]
         facts: dict[str, object] = {"count": len(tags), "latest": tags[0][0]}
         if gaps:
+            import statistics  # here: its import (fractions, decimal) is most of this module's
+
             facts["median_days_between"] = round(statistics.median(gaps), 1)
         if assumed:
             facts["history_truncated"] = True

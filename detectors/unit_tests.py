@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import cache
 
 from maturity_scan.sdk import Document, Signal, kind, signal
 from maturity_scan.sdk.globs import compile_globs
@@ -60,8 +61,19 @@ FRAMEWORKS = (  # (language, regex on the first lines, framework)
     ("helm", r"^suite:", "helm-unittest"), ("rego", r"^test_|\ntest_", "opa test"),
     ("kyverno", r"kind:\s*Test", "kyverno test"),
 )
-_BY_PATTERN = [(compile_globs((pattern,)), lang) for pattern, lang in LANGUAGES.items()]
-_COMPILED = [(lang, re.compile(rx, re.M), fw) for lang, rx, fw in FRAMEWORKS]
+
+
+@cache
+def _by_pattern() -> list[tuple[re.Pattern[str], str]]:
+    """Compiled on first use (not at import: every command imports every detector)."""
+    return [(compile_globs((pattern,)), lang) for pattern, lang in LANGUAGES.items()]
+
+
+@cache
+def _compiled() -> list[tuple[str, re.Pattern[str], str]]:
+    return [(lang, re.compile(rx, re.M), fw) for lang, rx, fw in FRAMEWORKS]
+
+
 _INPUTS = re.compile(r"(^|/)(testdata|test-data|fixtures|__fixtures__|__snapshots__|"
                      r"examples?/.*/expected)(/|$)")
 HEAD = 4096
@@ -79,7 +91,7 @@ class UnitTestsDetector:
     def analyze(self, doc: Document) -> Iterable[Signal]:
         if _INPUTS.search(doc.path):
             return
-        language = next((lang for rx, lang in _BY_PATTERN if rx.match(doc.path)), None)
+        language = next((lang for rx, lang in _by_pattern() if rx.match(doc.path)), None)
         if language is None:
             return
         head = doc.text[:HEAD]
@@ -99,7 +111,7 @@ class UnitTestsDetector:
                              count=1, languages=[language],
                              frameworks=["meson test" if language == "meson" else "ctest"])
             return
-        frameworks = sorted({fw for lang, rx, fw in _COMPILED
+        frameworks = sorted({fw for lang, rx, fw in _compiled()
                              if lang == language and rx.search(head)})
         if not head.strip():
             return

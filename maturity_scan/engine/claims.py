@@ -67,27 +67,26 @@ class Claims:
         self.answers: dict[str, tuple[str, ...]] = {}
         self.order = {d.id: n for n, d in enumerate(detectors)}
         self.patterns = {d.id: tuple(d.patterns) for d in detectors}
-        self.compiled: dict[str, Any] = {}
-        self.by_key: dict[str, list[tuple[str, str]]] = {}  # last KEY chars -> (ending, id)
-        self.short: list[tuple[str, str]] = []  # endings shorter than KEY
-        self.starts: dict[str, list[tuple[str, str]]] = {}  # first KEY chars of a name -> ...
+        self.compiled: dict[tuple[str, ...], Any] = {}  # a detector's patterns, or one -> rx
+        # last KEY chars of a literal ending -> (ending, detector id, the pattern it is from)
+        self.by_key: dict[str, list[tuple[str, str, str]]] = {}
+        self.short: list[tuple[str, str, str]] = []  # endings shorter than KEY
+        self.starts: dict[str, list[tuple[str, str, str]]] = {}  # first KEY chars of a name
         self.always: list[str] = []  # detectors with a pattern that may end anywhere
         for d in detectors:
-            alts = [alt for p in d.patterns for alt in _expand(p)]
-            endings = {_ending(alt) for alt in alts}
-            if "" in endings:  # names by their start then (`Dockerfile.*`), else every path
-                starts = {_name_start(alt) for alt in alts if not _ending(alt)}
-                if any(len(st) < KEY for st in starts):
-                    self.always.append(d.id)
-                    continue
-                for st in starts:
-                    self.starts.setdefault(st[:KEY], []).append((st, d.id))
-                endings.discard("")
-            for e in endings:
-                if len(e) >= KEY:
-                    self.by_key.setdefault(e[-KEY:], []).append((e, d.id))
+            alts = [(alt, p) for p in d.patterns for alt in _expand(p)]
+            if any(not _ending(alt) and len(_name_start(alt)) < KEY for alt, _ in alts):
+                self.always.append(d.id)  # names by their start then (`Dockerfile.*`)
+                continue
+            for alt, p in alts:
+                e = _ending(alt)
+                if not e:
+                    st = _name_start(alt)
+                    self.starts.setdefault(st[:KEY], []).append((st, d.id, p))
+                elif len(e) >= KEY:
+                    self.by_key.setdefault(e[-KEY:], []).append((e, d.id, p))
                 else:
-                    self.short.append((e, d.id))
+                    self.short.append((e, d.id, p))
 
     def __call__(self, path: str) -> tuple[str, ...]:
         known = self.answers.get(path)
@@ -99,22 +98,29 @@ class Claims:
         return known
 
     def _claim(self, path: str) -> tuple[str, ...]:
-        maybe = set(self.always)
-        for ending, det_id in self.by_key.get(path[-KEY:], ()):
-            if det_id not in maybe and path.endswith(ending):
-                maybe.add(det_id)
+        """Only the patterns whose literal ending (or name start) the path has are compiled and
+        run, one by one: a 12-file scan compiles a few small expressions, not whole detectors'
+        (each pattern's expression is the one `compile_globs` makes of it)."""
+        maybe: dict[str, set[str] | None] = dict.fromkeys(self.always)
         name = path[path.rfind("/") + 1:]
-        for start, det_id in self.starts.get(name[:KEY], ()):
-            if det_id not in maybe and name.startswith(start):
-                maybe.add(det_id)
-        for ending, det_id in self.short:
-            if det_id not in maybe and path.endswith(ending):
-                maybe.add(det_id)
+        for ending, det_id, p in [*self.by_key.get(path[-KEY:], ()), *self.short]:
+            if path.endswith(ending) and maybe.get(det_id, ()) is not None:
+                maybe.setdefault(det_id, set()).add(p)
+        for start, det_id, p in self.starts.get(name[:KEY], ()):
+            if name.startswith(start) and maybe.get(det_id, ()) is not None:
+                maybe.setdefault(det_id, set()).add(p)
         out = []
         for det_id in sorted(maybe, key=self.order.__getitem__):
-            rx = self.compiled.get(det_id)
-            if rx is None:
-                rx = self.compiled[det_id] = compile_globs(self.patterns[det_id])
-            if rx.match(path):
+            pats = maybe[det_id]
+            if pats is None:
+                if self._rx(self.patterns[det_id]).match(path):
+                    out.append(det_id)
+            elif any(self._rx((p,)).match(path) for p in sorted(pats)):
                 out.append(det_id)
         return tuple(out)
+
+    def _rx(self, patterns: tuple[str, ...]) -> Any:
+        rx = self.compiled.get(patterns)
+        if rx is None:
+            rx = self.compiled[patterns] = compile_globs(patterns)
+        return rx
