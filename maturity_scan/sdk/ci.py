@@ -733,7 +733,9 @@ def local_target(uses: str, base: str = "") -> str:
 # RECORDS fact `links` of its kind: "act" records (what a line of a unit does: its evidence and
 # facts) and "call" records (a line of a unit that hands over to another unit). Units are
 # "workflow:<path>", "action:<folder>", "gitlab-include:<path>" and the recipes `make:<target>`,
-# `just:…`, `task:…`, `npm:<script>`, `tox:<env>`, `nox:<session>`, `script:<path>`. Its
+# `just:…`, `task:…`, `npm:<script>`, `tox:<env>`, `nox:<session>`, `script:<path>`, and a
+# Dockerfile's `docker:<path>` (what the image runs) and `docker-build:<path>` (its RUN lines;
+# GitHub Actions only, see detectors/github_actions.py). Its
 # `conclude` hands the records to `follow`, which walks from the calls of the CI file's own jobs
 # (those with events, "e") and reports what they reach with evidence on both sides.
 MAX_DEPTH = 4  # calls followed from a job: reusable workflow -> action -> recipe -> recipe
@@ -771,7 +773,9 @@ def recipe_links(doc: Document,
         acts: list[Signal] = []
         started: list[str] = []  # environments the recipe started so far (kind, compose …)
         for line, text in recipe.body:
-            line_calls = list(calls(text))
+            # a Dockerfile's commands run in the image, not at the root: their calls stay
+            line_calls = list(calls(text)) if recipe.runner not in ("docker", "docker-build") \
+                else []
             new = list(step(doc.path, where, line, text, bool(line_calls)))
             acts += new
             started += [e for a in new for e in a.facts.get("environments") or ()

@@ -29,6 +29,10 @@ SCRIPTS = ("/*.{sh,bash}", "{scripts,script,bin,ci,.ci,hack,tools,build,dev,.git
 PATTERNS: tuple[str, ...] = (*MAKEFILES, *JUSTFILES, *TASKFILES, *PACKAGE_JSON, *TOX, *NOX,
                              *SCRIPTS)
 MAX_LINES = 20_000  # a recipe file longer than this is not followed
+# Dockerfiles a CI job builds and then runs (`docker build -t x ./test` … `docker run x`): read
+# by the GitHub Actions detector only (`docker:<path>` is what the image runs, its last stage's
+# ENTRYPOINT + CMD; `docker-build:<path>` its RUN lines, run when the job builds it).
+DOCKERFILES = ("**/{Dockerfile,Dockerfile.*,*.Dockerfile,*.dockerfile}",)
 
 
 @dataclass(frozen=True)
@@ -252,6 +256,69 @@ def _script(doc: Document) -> Iterator[Recipe]:
     yield Recipe("script", doc.path, 1, body)
 
 
+_DOCKER_INSTRUCTION = re.compile(r"^\s*([A-Za-z]+)\s+(.*)$", re.S)
+_RUN_FLAGS = re.compile(r"^(?:--[\w-]+(?:=\S*)?\s+)+")  # RUN --mount=type=cache,… cmd
+_SHELLS_C = frozenset({"sh", "/bin/sh", "bash", "/bin/bash", "/usr/bin/env"})
+
+
+def _docker_command(args: str) -> str | None:
+    """A CMD/ENTRYPOINT argument as a command line: the exec form's JSON array joined (a
+    `["sh", "-c", "script"]` is its script), the shell form as written; None when the exec
+    form is broken (an unterminated array: Docker would run it as the text `["x"`, no tool)."""
+    args = args.strip()
+    if not args.startswith("["):
+        return args
+    try:
+        words = json.loads(args)
+    except (json.JSONDecodeError, RecursionError):
+        return None
+    if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+        return None
+    if len(words) >= 3 and words[0] in _SHELLS_C and words[1] == "-c":
+        return words[2]
+    return " ".join(words)
+
+
+def _dockerfile(doc: Document) -> Iterator[Recipe]:
+    """What an image runs (`docker`: its last stage's ENTRYPOINT then CMD, at the line of the
+    later of them) and what building it runs (`docker-build`: the RUN lines of every stage)."""
+    build: list[tuple[int, str]] = []
+    entry: tuple[int, str] | None = None
+    cmd: tuple[int, str] | None = None
+    lines, i = doc.lines, 0
+    while i < len(lines):
+        start, text = i + 1, lines[i]
+        while text.rstrip().endswith("\\") and i + 1 < len(lines):  # continuation lines
+            i += 1
+            nxt = lines[i]
+            text = text.rstrip()[:-1] + " " + ("" if nxt.lstrip().startswith("#") else nxt.strip())
+        i += 1
+        m = _DOCKER_INSTRUCTION.match(text)
+        if not m or text.lstrip().startswith("#"):
+            continue
+        op, args = m.group(1).upper(), m.group(2).strip()
+        if op == "FROM":
+            entry = cmd = None  # a new stage: the image run is the last stage's
+        elif op == "RUN" and _docker_command(_RUN_FLAGS.sub("", args)):
+            build.append((start, str(_docker_command(_RUN_FLAGS.sub("", args)))))
+        elif op in ("CMD", "ENTRYPOINT"):
+            command = _docker_command(args)
+            value = (start, command) if command else None
+            if op == "CMD":
+                cmd = value
+            else:
+                entry, cmd = value, None  # ENTRYPOINT resets an earlier CMD
+    run = " ".join(c[1] for c in (entry, cmd) if c)
+    if run:
+        yield Recipe("docker", doc.path, 1, ((max(c[0] for c in (entry, cmd) if c), run),))
+    yield Recipe("docker-build", doc.path, 1, tuple(build))
+
+
+def is_dockerfile(name: str) -> bool:
+    return name == "Dockerfile" or name.startswith("Dockerfile.") or \
+        name.lower().endswith(".dockerfile")
+
+
 _SHELL_SHEBANG = re.compile(r"#!\s*\S*(?:/env\s+(?:-\S+\s+)*)?\S*?\b(?:ba|z|da|k)?sh\b")
 
 
@@ -275,6 +342,8 @@ def read(doc: Document) -> list[Recipe]:
                 return list(_tox(doc))
             if doc.path == "noxfile.py":
                 return list(_nox(doc))
+            if is_dockerfile(name):
+                return list(_dockerfile(doc))
             if name.endswith((".sh", ".bash")) or doc.dir in ("script", "scripts") and \
                     "." not in name and _SHELL_SHEBANG.match(doc.lines[0] if doc.lines else ""):
                 return list(_script(doc))

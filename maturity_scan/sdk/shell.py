@@ -396,7 +396,8 @@ class Call:
     def label(self) -> str:
         if self.runner == "tox" and not self.name:
             return "tox"
-        return {"npm": "npm run ", "script": "", "tox": "tox -e ", "nox": "nox -s "}.get(
+        return {"npm": "npm run ", "script": "", "tox": "tox -e ", "nox": "nox -s ",
+                "docker": "CMD of ", "docker-build": "RUN of "}.get(
             self.runner, self.runner + " ") + self.name
 
 

@@ -1,0 +1,66 @@
+"""Tests run inside an image the job builds (truth-review finding 5): a GitHub Actions job's
+`docker build -t NAME CONTEXT` (or docker/build-push-action) linked to its later `docker run
+NAME`, the Dockerfile read as a recipe (text only: never built or run)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from maturity_scan.sdk import ci, recipes
+from maturity_scan.sdk.document import Document, RepoView
+from maturity_scan.testing import scan_fixture
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "github_actions"
+
+
+def _read(path: str, text: str) -> dict[str, list[tuple[int, str]]]:
+    doc = Document(path, text.encode(), RepoView(frozenset({path})))
+    return {r.runner: list(r.body) for r in recipes.read(doc)}
+
+
+@pytest.mark.parametrize("text, run", [
+    ('FROM x\nCMD ["pytest", "-q"]\n', [(2, "pytest -q")]),
+    ("FROM x\nCMD pytest -q\n", [(2, "pytest -q")]),  # shell form
+    ('FROM x\nCMD ["sh", "-c", "npm test && echo ok"]\n', [(2, "npm test && echo ok")]),
+    ('FROM x\nENTRYPOINT ["go", "test"]\nCMD ["./..."]\n', [(3, "go test ./...")]),
+    ('FROM x\nCMD ["pytest"]\nENTRYPOINT ["/srv"]\n', [(3, "/srv")]),  # ENTRYPOINT resets CMD
+    ('FROM x AS t\nCMD ["pytest"]\nFROM x\nCMD ["server"]\n', [(4, "server")]),  # last stage
+    ('FROM x\nCMD ["pytest", "-q"\n', []),  # unterminated exec form: nothing it runs
+    ("FROM x\n# CMD pytest\n", []),
+])
+def test_what_an_image_runs(text: str, run: list[tuple[int, str]]) -> None:
+    assert _read("test/Dockerfile", text).get("docker", []) == run
+
+
+def test_what_building_an_image_runs() -> None:
+    body = _read("Dockerfile", "FROM x\nRUN --mount=type=cache,target=/c \\\n    go test ./...\n"
+                               "RUN pip install -r r.txt\n# RUN pytest\n")["docker-build"]
+    assert body == [(2, "go test ./..."), (4, "pip install -r r.txt")]
+
+
+def test_dockerfile_calls_are_not_followed_to_the_root() -> None:
+    """`CMD make test` runs the image's own copy, not the root Makefile's recipe."""
+    doc = Document("test/Dockerfile", b"FROM x\nCMD make test\n",
+                   RepoView(frozenset({"test/Dockerfile"})))
+    assert not [r for r in ci.recipe_links(doc, lambda *a: iter(())) if r["k"] == "call"]
+
+
+def test_tests_in_a_built_image_count_with_both_places() -> None:
+    gha = scan_fixture(FIXTURES / "positive_docker_tests").signal("github_actions")
+    assert gha.facts["runs_tests"] and gha.facts["tests_on_pull_request"]
+    chains = {(e.path, e.line) for e in gha.evidence if "runs_tests" in e.supports}
+    assert chains == {(".github/workflows/ci.yml", 10), ("test/Dockerfile", 6),
+                      (".github/workflows/ci.yml", 20), ("tracetest/Dockerfile", 9),
+                      (".github/workflows/ci.yml", 24), ("buildtest/Dockerfile", 4)}
+    # the first stage's server CMD is not what the image runs
+    assert not any(e.path == "tracetest/Dockerfile" and e.line == 3 for e in gha.evidence)
+
+
+@pytest.mark.parametrize("case", ["negative_docker_app_image", "malformed_dockerfile"])
+def test_near_misses_and_broken_dockerfiles_run_no_tests(case: str) -> None:
+    result = scan_fixture(FIXTURES / case)
+    gha = result.signal("github_actions")
+    assert not gha.facts.get("runs_tests")
+    assert not any(e.path.endswith("Dockerfile") for e in gha.evidence)
+    assert not result.errors
