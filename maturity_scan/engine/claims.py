@@ -74,12 +74,11 @@ class Claims:
         self.starts: dict[str, list[tuple[str, str, str]]] = {}  # first KEY chars of a name
         self.always: list[str] = []  # detectors with a pattern that may end anywhere
         for d in detectors:
-            alts = [(alt, p) for p in d.patterns for alt in _expand(p)]
-            if any(not _ending(alt) and len(_name_start(alt)) < KEY for alt, _ in alts):
+            alts = [(alt, _ending(alt), p) for p in d.patterns for alt in _expand(p)]
+            if any(not e and len(_name_start(alt)) < KEY for alt, e, _ in alts):
                 self.always.append(d.id)  # names by their start then (`Dockerfile.*`)
                 continue
-            for alt, p in alts:
-                e = _ending(alt)
+            for alt, e, p in alts:
                 if not e:
                     st = _name_start(alt)
                     self.starts.setdefault(st[:KEY], []).append((st, d.id, p))

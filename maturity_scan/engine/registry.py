@@ -13,7 +13,7 @@ from importlib.metadata import EntryPoint, distributions
 from maturity_scan.engine import isolation
 from maturity_scan.errors import UsageError
 from maturity_scan.model import FactType, KindSpec
-from maturity_scan.sdk.detector import Concluding, Detector
+from maturity_scan.sdk.detector import Detector
 
 ENTRY_POINT_GROUP = "maturity_scan.detectors"
 
@@ -89,9 +89,10 @@ class Partition:
 
 def partition(detectors: Sequence[Detector] | None = None) -> Partition:
     dets = detectors if detectors is not None else all_detectors()
-    concluding = [d for d in dets if isinstance(d, Concluding)]
+    # what isinstance(d, Concluding) answers, without the protocol check's cost (~0.2 ms each)
+    concluding = [d for d in dets if getattr(d, "conclude", None) is not None]
     return Partition(
-        file=tuple(d for d in dets if not isinstance(d, Concluding)),
+        file=tuple(d for d in dets if getattr(d, "conclude", None) is None),
         concluding=tuple(d for d in concluding if d.patterns),
         history=tuple(d for d in concluding if not d.patterns))
 
