@@ -64,3 +64,14 @@ def test_near_misses_and_broken_dockerfiles_run_no_tests(case: str) -> None:
     assert not gha.facts.get("runs_tests")
     assert not any(e.path.endswith("Dockerfile") for e in gha.evidence)
     assert not result.errors
+
+
+def test_a_recipe_that_builds_and_runs_the_test_image() -> None:
+    """opentelemetry-demo: `make run-telemetry-tests` starts compose, builds and runs the
+    telemetry test image (ENTRYPOINT pytest): a full-environment test on every change."""
+    gha = scan_fixture(FIXTURES / "positive_docker_tests_in_recipe").signal("github_actions")
+    assert gha.facts["full_env_test_triggers"] == ["pull_request", "push"]
+    assert gha.facts["full_env_test_stacks"] == ["compose"]
+    full = [(e.path, e.line) for e in gha.evidence if "full_env_test_stacks" in e.supports]
+    assert set(full) == {(".github/workflows/telemetry.yml", 11), ("Makefile", 7),
+                         ("test/telemetry/Dockerfile", 5)}

@@ -758,6 +758,80 @@ def call_record(unit: str, path: str, line: int, detail: str, target: str,
             "e": None if events is None else list(events)}
 
 
+_BUILD_VALUE_OPTIONS = frozenset({
+    "-t", "--tag", "-f", "--file", "--build-arg", "--target", "--platform", "--label",
+    "--cache-from", "--cache-to", "--secret", "-o", "--output", "--progress", "--network",
+    "--ssh", "--iidfile", "--metadata-file", "--builder", "--add-host", "--shm-size",
+    "--ulimit", "--build-context", "--annotation", "--attest", "--allow", "--cgroup-parent"})
+
+
+def _repo_path(path: str) -> str:
+    """A root-relative path a step names (`./test`), "" when it leaves the root or is built
+    from an expression, a variable or a URL."""
+    if not path or any(c in path for c in ("$", "{", "://", "@")) or path.startswith("/"):
+        return ""
+    parts = [p for p in path.split("/") if p not in ("", ".")]
+    return "" if ".." in parts else "/".join(parts) or "."
+
+
+def _dockerfile(context: str, file: str) -> str:
+    """The Dockerfile a build reads: `-f`/`file:` (from the root), else CONTEXT/Dockerfile."""
+    if file:
+        return _repo_path(file)
+    ctx = _repo_path(context)
+    return "" if not ctx else "Dockerfile" if ctx == "." else f"{ctx}/Dockerfile"
+
+
+def _built_images(step: Step) -> Iterator[tuple[list[str], str]]:
+    """(image names, Dockerfile) of the images a step builds: `docker [buildx|image] build -t
+    NAME [-f FILE] CONTEXT`, docker/build-push-action `tags:`/`context:`/`file:`."""
+    if step.action == "docker/build-push-action":
+        tags = step.inputs.get("tags")
+        context = step.inputs.get("context")
+        file = step.inputs.get("file")
+        names = re.split(r"[\s,]+", tags.strip()) if isinstance(tags, str) else []
+        path = _dockerfile(context if isinstance(context, str) else ".",
+                           file if isinstance(file, str) else "")
+        if path and names:
+            yield names, path
+    for w in commands(step.run) if step.run else ():
+        if w[0] not in ("docker", "podman") or "build" not in w[1:3]:
+            continue
+        args = w[w.index("build") + 1:]
+        tags, file, positional, i = [], "", [], 0
+        while i < len(args):
+            a, value = args[i], args[i + 1] if i + 1 < len(args) else ""
+            if a.startswith("-"):
+                opt, _, inline = a.partition("=")
+                if opt in ("-t", "--tag"):
+                    tags.append(inline or value)
+                elif opt in ("-f", "--file"):
+                    file = inline or value
+                i += 2 if opt in _BUILD_VALUE_OPTIONS and not inline else 1
+                continue
+            positional.append(a)
+            i += 1
+        path = _dockerfile(positional[0], file) if len(positional) == 1 else ""
+        if path and tags:
+            yield tags, path
+
+
+def docker_calls(step: Step, images: dict[str, str]) -> Iterator[tuple[str, str]]:
+    """(unit, label) of the Dockerfiles a step hands over to: building one runs its RUN lines
+    (`docker-build:<path>`), and `docker run NAME` with no command of its own, after a step of
+    the same job built NAME, runs its ENTRYPOINT/CMD (`docker:<path>`). Left out: a step run in
+    another folder (`working-directory`)."""
+    if step.workdir.strip().strip("./"):
+        return
+    for names, path in _built_images(step):
+        for name in names:
+            images[image_name(name).rsplit("/", 1)[-1]] = path
+        yield f"docker-build:{path}", f"docker build ({path})"
+    for run in container_runs(step.run) if step.run and images else ():
+        if run[0] in images and len(run) == 1:
+            yield f"docker:{images[run[0]]}", f"docker run {run[0]} ({images[run[0]]})"
+
+
 def recipe_links(doc: Document,
                  step: Callable[[str, str, int, str, bool], Iterable[Signal]],
                  after: Callable[[list[Signal]], list[Signal]] = list) -> list[dict[str, Any]]:
@@ -772,23 +846,24 @@ def recipe_links(doc: Document,
             recipe.name if recipe.runner == "script" else Call(recipe.runner, recipe.name).label
         acts: list[Signal] = []
         started: list[str] = []  # environments the recipe started so far (kind, compose …)
+        images: dict[str, str] = {}  # images the recipe built (`docker_calls`)
         for line, text in recipe.body:
             # a Dockerfile's commands run in the image, not at the root: their calls stay
-            line_calls = list(calls(text)) if recipe.runner not in ("docker", "docker-build") \
-                else []
+            inside = recipe.runner in ("docker", "docker-build")
+            line_calls = [(f"{c.runner}:{c.name}", c.label) for c in calls(text)] + \
+                list(docker_calls(Step(line, run=text), images)) if not inside else []
             new = list(step(doc.path, where, line, text, bool(line_calls)))
             acts += new
             started += [e for a in new for e in a.facts.get("environments") or ()
                         if e not in started]
-            for call in line_calls:
-                target = f"{call.runner}:{call.name}"
+            for target, label in line_calls:
                 if target != unit:
                     # after an environment, also the call into it (`<target>@env:<stacks>`),
                     # as a CI job's own calls are recorded
                     for t in [target, *([f"{target}@env:{'+'.join(started)}"] if started
                                         else [])]:
                         links.append(call_record(unit, doc.path, line,
-                                                 f"{where} -> {call.label}", t))
+                                                 f"{where} -> {label}", t))
         links += [act_record(unit, a) for a in after(acts)]
     return links
 
