@@ -303,15 +303,15 @@ class PipelineDetector:
         self.description = description
         self.kinds = {system: kind(meaning, **FACTS, **(own_facts or {}))}
         self.patterns = (*patterns, *recipes.PATTERNS, *included) if anchors else tuple(patterns)
-        self._own = compile_globs(tuple(patterns))
-        self._included = compile_globs(tuple(included)) if included else None
+        self._own = tuple(patterns)  # compiled on first use (compile_globs keeps them)
+        self._included = tuple(included)
         self._anchors = tuple(anchors)
         self._facts = facts
         self._more = more
         self._includes = includes
 
     def analyze(self, doc: Document) -> Iterable[Signal]:
-        if self._own.match(doc.path):
+        if compile_globs(self._own).match(doc.path):
             p = ci.pipeline(doc)
             if p is None:
                 return
@@ -327,7 +327,7 @@ class PipelineDetector:
                                             f"include {path}", f"include:{path}", "", ()))
         elif not any(doc.repo.exists(a) for a in self._anchors):
             return  # nothing of this system could call it
-        elif self._included is not None and self._included.match(doc.path) and \
+        elif self._included and compile_globs(self._included).match(doc.path) and \
                 doc.name.endswith((".yml", ".yaml")):
             links = self._included_links(doc)
         else:

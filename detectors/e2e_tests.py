@@ -27,7 +27,6 @@ SUITES = (f"**/{E2E_DIRS}/**/*_test.go", f"**/{E2E_DIRS}/**/test_*.py",
           # … or named for them: test/e2e_kms_test.go, test_e2e_login.py, app.e2e-spec.ts (Nest)
           "e2e_*_test.go", "*_e2e_test.go", "test_e2e*.py", "*_e2e_test.py",
           "*.e2e-spec.{js,ts}", "*.e2e.{spec,test}.{js,ts,mjs,jsx,tsx}")
-_SUITES = compile_globs(SUITES)
 _TEST_CODE = re.compile(r"^[ \t]*func\s+Test\w*\s*\(|\bginkgo\b|"
                         r"^[ \t]*(?:async\s+)?def\s+test\w*\s*\(|"
                         r"\b(?:describe|it|test)\s*\(\s*['\"`]|@Test\b|"
@@ -55,7 +54,7 @@ class E2eTestsDetector:
                              tools=[tool])
             if p is not None or doc.path.startswith((".github/", ".gitlab-ci", ".circleci/")):
                 return
-        if _SUITES.match(doc.path):
+        if compile_globs(SUITES).match(doc.path):  # compiled on first use, then kept
             found = None if _INPUTS.search(doc.path) else _TEST_CODE.search(doc.text)
             if found:  # an end-to-end suite; its language's unit-test conventions name the file
                 yield signal("e2e_tests", doc.path, doc.text.count("\n", 0, found.start()) + 1,
