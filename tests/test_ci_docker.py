@@ -75,3 +75,19 @@ def test_a_recipe_that_builds_and_runs_the_test_image() -> None:
     full = [(e.path, e.line) for e in gha.evidence if "full_env_test_stacks" in e.supports]
     assert set(full) == {(".github/workflows/telemetry.yml", 11), ("Makefile", 7),
                          ("test/telemetry/Dockerfile", 5)}
+
+
+@pytest.mark.parametrize("script, calls", [
+    ("docker build -t t ./test\ndocker run --rm t", ["docker-build:test/Dockerfile",
+                                                      "docker:test/Dockerfile"]),
+    ("docker buildx build --load --tag=reg.io/o/t:1 -f docker/T.Dockerfile .\ndocker run t",
+     ["docker-build:docker/T.Dockerfile", "docker:docker/T.Dockerfile"]),
+    ("docker build -t t .\ndocker run t pytest", ["docker-build:Dockerfile"]),  # own command
+    ("docker compose build t\ndocker run t", []),  # compose's build: not a `docker build`
+    ("docker build -t t ../other\ndocker run t", []),  # outside the root
+    ("docker build -t t $CTX\ndocker run t", []),
+    ("docker run t", []),
+])
+def test_which_runs_are_linked_to_a_dockerfile(script: str, calls: list[str]) -> None:
+    images: dict[str, str] = {}
+    assert [t for t, _ in ci.docker_calls(ci.Step(1, run=script), images)] == calls

@@ -795,7 +795,7 @@ def _built_images(step: Step) -> Iterator[tuple[list[str], str]]:
         if path and names:
             yield names, path
     for w in commands(step.run) if step.run else ():
-        if w[0] not in ("docker", "podman") or "build" not in w[1:3]:
+        if w[0] not in ("docker", "podman") or "build" not in w[1:3] or w[1] == "compose":
             continue
         args = w[w.index("build") + 1:]
         tags, file, positional, i = [], "", [], 0
