@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from maturity_scan import api, report
-from maturity_scan.engine.helmscope import is_off, template_guard
+from maturity_scan.engine.helmscope import guard_from_note, guard_note, is_off, template_guard
 from maturity_scan.engine.scan import ScanOptions, scan_source
-from maturity_scan.engine.source import WorkTreeSource
+from maturity_scan.engine.source import GitRevisionSource, WorkTreeSource
+from tests import gitrepo
 
 CASES = Path(__file__).resolve().parent.parent / "fixtures" / "helm_values"
 NP = "charts/app/templates/networkpolicy.yaml"
@@ -184,3 +185,52 @@ def test_hostile_values_is_refused_not_loaded(tmp_path: Path) -> None:
         ("charts/app/values.yaml", "helm_values")]
     assert "refused" in result.errors[0].message
     assert _ev(result, "network_policy") == [(NP, 3, "NetworkPolicy", None)]
+
+
+class _CountingRevision(GitRevisionSource):
+    """A revision that records which files the scan reads."""
+
+    def __init__(self, root: Path, rev: str) -> None:
+        super().__init__(root, rev)
+        self.reads: list[str] = []
+
+    def read(self, path: str, limit: int | None = None) -> bytes:
+        self.reads.append(path)
+        return super().read(path, limit)
+
+
+def test_cached_rescan_reads_no_template(tmp_path: Path) -> None:
+    """A template's guard is kept in the parse cache by blob: an unchanged rescan decides what
+    is off from the cache and a fresh read of values.yaml alone; a changed template is read
+    and its guard found again."""
+    root = gitrepo.init(tmp_path / "repo")
+    shutil.copytree(CASES / "off_by_default", root, dirs_exist_ok=True)
+    first_rev = gitrepo.commit(root, "chart")
+    opts = ScanOptions(jobs=0, cache=True, cache_dir=tmp_path / "cache")
+    first = scan_source(_CountingRevision(root, first_rev), opts)
+    assert first.stats.set_aside == {"disabled": 3}
+    again = _CountingRevision(root, first_rev)
+    second = scan_source(again, opts)
+    assert again.reads == ["charts/app/values.yaml"]  # no template, no other file
+    assert second.signals == first.signals and second.stats.set_aside == {"disabled": 3}
+    text = (root / NP).read_text().replace(".Values.networkPolicy.enabled",
+                                           ".Values.replicaCount")  # on by default
+    changed = _CountingRevision(root, gitrepo.commit(root, "policy on", {NP: text}))
+    third = scan_source(changed, opts)
+    assert sorted(changed.reads) == [NP, "charts/app/values.yaml"]
+    assert _ev(third, "network_policy") == [(NP, 3, "NetworkPolicy", None)]
+    assert third.stats.set_aside == {"disabled": 2}
+    nocache = _CountingRevision(root, first_rev)
+    assert scan_source(nocache, ScanOptions(jobs=0, cache=False)).signals == first.signals
+    assert NP in nocache.reads
+
+
+@pytest.mark.parametrize("note", [None, {}, "a", [["a", 1]], [[]], ["a"], [[["a"]]]])
+def test_a_corrupt_guard_note_is_refused(note: object) -> None:
+    with pytest.raises(ValueError):
+        guard_from_note(note)
+
+
+def test_guard_note_round_trips() -> None:
+    for guard in (None, (("a", "on"),), (("a",), ("b", "c"))):
+        assert guard_from_note(guard_note(guard)) == guard

@@ -42,6 +42,7 @@ _MAX_PATTERN = 512  # a cached glob longer than this is not ours: a miss
 # after scan; a row whose text changed is decoded again. Cleared when it grows past MEMO_ROWS.
 MEMO_ROWS = 50_000
 _MEMO: dict[str, tuple[str, dict[str, Any], dict[str, Outcome]]] = {}
+NO_NOTE = object()  # ParseCache.note: the row holds none of that name
 
 
 def default_dir() -> Path:
@@ -253,6 +254,25 @@ class ParseCache:
         self.hits += len(found)
         self.misses += len(detectors) - len(found)
         return found
+
+    def note(self, blob: str, path: str, name: str) -> Any:
+        """A note kept with this file's row under `name` (NO_NOTE when none), as the latest
+        `lookup` of the file found it; not checked: the caller decodes it, a bad one a miss."""
+        return self._rows.get(self._file_key(blob, path), {}).get(name, NO_NOTE)
+
+    def keep_note(self, blob: str, path: str, name: str, value: Any) -> None:
+        """Keep a JSON value with this file's row (written with it, or on its own)."""
+        if self._db is None:
+            return
+        key = self._file_key(blob, path)
+        row = self._rows.setdefault(key, {})
+        if row.get(name, NO_NOTE) == value:
+            return
+        row[name] = value
+        try:
+            self._pending[key] = json.dumps(row, separators=(",", ":"))
+        except (TypeError, ValueError):
+            return
 
     def store(self, blob: str, path: str, outcomes: Iterable[Outcome],
               versions: Mapping[str, str]) -> None:

@@ -8,7 +8,8 @@ Only plain `.Values` paths are evaluated; any other condition (`not`, `or`, `eq`
 variable, an `else` branch) is not, and the template counts. `values.yaml` is read with the safe
 YAML reader under the same bounds as the repository's configuration (nesting, alias expansion,
 size), never executed; one that cannot be read gives an errors entry and its templates count.
-Decided afresh on every scan (not cached), so a changed `values.yaml` is always seen.
+Decided afresh on every scan, so a changed `values.yaml` is always seen: only a template's guard
+(a pure function of its bytes) is kept in the parse cache, so a cached template is not read.
 """
 from __future__ import annotations
 
@@ -198,26 +199,42 @@ def _values(chart: str, paths: frozenset[str], read: Callable[[str, int], bytes]
     return docs[0]
 
 
-def disabled_templates(paths: frozenset[str], read: Callable[[str, int], bytes],
-                       max_bytes: int) -> tuple[frozenset[str], list[FileError]]:
-    """The chart templates among `paths` that render nothing with the chart's default values,
-    and the errors entries of `values.yaml` files that could not be read."""
-    errors: list[FileError] = []
-    values: dict[str, Any] = {}
-    out: set[str] = set()
-    for path in sorted(paths):
-        chart = _chart_of(path, paths)
-        if chart is None:
-            continue
-        try:
-            text = read(path, max_bytes).decode("utf-8", "replace")
-        except (OSError, KeyError, ValueError, FileTooLarge):
-            text = ""  # unreadable: the scan reports it when it reads the file to parse it
-        guard = template_guard(text)
+GUARD_VERSION = "1"  # of template_guard's answers: bump when it decides differently
+GUARD_NOTE = f"\0helm_guard\0{GUARD_VERSION}"  # its name in a parse-cache row (engine.cache)
+
+
+def guard_note(guard: tuple[tuple[str, ...], ...] | None) -> list[list[str]]:
+    """A guard as the parse cache keeps it (JSON): no guard is an empty list."""
+    return [list(keys) for keys in guard or ()]
+
+
+def guard_from_note(note: Any) -> tuple[tuple[str, ...], ...] | None:
+    """The guard a parse-cache note holds; ValueError when it is not one of ours."""
+    if not isinstance(note, list) or not all(
+            isinstance(keys, list) and keys and all(isinstance(k, str) for k in keys)
+            for keys in note):
+        raise ValueError("not a template guard")
+    return tuple(tuple(keys) for keys in note) or None
+
+
+class DefaultsOff:
+    """Decides, template by template as the scan reads them (or finds their guard in the parse
+    cache), which chart templates render nothing with the chart's default values. Each chart's
+    `values.yaml` is read afresh, once, when one of its templates has a guard; one that cannot
+    be read adds an errors entry to `errors` and its templates count."""
+
+    def __init__(self, paths: frozenset[str], read: Callable[[str, int], bytes],
+                 errors: list[FileError]) -> None:
+        self.paths, self.read, self.errors = paths, read, errors
+        self._values: dict[str, Any] = {}
+
+    def chart(self, path: str) -> str | None:
+        """The chart `path` is a template of, or None."""
+        return _chart_of(path, self.paths)
+
+    def off(self, chart: str, guard: tuple[tuple[str, ...], ...] | None) -> bool:
         if guard is None:
-            continue
-        if chart not in values:
-            values[chart] = _values(chart, paths, read, errors)
-        if values[chart] is not _UNKNOWN and is_off(values[chart], guard):
-            out.add(path)
-    return frozenset(out), errors
+            return False
+        if chart not in self._values:
+            self._values[chart] = _values(chart, self.paths, self.read, self.errors)
+        return self._values[chart] is not _UNKNOWN and is_off(self._values[chart], guard)

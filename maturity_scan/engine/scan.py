@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from maturity_scan import config, gitsafe
 from maturity_scan.engine import cache, helmscope, pool, progress, registry
@@ -258,12 +259,11 @@ def _scan(source: Source, options: ScanOptions, detectors: Sequence[Detector] | 
         sc = path_scope(p, vendored)
         if sc and sc not in counted:
             scope_of[p] = sc
-    if "disabled" not in counted:  # chart templates off by default (engine.helmscope)
-        off, helm_errors = helmscope.disabled_templates(
-            frozenset(p for p in paths if p not in scope_of),
-            lambda p, n: source.read(p, limit=n), options.max_file_bytes)
-        scope_of.update(dict.fromkeys(off, "disabled"))
-        errors += helm_errors
+    # Chart templates off by default (engine.helmscope): decided in tasks() as each claimed
+    # template is read or its guard found in the cache, before its file is counted set aside.
+    helm = None if "disabled" in counted else helmscope.DefaultsOff(
+        frozenset(p for p in paths if p not in scope_of),
+        lambda p, n: source.read(p, limit=n), errors)
     for entry in entries:
         ids = claims(entry.path)
         if not ids:
@@ -292,13 +292,25 @@ def _scan(source: Source, options: ScanOptions, detectors: Sequence[Detector] | 
         hits = store.lookup(blob, path, {i: versions[i] for i in ids}, view)
         return {i: hits[i] for i in ids if i in hits}  # in claim order
 
+    def cached_guard(blob: str, path: str) -> Any:
+        assert store is not None
+        try:
+            return helmscope.guard_from_note(store.note(blob, path, helmscope.GUARD_NOTE))
+        except ValueError:  # none kept, or not ours: the file is read
+            return cache.NO_NOTE
+
     def tasks() -> Iterator[pool.Task]:
         for entry, ids in claimed:
             hits: dict[str, Outcome] = {}
+            chart = helm.chart(entry.path) if helm is not None and entry.path not in scope_of \
+                else None
             blob = known_blob(entry.path) if store is not None else None
             if blob is not None:  # a git object: not even read when it is cached
                 hits = lookup(blob, entry.path, ids)
-                if len(hits) == len(ids):
+                guard = None if chart is None else cached_guard(blob, entry.path)
+                if len(hits) == len(ids) and guard is not cache.NO_NOTE:
+                    if chart is not None and helm is not None and helm.off(chart, guard):
+                        scope_of[entry.path] = "disabled"
                     cached[entry.path] = hits
                     shown.advance()
                     read["files"] += 1  # the same stats as a scan that read it
@@ -319,11 +331,18 @@ def _scan(source: Source, options: ScanOptions, detectors: Sequence[Detector] | 
                 continue
             read["files"] += 1
             read["bytes"] += len(data)
-            if entry.path in scope_of:
-                set_aside[scope_of[entry.path]] += 1
             if store is not None and blob is None:
                 blob = cache.blob_id(data)
                 hits = lookup(blob, entry.path, ids)
+            if chart is not None:
+                guard = helmscope.template_guard(data.decode("utf-8", "replace"))
+                if store is not None and blob is not None:
+                    store.keep_note(blob, entry.path, helmscope.GUARD_NOTE,
+                                    helmscope.guard_note(guard))
+                if helm is not None and helm.off(chart, guard):
+                    scope_of[entry.path] = "disabled"
+            if entry.path in scope_of:
+                set_aside[scope_of[entry.path]] += 1
             if hits:
                 cached[entry.path] = hits
             missing = tuple(i for i in ids if i not in hits)
