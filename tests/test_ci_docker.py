@@ -91,3 +91,21 @@ def test_a_recipe_that_builds_and_runs_the_test_image() -> None:
 def test_which_runs_are_linked_to_a_dockerfile(script: str, calls: list[str]) -> None:
     images: dict[str, str] = {}
     assert [t for t, _ in ci.docker_calls(ci.Step(1, run=script), images)] == calls
+
+
+@pytest.mark.parametrize("script, calls", [
+    ("docker compose -f t.yml run --rm tests", ["compose:t.yml#tests"]),
+    ("docker-compose run -e A=1 tests", [f"compose:{f}#tests" for f in ci.COMPOSE_DEFAULTS]),
+    ("docker compose run tests pytest", []),  # a command of its own: read as that command
+    ("docker compose run --entrypoint sh tests", []),
+    ("docker compose -f ../x.yml run tests", []),
+    ("docker compose up -d", []),
+])
+def test_which_compose_runs_are_linked_to_a_service(script: str, calls: list[str]) -> None:
+    assert [t for t, _ in ci.docker_calls(ci.Step(1, run=script), {})] == calls
+
+
+def test_compose_run_of_a_test_service_counts() -> None:
+    gha = scan_fixture(FIXTURES / "positive_compose_run_tests").signal("github_actions")
+    assert {(e.path, e.line) for e in gha.evidence if "runs_tests" in e.supports} == {
+        (".github/workflows/ci.yml", 8), ("docker-compose-tests.yml", 5)}

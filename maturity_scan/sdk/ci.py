@@ -816,6 +816,36 @@ def _built_images(step: Step) -> Iterator[tuple[list[str], str]]:
             yield tags, path
 
 
+COMPOSE_DEFAULTS = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
+
+
+def _compose_runs(words: list[str]) -> Iterator[tuple[str, str]]:
+    """(compose file, service) of a `docker compose [-f F…] run [OPTIONS] SERVICE` with no
+    command of its own (the service's `command:` runs); each `-f` file, else the defaults."""
+    i = 1 if words[:1] == ["docker-compose"] else 2 if words[:2] == ["docker", "compose"] else 0
+    files: list[str] = []
+    while i and i < len(words) and words[i].startswith("-"):
+        opt, _, inline = words[i].partition("=")
+        value = inline or (words[i + 1] if i + 1 < len(words) else "")
+        if opt in ("-f", "--file"):
+            files.append(value)
+        i += 2 if opt in ("-f", "--file", "-p", "--project-name", "--profile", "--env-file",
+                          "--project-directory") and not inline else 1
+    if not i or words[i:i + 1] != ["run"]:
+        return
+    args, j = words[i + 1:], 0
+    while j < len(args) and args[j].startswith("-"):
+        j += 2 if args[j] in ("-e", "--env", "-v", "--volume", "-w", "--workdir", "--name",
+                              "-p", "--publish", "-u", "--user", "-l", "--label",
+                              "--entrypoint") else 1
+    if j != len(args) - 1 or any(a.startswith("--entrypoint") for a in args):
+        return  # no service, or a command (or entrypoint) of its own
+    for file in files or COMPOSE_DEFAULTS:
+        path = _repo_path(file)
+        if path:
+            yield path, args[j]
+
+
 def docker_calls(step: Step, images: dict[str, str]) -> Iterator[tuple[str, str]]:
     """(unit, label) of the Dockerfiles a step hands over to: building one runs its RUN lines
     (`docker-build:<path>`), and `docker run NAME` with no command of its own, after a step of
@@ -827,6 +857,9 @@ def docker_calls(step: Step, images: dict[str, str]) -> Iterator[tuple[str, str]
         for name in names:
             images[image_name(name).rsplit("/", 1)[-1]] = path
         yield f"docker-build:{path}", f"docker build ({path})"
+    for words in commands(step.run) if step.run else ():
+        for file, service in _compose_runs(words):
+            yield f"compose:{file}#{service}", f"docker compose run {service} ({file})"
     for run in container_runs(step.run) if step.run and images else ():
         if run[0] in images and len(run) == 1:
             yield f"docker:{images[run[0]]}", f"docker run {run[0]} ({images[run[0]]})"
@@ -849,7 +882,7 @@ def recipe_links(doc: Document,
         images: dict[str, str] = {}  # images the recipe built (`docker_calls`)
         for line, text in recipe.body:
             # a Dockerfile's commands run in the image, not at the root: their calls stay
-            inside = recipe.runner in ("docker", "docker-build")
+            inside = recipe.runner in ("docker", "docker-build", "compose")
             line_calls = [(f"{c.runner}:{c.name}", c.label) for c in calls(text)] + \
                 list(docker_calls(Step(line, run=text), images)) if not inside else []
             new = list(step(doc.path, where, line, text, bool(line_calls)))

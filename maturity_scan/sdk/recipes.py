@@ -32,7 +32,8 @@ MAX_LINES = 20_000  # a recipe file longer than this is not followed
 # Dockerfiles a CI job builds and then runs (`docker build -t x ./test` … `docker run x`): read
 # by the GitHub Actions detector only (`docker:<path>` is what the image runs, its last stage's
 # ENTRYPOINT + CMD; `docker-build:<path>` its RUN lines, run when the job builds it).
-DOCKERFILES = ("**/{Dockerfile,Dockerfile.*,*.Dockerfile,*.dockerfile}",)
+DOCKERFILES = ("**/{Dockerfile,Dockerfile.*,*.Dockerfile,*.dockerfile}",
+               "**/*compose*.{yml,yaml}")  # `compose:<file>#<service>`: a service's command
 
 
 @dataclass(frozen=True)
@@ -314,6 +315,25 @@ def _dockerfile(doc: Document) -> Iterator[Recipe]:
     yield Recipe("docker-build", doc.path, 1, tuple(build))
 
 
+def _compose(doc: Document) -> Iterator[Recipe]:
+    """What `docker compose run SERVICE` runs: a service's `entrypoint:` then `command:` (string
+    or list), at the line of the later of them."""
+    data = doc.yaml
+    services = data.get("services") if isinstance(data, dict) else None
+    for name, svc in services.items() if isinstance(services, dict) else ():
+        if not isinstance(svc, dict) or not hasattr(svc, "line_of"):
+            continue
+        parts = [(int(svc.line_of(k)), " ".join(map(str, v)) if isinstance(v, list) else v)
+                 for k in ("entrypoint", "command") if isinstance(v := svc.get(k), (str, list))]
+        if parts:
+            yield Recipe("compose", f"{doc.path}#{name}", parts[0][0],
+                         ((max(p[0] for p in parts), " ".join(p[1] for p in parts)),))
+
+
+def is_compose(name: str) -> bool:
+    return "compose" in name and name.endswith((".yml", ".yaml"))
+
+
 def is_dockerfile(name: str) -> bool:
     return name == "Dockerfile" or name.startswith("Dockerfile.") or \
         name.lower().endswith(".dockerfile")
@@ -344,6 +364,8 @@ def read(doc: Document) -> list[Recipe]:
                 return list(_nox(doc))
             if is_dockerfile(name):
                 return list(_dockerfile(doc))
+            if is_compose(name):
+                return list(_compose(doc))
             if name.endswith((".sh", ".bash")) or doc.dir in ("script", "scripts") and \
                     "." not in name and _SHELL_SHEBANG.match(doc.lines[0] if doc.lines else ""):
                 return list(_script(doc))

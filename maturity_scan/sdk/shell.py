@@ -397,7 +397,8 @@ class Call:
         if self.runner == "tox" and not self.name:
             return "tox"
         return {"npm": "npm run ", "script": "", "tox": "tox -e ", "nox": "nox -s ",
-                "docker": "CMD of ", "docker-build": "RUN of "}.get(
+                "docker": "CMD of ", "docker-build": "RUN of ",
+                "compose": "command of "}.get(
             self.runner, self.runner + " ") + self.name
 
 
