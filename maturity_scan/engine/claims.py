@@ -8,38 +8,17 @@ keeps one per detector set, with its answers, for the scans of one process (`his
 revisions and an org run's repositories list mostly the same paths)."""
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from maturity_scan.sdk.detector import Detector
+from maturity_scan.sdk.globs import WILD as _WILD
 from maturity_scan.sdk.globs import compile_globs
+from maturity_scan.sdk.globs import expand as _expand
+from maturity_scan.sdk.globs import literal_ending as _ending
 
 KEY = 3  # characters of a literal ending that index it
 ANSWERS = 200_000  # paths answered and kept per Claims (then forgotten, all at once)
-_WILD = set("*?[]{}/")  # a literal ending stops at these (`**/` may match no folder at all)
-
-
-def _expand(pattern: str) -> Iterator[str]:
-    """The pattern with each `{a,b}` alternation spelt out (as `sdk.globs` reads them)."""
-    start = pattern.find("{")
-    end = pattern.find("}", start) if start != -1 else -1
-    if start == -1 or end == -1:
-        yield pattern
-        return
-    for alt in pattern[start + 1:end].split(","):
-        for rest in _expand(pattern[end + 1:]):
-            yield pattern[:start] + alt + rest
-
-
-def _ending(pattern: str) -> str:
-    """The literal characters every match of `pattern` ends its file name with ('' if
-    none)."""
-    i = len(pattern)
-    while i > 0 and pattern[i - 1] not in _WILD:
-        i -= 1
-    return pattern[i:]
-
-
 def _name_start(pattern: str) -> str:
     """The literal characters every match of `pattern` starts its file name with."""
     name = pattern.rsplit("/", 1)[-1]

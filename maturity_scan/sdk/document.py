@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from maturity_scan.sdk import yamlsafe
-from maturity_scan.sdk.globs import compile_globs
+from maturity_scan.sdk.globs import select
 
 T = TypeVar("T")
 
@@ -50,8 +50,7 @@ class RepoView:
 
     def glob(self, *patterns: str) -> list[str]:
         """Listed paths matching any of the patterns (see `globs`), sorted."""
-        rx = compile_globs(patterns)
-        return sorted(p for p in self.paths if rx.match(p))
+        return sorted(select(patterns, self.paths))
 
     def has_dir(self, path: str) -> bool:
         return posixpath.normpath(path) in self.dirs

@@ -7,7 +7,7 @@ without matches the file name at any depth (`Dockerfile`). `*` stays inside one 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
 
@@ -71,3 +71,55 @@ def compile_globs(patterns: tuple[str, ...]) -> re.Pattern[str]:
 
 def matches(path: str, patterns: Iterable[str]) -> bool:
     return compile_globs(tuple(patterns)).match(path) is not None
+
+
+WILD = frozenset("*?[]{}/")  # a literal ending stops at these (`**/` may match no folder at all)
+
+
+def expand(pattern: str) -> Iterator[str]:
+    """The pattern with each `{a,b}` alternation spelt out (as `sdk.globs` reads them)."""
+    start = pattern.find("{")
+    end = pattern.find("}", start) if start != -1 else -1
+    if start == -1 or end == -1:
+        yield pattern
+        return
+    for alt in pattern[start + 1:end].split(","):
+        for rest in expand(pattern[end + 1:]):
+            yield pattern[:start] + alt + rest
+
+
+def literal_ending(pattern: str) -> str:
+    """The literal characters every match of `pattern` ends its file name with ('' if
+    none)."""
+    i = len(pattern)
+    while i > 0 and pattern[i - 1] not in WILD:
+        i -= 1
+    return pattern[i:]
+
+
+SELECT_UP_TO = 256  # paths: above this, compiling the patterns costs less than the pre-check
+
+
+@lru_cache(maxsize=512)
+def _endings(pattern: str) -> tuple[str, ...] | None:
+    """The literal endings of the pattern's alternatives, or None when one has none."""
+    out = tuple({literal_ending(alt) for alt in expand(pattern)})
+    return None if "" in out else out
+
+
+def select(patterns: tuple[str, ...], paths: Iterable[str]) -> list[str]:
+    """The paths matching any of the patterns (as `compile_globs`), in their order. For a few
+    paths, a pattern none of them ends like (its literal ending) is never compiled: a small
+    repository's `glob` questions then compile little or nothing."""
+    listed = paths if isinstance(paths, (list, tuple, frozenset, set)) else list(paths)
+    if len(listed) <= SELECT_UP_TO:
+        kept = []
+        for p in patterns:
+            ends = _endings(p)
+            if ends is None or any(path.endswith(ends) for path in listed):
+                kept.append(p)
+        patterns = tuple(kept)
+        if not patterns:
+            return []
+    rx = compile_globs(patterns)
+    return [p for p in listed if rx.match(p)]
