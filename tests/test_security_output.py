@@ -211,9 +211,10 @@ DETECTORS = registry.all_detectors()
 
 def _analyse(path: str, data: bytes) -> float:
     detectors = [d for d in DETECTORS if compile_globs(d.patterns).match(path)]
-    start = time.perf_counter()
+    # CPU time of this process (the reading runs here): wall time measured the machine's load
+    start = time.process_time()
     result = analyze(Document(path, data), detectors)
-    took = time.perf_counter() - start
+    took = time.process_time() - start
     assert not [e for e in result.errors if "failed" in e.message]
     return took
 
