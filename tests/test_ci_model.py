@@ -280,9 +280,9 @@ def test_gitlab_deploy_into_own_cluster(tmp_path: Path, script: str, deploys: bo
 def test_hostile_recipes_are_read_in_linear_time(path: str, text: str) -> None:
     import time
 
-    start = time.monotonic()
+    start = time.process_time()  # CPU, not wall: the machine may be loaded
     recipes.read(_doc(path, text))
-    assert time.monotonic() - start < 2
+    assert time.process_time() - start < 2
 
 
 def test_hostile_recipe_through_a_scan(tmp_path: Path) -> None:
