@@ -14,7 +14,8 @@ ODD = ["Dockerfile", "x/Dockerfile.dev", "Containerfile.prod", "Jenkinsfile", "J
        "ReadMe.md", "README", "docs/README.rst", "CHANGELOG", "docs/Changes.rst",
        "Tiltfile.x", "Chart.yaml", "charts/a/Chart.yaml", ".github/workflows/ci.yml",
        ".github/workflows/sub/ci.yml", "a\udcff.yaml", "a\nb.yaml", "x.tf", "x.tf.json",
-       ".pre-commit-config.yaml", "sub/.pre-commit-config.yaml", "", "/", "a/", "{", "}.yaml"]
+       ".pre-commit-config.yaml", "sub/.pre-commit-config.yaml", "", "/", "a/", "{", "}.yaml",
+       "/README.md", "/x/Dockerfile", "a//b.tf", "//c.md", "x.md/", ".md", "a/.tf"]
 
 
 def test_claims_match_every_pattern_on_every_path() -> None:

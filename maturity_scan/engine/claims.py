@@ -19,6 +19,33 @@ from maturity_scan.sdk.globs import literal_ending as _ending
 
 KEY = 3  # characters of a literal ending that index it
 ANSWERS = 200_000  # paths answered and kept per Claims (then forgotten, all at once)
+SURE_END, SURE_NAME = 1, 2
+
+
+def _sure(alt: str, ending: str) -> int:
+    """SURE_END when every path ending with `ending` matches the alternative (`*.tf`,
+    `**/*.tf`), SURE_NAME when every path whose file name is `ending` does (`Dockerfile`,
+    `**/Dockerfile`); both only for paths without empty folder names. 0 otherwise."""
+    if alt in (f"*{ending}", f"**/*{ending}"):
+        return SURE_END
+    if alt in (ending, f"**/{ending}"):
+        return SURE_NAME
+    return 0
+
+
+def _rooted_start(alt: str) -> str:
+    """The literal characters every match of a rooted alternative (one with a `/`) starts
+    with: `.github/workflows/` for `.github/workflows/*.yml`; '' for one matching at any
+    depth."""
+    body = alt.lstrip("/")
+    if "/" not in alt.rstrip("/"):
+        return ""
+    i = 0
+    while i < len(body) and body[i] not in "*?[]{}":
+        i += 1
+    return body[:i]
+
+
 def _name_start(pattern: str) -> str:
     """The literal characters every match of `pattern` starts its file name with."""
     name = pattern.rsplit("/", 1)[-1]
@@ -47,24 +74,30 @@ class Claims:
         self.order = {d.id: n for n, d in enumerate(detectors)}
         self.patterns = {d.id: tuple(d.patterns) for d in detectors}
         self.compiled: dict[tuple[str, ...], Any] = {}  # a detector's patterns, or one -> rx
-        # last KEY chars of a literal ending -> (ending, detector id, the pattern it is from)
-        self.by_key: dict[str, list[tuple[str, str, str]]] = {}
-        self.short: list[tuple[str, str, str]] = []  # endings shorter than KEY
+        # last KEY chars of a literal ending -> (ending, detector id, the pattern it is from,
+        # SURE_END / SURE_NAME when the alternative needs no expression: `*.tf`, `Dockerfile`;
+        # the literal start of a rooted alternative, `.github/workflows/`)
+        self.by_key: dict[str, list[tuple[str, str, str, int, str]]] = {}
+        self.short: list[tuple[str, str, str, int, str]] = []  # endings shorter than KEY
         self.starts: dict[str, list[tuple[str, str, str]]] = {}  # first KEY chars of a name
-        self.always: list[str] = []  # detectors with a pattern that may end anywhere
+        self.always: dict[str, list[str]] = {}  # detector -> its patterns that may match anything
         for d in detectors:
-            alts = [(alt, _ending(alt), p) for p in d.patterns for alt in _expand(p)]
-            if any(not e and len(_name_start(alt)) < KEY for alt, e, _ in alts):
-                self.always.append(d.id)  # names by their start then (`Dockerfile.*`)
-                continue
+            alts = []
+            for p in d.patterns:
+                mine = [(alt, _ending(alt), p) for alt in _expand(p)]
+                if any(not e and len(_name_start(alt)) < KEY for alt, e, _ in mine):
+                    self.always.setdefault(d.id, []).append(p)  # `*{runbook,Runbook}*.md`
+                else:
+                    alts.extend(mine)
             for alt, e, p in alts:
                 if not e:
                     st = _name_start(alt)
                     self.starts.setdefault(st[:KEY], []).append((st, d.id, p))
                 elif len(e) >= KEY:
-                    self.by_key.setdefault(e[-KEY:], []).append((e, d.id, p))
+                    self.by_key.setdefault(e[-KEY:], []).append(
+                        (e, d.id, p, _sure(alt, e), _rooted_start(alt)))
                 else:
-                    self.short.append((e, d.id, p))
+                    self.short.append((e, d.id, p, _sure(alt, e), _rooted_start(alt)))
 
     def __call__(self, path: str) -> tuple[str, ...]:
         known = self.answers.get(path)
@@ -79,21 +112,26 @@ class Claims:
         """Only the patterns whose literal ending (or name start) the path has are compiled and
         run, one by one: a 12-file scan compiles a few small expressions, not whole detectors'
         (each pattern's expression is the one `compile_globs` makes of it)."""
-        maybe: dict[str, set[str] | None] = dict.fromkeys(self.always)
+        maybe: dict[str, set[str]] = {det_id: set(ps) for det_id, ps in self.always.items()}
         name = path[path.rfind("/") + 1:]
-        for ending, det_id, p in [*self.by_key.get(path[-KEY:], ()), *self.short]:
-            if path.endswith(ending) and maybe.get(det_id, ()) is not None:
+        plain = not path.startswith("/") and "//" not in path  # no empty folder names
+        hit: set[str] = set()  # claimed for sure, by a SURE_* alternative
+        for ending, det_id, p, sure, start in [*self.by_key.get(path[-KEY:], ()),
+                                               *self.short]:
+            if not path.endswith(ending) or det_id in hit or not path.startswith(start):
+                continue
+            if sure and plain:
+                if sure == SURE_END or name == ending:
+                    hit.add(det_id)
+            else:
                 maybe.setdefault(det_id, set()).add(p)
         for start, det_id, p in self.starts.get(name[:KEY], ()):
-            if name.startswith(start) and maybe.get(det_id, ()) is not None:
+            if name.startswith(start):
                 maybe.setdefault(det_id, set()).add(p)
         out = []
-        for det_id in sorted(maybe, key=self.order.__getitem__):
-            pats = maybe[det_id]
-            if pats is None:
-                if self._rx(self.patterns[det_id]).match(path):
-                    out.append(det_id)
-            elif any(self._rx((p,)).match(path) for p in sorted(pats)):
+        for det_id in sorted({*maybe, *hit}, key=self.order.__getitem__):
+            if det_id in hit or any(self._rx((p,)).match(path)
+                                    for p in sorted(maybe.get(det_id, ()))):
                 out.append(det_id)
         return tuple(out)
 
