@@ -109,3 +109,22 @@ def test_compose_run_of_a_test_service_counts() -> None:
     gha = scan_fixture(FIXTURES / "positive_compose_run_tests").signal("github_actions")
     assert {(e.path, e.line) for e in gha.evidence if "runs_tests" in e.supports} == {
         (".github/workflows/ci.yml", 8), ("docker-compose-tests.yml", 5)}
+
+
+def test_a_continued_makefile_command_is_one_command() -> None:
+    """opentelemetry-demo's `run-telemetry-tests`: `docker run --rm \\` continued over lines
+    (options starting with `-` kept, `$(DOCKER_CMD)` read as docker) ending in the image."""
+    text = ("DOCKER_CMD ?= docker\nt:\n\t@set +e; \\\n\t$(DOCKER_CMD) run --rm \\\n"
+            "\t\t-e A=1 \\\n\t\timg; \\\n\trc=$$?\n")
+    doc = Document("Makefile", text.encode(), RepoView(frozenset({"Makefile"})))
+    [recipe] = recipes.read(doc)
+    assert list(recipe.body) == [(3, "set +e; docker run --rm -e A=1 img; rc=$$?")]
+
+
+def test_shell_keywords_on_one_line_are_not_programs() -> None:
+    from maturity_scan.sdk import shell
+
+    assert [w[0] for w in shell.commands(
+        "if true; then echo a; else kind create cluster; fi")] == ["true", "echo", "kind", "fi"]
+    assert shell.runs('for o in overlays/*; do kustomize build "$o"; done',
+                      {"kustomize": ("build",)}) == "kustomize build"

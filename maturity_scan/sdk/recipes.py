@@ -88,6 +88,12 @@ def _make(doc: Document) -> Iterator[Recipe]:
         return m.group(1) + tools[m.group(2)] if m.group(2) in tools else m.group(0)
 
     for i, text in enumerate(doc.lines, 1):
+        if name and text.startswith("\t") and body and body[-1][1].endswith("\\"):
+            # a continued command line: one command at its first line (`-e X` stays an option)
+            more = text.strip()
+            more = _PROGRAM_VAR.sub(program, more) if tools and "$" in more else more
+            body[-1] = (body[-1][0], body[-1][1][:-1].rstrip() + " " + _MAKE_VAR.sub("make", more))
+            continue
         if name and text.startswith("\t"):
             cmd = _RECIPE_PREFIX.sub("", text.strip())
             if cmd and not cmd.startswith("#"):

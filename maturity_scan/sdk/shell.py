@@ -12,6 +12,7 @@ from functools import lru_cache
 
 # Always a prefix to the real command, and prefixes only before a subcommand (`poetry run X`).
 _WRAPPERS = {"sudo", "env", "time", "exec", "npx", "pnpx", "bunx", "uvx", "nohup"}
+_KEYWORDS = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!"})
 # (`npm run X` runs a package.json script named X, not a program X, so it is not unwrapped.)
 _RUNNERS = {"poetry": {"run"}, "pdm": {"run"}, "hatch": {"run"}, "pipenv": {"run"},
             "uv": {"run"}, "rye": {"run"}, "pipx": {"run"}, "bundle": {"exec"},
@@ -138,6 +139,8 @@ def _program_start(words: list[str]) -> int:
     and runners (`poetry run`) with their options. Index arithmetic, not repeated slicing: a
     line of ten thousand `A=1` stays linear."""
     i, n = 0, len(words)
+    while i < n and words[i] in _KEYWORDS:  # `…; then kind create cluster; fi` on one line
+        i += 1
     while i < n and _ASSIGNMENT.match(words[i]):
         i += 1
     while i < n and (words[i] in _WRAPPERS or
