@@ -11,7 +11,7 @@ supported is unknown. The gate then fails, naming the files, unless `--allow-inc
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -52,6 +52,24 @@ def write_baseline(report: dict[str, Any], path: Path) -> None:
     path.write_text(json.dumps(body, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
+def _below(levels: Mapping[str, float | None], limits: Iterable[tuple[str, float]],
+           what: str, who: str = "") -> list[str]:
+    """A failure for each (dimension, limit) whose level is below the limit; a level of None
+    (not applicable) never fails. `what`: "baseline" or "floor"; `who`: a component's name."""
+    out = []
+    for dim, limit in limits:
+        level = levels.get(dim)
+        if level is not None and level < limit:
+            out.append(f"{who}{dim}: level {level:g} is below the {what} {limit:g}")
+    return out
+
+
+def _component(c: dict[str, Any]) -> tuple[dict[str, float | None], str]:
+    """A component's levels by dimension, and how a failure names it."""
+    return ({d["id"]: d["level"] for d in c["dimensions"]},
+            f"component {visible(c['name'])} ({visible(c['path'])}): ")
+
+
 def _components_below(report: dict[str, Any], baseline: Mapping[str, Any]) -> list[str]:
     """A failure for each component (by id, in both the baseline and the report) whose level
     in a dimension is below the baseline's; components new or gone are not judged."""
@@ -61,13 +79,12 @@ def _components_below(report: dict[str, Any], baseline: Mapping[str, Any]) -> li
     out = []
     for c in report["components"]:
         was = recorded.get(c["id"])
-        levels = was.get("levels") if isinstance(was, dict) else None
-        for d in c["dimensions"] if isinstance(levels, dict) else ():
-            before = levels.get(d["id"])
-            if isinstance(before, (int, float)) and d["level"] is not None and \
-                    d["level"] < before:
-                out.append(f"component {visible(c['name'])} ({visible(c['path'])}): {d['id']}: "
-                           f"level {d['level']:g} is below the baseline {before:g}")
+        before = was.get("levels") if isinstance(was, dict) else None
+        if not isinstance(before, dict):
+            continue
+        levels, who = _component(c)
+        out += _below(levels, [(d, before[d]) for d in levels
+                               if isinstance(before.get(d), (int, float))], "baseline", who)
     return out
 
 
@@ -76,11 +93,8 @@ def _components_under(report: dict[str, Any], floors: Mapping[str, float]) -> li
     floored dimension is below the floor; a dimension not applicable to it (None) never fails."""
     out = []
     for c in report.get("components") or ():
-        for d in c["dimensions"]:
-            floor = floors.get(d["id"])
-            if floor is not None and d["level"] is not None and d["level"] < floor:
-                out.append(f"component {visible(c['name'])} ({visible(c['path'])}): {d['id']}: "
-                           f"level {d['level']:g} is below the floor {floor:g}")
+        levels, who = _component(c)
+        out += _below(levels, [(d, floors[d]) for d in levels if d in floors], "floor", who)
     return out
 
 
@@ -124,17 +138,12 @@ def judge(report: dict[str, Any], pack: Pack, *, baseline: Mapping[str, Any] | N
         if baseline.get("pack") != report["pack"]:
             raise UsageError(f"baseline is for pack {baseline.get('pack')}, the scan used "
                              f"{report['pack']}")
-        for dim, was in sorted(baseline["levels"].items()):
-            if levels.get(dim) is not None and levels[dim] < was:
-                verdict.failures.append(f"{dim}: level {levels[dim]:g} is below the baseline "
-                                        f"{was:g}")
+        verdict.failures += _below(levels, sorted(baseline["levels"].items()), "baseline")
         verdict.failures += _components_below(report, baseline)
     for dim in regressions or []:
         verdict.failures.append(f"{dim}: level dropped from {(base_levels or {})[dim]:g} to "
                                 f"{levels[dim]:g}")
-    for dim, floor in sorted((fail_under or {}).items()):
-        if levels[dim] is not None and levels[dim] < floor:  # None: not applicable
-            verdict.failures.append(f"{dim}: level {levels[dim]:g} is below the floor {floor:g}")
+    verdict.failures += _below(levels, sorted((fail_under or {}).items()), "floor")
     verdict.failures += _components_under(report, fail_under or {})
     verdict.incomplete = incomplete_files(report, pack)
     if verdict.incomplete and not allow_incomplete:
